@@ -1,0 +1,3 @@
+from at_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""A visit as the app sees it: identity, where the AT stands, the override."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from at_tui.domain.text import FieldError
+
+IDENTITY_FIELDS = (
+    "structure",
+    "departement",
+    "typologie",
+    "contact_name",
+    "contact_role",
+    "visit_date",
+    "maillage",
+)
+
+STATUS_LABELS = {"en_cours": "En cours", "terminee": "Terminée"}
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    id: str
+    structure: str
+    departement: str
+    typologie: str
+    contact_name: str
+    contact_role: str
+    visit_date: str  # ISO date
+    maillage: bool
+    playbook_id: str
+    playbook_version: int
+    questionnaire_id: str
+    questionnaire_version: int
+    current_step: str
+    status: str
+    created_at: str
+    updated_at: str
+    finished_at: str | None = None
+    override_offer: str | None = None
+    override_justification: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "terminee"
+
+
+def parse_visit_date(raw: str) -> str:
+    """Accept JJ/MM/AAAA (the French habit) or AAAA-MM-JJ; store ISO."""
+    text = raw.strip()
+    if not text:
+        raise FieldError("Indiquez la date de la visite (JJ/MM/AAAA).")
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise FieldError(f"Date « {text[:20]} » invalide : utilisez le format JJ/MM/AAAA.")
+
+
+def format_date(iso: str) -> str:
+    try:
+        return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
+
+
+# Answer keys: one namespace per kind of answer kept with a visit.
+def question_key(question_id: str) -> str:
+    return f"q:{question_id}"
+
+
+def check_key(step_id: str, action_id: str) -> str:
+    return f"check:{step_id}:{action_id}"
+
+
+def notes_key(step_id: str) -> str:
+    return f"notes:{step_id}"
+
+
+def questionnaire_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The questionnaire's answers keyed by question id."""
+    return {k[2:]: v for k, v in answers.items() if k.startswith("q:")}

@@ -1,0 +1,176 @@
+"""Loading the bundled reference data (playbooks, questionnaires, territory) from `fixtures/`.
+
+Files are TOML, validated by the pydantic models of `at_tui.domain.playbook`. Any
+problem becomes a `ReferenceDataError` whose French message names the file, the
+item and the field, so whoever edited the file can fix it without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from at_tui.domain.playbook import Playbook, Questionnaire, Territory
+
+
+class ReferenceDataError(Exception):
+    """A bundled data file is malformed; the message is French and names file, item, field."""
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    playbooks: dict[tuple[str, int], Playbook] = field(default_factory=dict)
+    questionnaires: dict[tuple[str, int], Questionnaire] = field(default_factory=dict)
+    territory: Territory | None = None
+
+    def current_playbook(self, playbook_id: str = "spico") -> Playbook:
+        versions = [v for (pid, v) in self.playbooks if pid == playbook_id]
+        if not versions:
+            raise KeyError(playbook_id)
+        return self.playbooks[(playbook_id, max(versions))]
+
+    def current_questionnaire(self, questionnaire_id: str) -> Questionnaire:
+        versions = [v for (qid, v) in self.questionnaires if qid == questionnaire_id]
+        if not versions:
+            raise KeyError(questionnaire_id)
+        return self.questionnaires[(questionnaire_id, max(versions))]
+
+
+def fixtures_root() -> Traversable:
+    """The bundled fixtures, or AT_TUI_FIXTURES (to try new data files without rebuilding)."""
+    override = os.environ.get("AT_TUI_FIXTURES")
+    if override:
+        return Path(override)
+    return resources.files("at_tui") / "fixtures"
+
+
+def load_reference(root: Traversable | Path | None = None) -> ReferenceData:
+    root = root if root is not None else fixtures_root()
+    playbooks = _load_many(root, "playbooks", Playbook)
+    questionnaires = _load_many(root, "questionnaires", Questionnaire)
+    territory = _load_one(root / "territory.toml", "territory.toml", Territory)
+    if not playbooks:
+        raise ReferenceDataError("Aucun processus trouvé dans le dossier « playbooks ».")
+    for (pid, version), playbook in playbooks.items():
+        if not any(qid == playbook.questionnaire for qid, _ in questionnaires):
+            raise ReferenceDataError(
+                f"Fichier playbooks ({pid} v{version}) : le questionnaire « {playbook.questionnaire} » "
+                "n'existe pas dans le dossier « questionnaires »."
+            )
+    return ReferenceData(playbooks=playbooks, questionnaires=questionnaires, territory=territory)
+
+
+def _load_many(root: Traversable | Path, folder: str, model: type[BaseModel]) -> dict:
+    directory = root / folder
+    if not directory.is_dir():
+        raise ReferenceDataError(f"Dossier de données « {folder} » introuvable.")
+    loaded: dict[tuple[str, int], Any] = {}
+    origin: dict[tuple[str, int], str] = {}
+    for entry in sorted(directory.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        name = f"{folder}/{entry.name}"
+        item = _load_one(entry, name, model)
+        key = (item.id, item.version)
+        if key in loaded:
+            raise ReferenceDataError(
+                f"Fichier {name} : « {item.id} » version {item.version} existe déjà dans {origin[key]}."
+            )
+        loaded[key] = item
+        origin[key] = name
+    return loaded
+
+
+def _load_one(entry: Traversable | Path, name: str, model: type[BaseModel]):
+    try:
+        raw = tomllib.loads(entry.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReferenceDataError(f"Fichier de données {name} introuvable.") from None
+    except UnicodeDecodeError:
+        raise ReferenceDataError(f"Fichier {name} : encodage invalide (UTF-8 attendu).") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ReferenceDataError(f"Fichier {name} : syntaxe TOML invalide ({error}).") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise ReferenceDataError(describe_validation_error(name, raw, error)) from None
+
+
+def describe_validation_error(name: str, raw: Any, error: ValidationError) -> str:
+    lines = [f"Fichier {name} : données invalides."]
+    for detail in error.errors(include_url=False):
+        loc = detail["loc"]
+        lines.append(f"  - {_item_path(raw, loc)} : {_french(detail)}")
+    return "\n".join(lines)
+
+
+def _item_path(raw: Any, loc: tuple) -> str:
+    """Name the item by its `id` when it has one: « question « temporalite », champ « type » »."""
+    parts: list[str] = []
+    node = raw
+    field_name = None
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list) and key < len(node):
+            node = node[key]
+            ident = node.get("id") if isinstance(node, dict) else None
+            parts.append(f"« {ident} »" if ident else f"n° {key + 1}")
+        elif isinstance(key, str):
+            field_name = key
+            parts.append(_FIELD_NAMES.get(key, key))
+            node = node.get(key) if isinstance(node, dict) else None
+        else:
+            parts.append(str(key))
+    if not parts:
+        return "fichier"
+    where = " ".join(parts)
+    return f"{where} (champ « {field_name} »)" if field_name else where
+
+
+_FIELD_NAMES = {
+    "questions": "question",
+    "steps": "étape",
+    "variants": "variante",
+    "actions": "action",
+    "resources": "ressource",
+    "deliverables": "livrable",
+    "choices": "choix",
+    "departements": "département",
+    "typologies": "typologie",
+}
+
+
+def _french(detail: dict) -> str:
+    kind = detail["type"]
+    ctx = detail.get("ctx") or {}
+    value = detail.get("input")
+    shown = repr(value) if not isinstance(value, dict) else "(objet)"
+    if kind == "missing":
+        return "champ obligatoire manquant"
+    if kind == "extra_forbidden":
+        return "champ inconnu"
+    if kind in ("literal_error", "enum"):
+        return f"valeur {shown} non reconnue (attendu : {ctx.get('expected', '?')})"
+    if kind in ("string_type", "string_too_short"):
+        return "un texte non vide est attendu"
+    if kind == "string_pattern_mismatch":
+        return f"valeur {shown} au format invalide"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"un nombre entier est attendu, pas {shown}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"la valeur doit être au moins {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"true ou false est attendu, pas {shown}"
+    if kind in ("list_type", "tuple_type"):
+        return "une liste est attendue"
+    if kind == "too_short":
+        return "la liste ne peut pas être vide"
+    if kind == "value_error":
+        return str(ctx.get("error", detail["msg"]))
+    return detail["msg"]

@@ -1,0 +1,1 @@
+"""Local SQLite storage: connection settings, migrations, visits."""

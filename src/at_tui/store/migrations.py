@@ -1,0 +1,135 @@
+"""Versioned schema migrations, tracked in PRAGMA user_version.
+
+An older database is backed up (VACUUM INTO) then upgraded in one transaction;
+a database written by a newer at-tui is refused and left untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from at_tui.store.db import StoreError, connect, immediate
+
+
+def _v1_core(conn: sqlite3.Connection) -> None:
+    for statement in (
+        """CREATE TABLE visits (
+            id TEXT PRIMARY KEY,
+            structure TEXT NOT NULL,
+            departement TEXT NOT NULL,
+            typologie TEXT NOT NULL,
+            contact_name TEXT NOT NULL DEFAULT '',
+            contact_role TEXT NOT NULL DEFAULT '',
+            visit_date TEXT NOT NULL,
+            maillage INTEGER NOT NULL DEFAULT 0 CHECK (maillage IN (0, 1)),
+            playbook_id TEXT NOT NULL,
+            playbook_version INTEGER NOT NULL,
+            questionnaire_id TEXT NOT NULL,
+            questionnaire_version INTEGER NOT NULL,
+            current_step TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'en_cours' CHECK (status IN ('en_cours', 'terminee')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finished_at TEXT,
+            override_offer TEXT,
+            override_justification TEXT
+        )""",
+        """CREATE TABLE answers (
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (visit_id, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX history_by_visit ON history(visit_id, id)",
+    ):
+        conn.execute(statement)
+
+
+def _v2_snapshots(conn: sqlite3.Connection) -> None:
+    # Visits keep opening after the bundled playbook changes: the version they
+    # started with is kept here.
+    conn.execute(
+        """CREATE TABLE reference_snapshots (
+            kind TEXT NOT NULL CHECK (kind IN ('playbook', 'questionnaire')),
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            content TEXT NOT NULL,
+            PRIMARY KEY (kind, id, version)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX visits_by_update ON visits(status, updated_at)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_core, _v2_snapshots)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def open_database(
+    path: Path, migrations: tuple[Callable[[sqlite3.Connection], None], ...] = MIGRATIONS
+) -> sqlite3.Connection:
+    """Open, refuse a newer schema, back up and upgrade an older one."""
+    target = len(migrations)
+    _refuse_newer(path, target)
+    conn = connect(path)
+    current = schema_version(conn)
+    if current == target:
+        return conn
+    if current > 0:
+        backup(conn, path, f"avant-migration-v{current}")
+    try:
+        with immediate(conn):
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            current = schema_version(conn)
+            for number in range(current + 1, target + 1):
+                migrations[number - 1](conn)
+            conn.execute(f"PRAGMA user_version = {target}")
+    except sqlite3.Error as error:
+        conn.close()
+        raise StoreError(
+            f"La mise à jour de la base (schéma v{current} vers v{target}) a échoué : {error}. "
+            "La base est restée dans son état précédent."
+        ) from error
+    return conn
+
+
+def _refuse_newer(path: Path, known: int) -> None:
+    if not path.exists():
+        return
+    probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        found = schema_version(probe)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"Le fichier {path} n'est pas une base at-tui lisible ({error}).") from error
+    finally:
+        probe.close()
+    if found > known:
+        raise StoreError(
+            f"La base {path} a été écrite par une version plus récente d'at-tui "
+            f"(schéma v{found} ; cette version connaît jusqu'à v{known}). "
+            "Mettez at-tui à jour : la base n'a pas été modifiée."
+        )
+
+
+def backup(conn: sqlite3.Connection, path: Path, label: str) -> Path:
+    folder = path.parent / "sauvegardes"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = folder / f"{path.stem}-{label}-{stamp}{path.suffix}"
+    conn.execute("VACUUM INTO ?", (str(target),))
+    return target

@@ -1,0 +1,124 @@
+"""The app's working set: the local store plus the reference data, for screens and CLI.
+
+Screens call this instead of reaching into `store` and `domain` separately, so
+the rules for saving an answer live in one place.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from at_tui.domain.visit import Visit, question_key
+from at_tui.store.migrations import open_database
+from at_tui.store.visits import VisitStore
+
+
+class Workspace:
+    def __init__(self, db_path: Path, reference: Any = None) -> None:
+        self.db_path = db_path
+        self.conn = open_database(db_path)
+        self.visits = VisitStore(self.conn)
+        if reference is not None:
+            self.__dict__["reference"] = reference
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @cached_property
+    def reference(self):
+        """Loaded on first use: the Accueil screen does not need it (start-up time)."""
+        from at_tui.reference import load_reference
+
+        return load_reference()
+
+    @property
+    def territory(self):
+        return self.reference.territory
+
+    # -- playbook of a visit --------------------------------------------------
+
+    def playbook_for(self, visit: Visit):
+        from at_tui.domain.playbook import Playbook
+
+        key = (visit.playbook_id, visit.playbook_version)
+        found = self.reference.playbooks.get(key)
+        if found is not None:
+            return found
+        return Playbook.model_validate(self._snapshot("playbook", *key))
+
+    def questionnaire_for(self, visit: Visit):
+        from at_tui.domain.playbook import Questionnaire
+
+        key = (visit.questionnaire_id, visit.questionnaire_version)
+        found = self.reference.questionnaires.get(key)
+        if found is not None:
+            return found
+        return Questionnaire.model_validate(self._snapshot("questionnaire", *key))
+
+    def _snapshot(self, kind: str, ref_id: str, version: int) -> dict:
+        content = self.visits.snapshot(kind, ref_id, version)
+        if content is None:
+            from at_tui.store.db import StoreError
+
+            raise StoreError(f"Version {version} de « {ref_id} » introuvable : la visite ne peut pas s'ouvrir.")
+        return content
+
+    # -- visits ------------------------------------------------------------------
+
+    def start_visit(self, raw_identity: dict[str, Any], playbook_id: str = "spico") -> tuple[Visit | None, dict[str, str]]:
+        from at_tui.domain.identity import parse_identity
+
+        values, errors = parse_identity(self.territory, raw_identity)
+        if errors:
+            return None, errors
+        playbook = self.reference.current_playbook(playbook_id)
+        questionnaire = self.reference.current_questionnaire(playbook.questionnaire)
+        visit = self.visits.create(
+            values,
+            playbook=(playbook.id, playbook.version, playbook.model_dump(mode="json")),
+            questionnaire=(questionnaire.id, questionnaire.version, questionnaire.model_dump(mode="json")),
+            first_step=playbook.guided_steps[0].id,
+        )
+        return visit, {}
+
+    def save_identity(self, visit_id: str, field: str, raw: Any) -> Any:
+        """Validate then save one identity field; raises FieldError (nothing saved)."""
+        from at_tui.domain.identity import parse_identity_field
+
+        value = parse_identity_field(self.territory, field, raw)
+        self.visits.update_identity(visit_id, field, value)
+        return value
+
+    def save_answer(self, visit: Visit, question_id: str, raw: Any) -> Any:
+        """Validate then save one questionnaire answer; raises FieldError (nothing saved)."""
+        from at_tui.domain.answers import parse_answer
+
+        question = self.questionnaire_for(visit).question(question_id)
+        value = parse_answer(question, raw)
+        self.visits.set_answer(visit.id, question_key(question_id), value)
+        return value
+
+    def save_note(self, visit_id: str, key: str, raw: str) -> str | None:
+        from at_tui.domain.text import clean_text
+
+        value = clean_text(raw, multiline=True) or None
+        self.visits.set_answer(visit_id, key, value)
+        return value
+
+    def outcome(self, visit: Visit):
+        from at_tui.domain.deliverables import outcome
+
+        return outcome(visit, self.questionnaire_for(visit), self.visits.answers(visit.id))
+
+    def deliverables(self, visit: Visit):
+        from at_tui.domain.deliverables import build_deliverables
+
+        return build_deliverables(
+            visit,
+            self.playbook_for(visit),
+            self.questionnaire_for(visit),
+            self.territory,
+            self.visits.answers(visit.id),
+        )
