@@ -33,7 +33,7 @@ def parse_identity_field(territory: Territory, field: str, raw: Any) -> Any:
     if field == "typologie":
         if not raw:
             raise FieldError("Choisissez la typologie de la structure.")
-        return find_typology(territory, str(raw)).id
+        return find_typology(territory, str(raw)).label
     if field in ("contact_name", "contact_role"):
         return clean_text(str(raw or ""), max_length=200)
     if field == "visit_date":

@@ -256,8 +256,9 @@ class Departement(Model):
 
 
 class Typology(Model):
-    id: str = Identifier
-    label: str = Field(min_length=1)
+    """A kind of structure; its label is what a visit stores and what the AT reads."""
+
+    label: str = Field(min_length=1, max_length=60)
     crm_label: str = Field(min_length=1)
 
 
@@ -270,7 +271,7 @@ class Territory(Model):
     @model_validator(mode="after")
     def _unique(self) -> Territory:
         _require_unique([d.code for d in self.departements], "département")
-        _require_unique([t.id for t in self.typologies], "typologie")
+        _require_unique([t.label for t in self.typologies], "typologie")
         return self
 
 

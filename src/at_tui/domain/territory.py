@@ -27,8 +27,9 @@ def departement_label(departement: Departement) -> str:
     return f"{departement.code} {departement.name}"
 
 
-def find_typology(territory: Territory, typology_id: str) -> Typology:
+def find_typology(territory: Territory, label: str) -> Typology:
+    wanted = fold(label)
     for typology in territory.typologies:
-        if typology.id == typology_id:
+        if fold(typology.label) == wanted:
             return typology
     raise FieldError("Choisissez une typologie dans la liste.")

@@ -62,6 +62,14 @@ def parse_visit_date(raw: str) -> str:
     raise FieldError(f"Date « {text[:20]} » invalide : utilisez le format JJ/MM/AAAA.")
 
 
+def format_timestamp(iso: str) -> str:
+    """A stored UTC timestamp in the laptop's local time, French style."""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return iso
+
+
 def format_date(iso: str) -> str:
     try:
         return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")

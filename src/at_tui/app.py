@@ -1,0 +1,136 @@
+"""The Textual application: screens, global keys, command palette."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
+
+from at_tui.workspace import Workspace
+
+
+class ATApp(App[str | None]):
+    TITLE = "at-tui"
+    SUB_TITLE = "Visites SPICO — GRADeS e-santé Occitanie"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("f1", "help", "Aide", id="help"),
+        Binding("ctrl+q", "quit", "Quitter", id="quit", priority=True, show=False),
+    ]
+
+    def __init__(self, db_path: Path, reference=None) -> None:
+        from at_tui.widgets import french
+
+        french.install()
+        super().__init__()
+        self.db_path = db_path
+        self._reference = reference
+        self.workspace: Workspace | None = None
+
+    def on_mount(self) -> None:
+        from at_tui.screens.home import HomeScreen
+
+        self.workspace = Workspace(self.db_path, reference=self._reference)
+        self.push_screen(HomeScreen())
+        if self._reference is None:
+            self.load_reference()
+
+    @work(thread=True, exclusive=True, group="reference")
+    def load_reference(self) -> None:
+        """Validate the playbook data after the first screen is up (start-up time)."""
+        from at_tui.reference import ReferenceDataError
+
+        try:
+            self.workspace.reference  # noqa: B018 - warms the cached property
+        except ReferenceDataError as error:
+            self.call_from_thread(self.exit, str(error), 2)
+
+    def on_unmount(self) -> None:
+        if self.workspace is not None:
+            self.workspace.close()
+
+    # -- navigation ------------------------------------------------------------
+
+    def open_new_visit(self) -> None:
+        from at_tui.screens.visit_form import VisitFormScreen
+
+        self.push_screen(VisitFormScreen())
+
+    def open_visit(self, visit_id: str, key: str | None = None) -> None:
+        """Show a visit at `key` (default: where the AT left it), replacing any visit screen."""
+        from at_tui.screens.visit_base import screen_for_stop
+
+        screen = screen_for_stop(self.workspace, visit_id, key)
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def go_home(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.screen.refresh_visits()  # type: ignore[attr-defined]
+
+    def action_help(self) -> None:
+        from at_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_new_visit(self) -> None:
+        self.go_home()
+        self.open_new_visit()
+
+    def action_resume_last(self) -> None:
+        visits = [v for v in self.workspace.visits.list() if not v.finished]
+        if not visits:
+            self.notify("Aucune visite en cours à reprendre.", severity="warning")
+            return
+        self.open_visit(visits[0].id)
+
+    def action_export(self, visit_id: str | None = None) -> None:
+        import datetime as dt
+
+        from at_tui.exchange import ExchangeError, dumps, export_visits
+        from at_tui.files import write_atomically
+        from at_tui.paths import exports_dir
+
+        try:
+            envelope = export_visits(self.workspace, visit_id)
+        except ExchangeError as error:
+            self.notify(str(error), severity="error")
+            return
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = exports_dir() / f"visites-{stamp}.json"
+        write_atomically(path, dumps(envelope) + "\n")
+        count = len(envelope["visits"])
+        self.notify(f"{count} visite(s) exportée(s) dans {path}", title="Export JSON", timeout=10)
+
+    # -- command palette ---------------------------------------------------------
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder="Rechercher une commande…"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Nouvelle visite", "Commencer une nouvelle visite de structure", self.action_new_visit)
+        yield SystemCommand(
+            "Reprendre la dernière visite", "Reprendre la visite en cours la plus récente", self.action_resume_last
+        )
+        if self.workspace is not None:
+            for visit in self.workspace.visits.list():
+                if not visit.finished:
+                    yield SystemCommand(
+                        f"Reprendre : {visit.structure}",
+                        f"Visite en cours ({visit.departement}) — reprendre où elle en était",
+                        lambda visit_id=visit.id: self.open_visit(visit_id),
+                    )
+        yield SystemCommand("Exporter les visites (JSON)", "Écrire toutes les visites dans un fichier JSON", self.action_export)
+        yield SystemCommand("Accueil", "Revenir à la liste des visites", self.go_home)
+        yield SystemCommand("Aide", "Les touches et le déroulé d'une visite", self.action_help)
+        yield SystemCommand("Changer de thème", "Choisir les couleurs de l'application", self.action_change_theme)
+        yield SystemCommand("Quitter", "Fermer at-tui (tout est déjà enregistré)", self.action_quit)

@@ -1,0 +1,1 @@
+"""Textual screens: thin, they call `Workspace` for every rule and every write."""

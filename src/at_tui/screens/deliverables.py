@@ -1,0 +1,90 @@
+"""Step 3, last part: the CRM entries to create, ready to paste, and who leads next."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from at_tui.screens.visit_base import VisitScreen, _escape
+
+
+class DeliverablesScreen(VisitScreen):
+    BINDINGS = [
+        Binding("c", "copy_description", "Copier le recueil", id="deliverables.copy"),
+        Binding("r", "copy_report", "Copier le compte rendu", id="deliverables.copy_report"),
+        Binding("t", "finish", "Terminer la visite", id="deliverables.finish"),
+        Binding("x", "export", "Exporter", id="deliverables.export"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="deliverables")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.render_deliverables()
+        self.query_one("#visit-body").focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.render_deliverables()
+
+    def render_deliverables(self) -> None:
+        self.result = self.workspace.deliverables(self.visit)
+        d = self.result
+        a = d.activity
+        lines = [
+            "[b]1. Activité CRM[/b]",
+            f"  Type d'activité : [b]{_escape(a.type)}[/b]",
+            f"  Structure : {_escape(a.structure)}",
+            f"  Service concerné : {_escape(a.service)}",
+            f"  Description (compte rendu) : {_escape(a.description)}",
+        ]
+        o = d.opportunity
+        if o is None:
+            lines += ["", "[b]2. Opportunité CRM[/b]", "  Aucune opportunité détectée : pas d'opportunité à créer."]
+        else:
+            lines += [
+                "",
+                "[b]2. Opportunité CRM[/b]",
+                f"  Nom : [b]{_escape(o.name)}[/b]",
+                f"  Structure : {_escape(o.structure)}",
+                f"  Contact : {_escape(o.contact)}",
+                f"  Statut : « {_escape(o.status)} »",
+                f"  Service : [b]{_escape(o.service)}[/b]",
+            ]
+            if o.maillage:
+                lines.append(f"  À ajouter : [b]{_escape(o.maillage)}[/b]")
+            lines += ["  Description — « Recueil des opportunités offre USE » (c pour copier) :", ""]
+            lines += [f"    {_escape(line)}" for line in o.description.splitlines()]
+        lines += ["", f"[b]3. Suite[/b] : menée par [b]{d.next_lead.value}[/b]"]
+        if d.outcome.offer is not None:
+            lines.append("  Transmettre les informations au CM (Teams, mail, réunion Est/Ouest ou point dédié)."
+                         if d.next_lead.value == "CM" else "  L'AT poursuit le déploiement.")
+        for step in d.next_steps:
+            support = f", {step.support.value} en soutien" if step.support else ""
+            lines.append(f"  {step.number}. {_escape(step.title)} — lead {step.lead.value}{support}")
+        if self.visit.finished:
+            lines += ["", "[b $success]Visite terminée.[/]"]
+        else:
+            lines += ["", "[dim]t : terminer la visite · x : exporter en JSON[/dim]"]
+        self.query_one("#deliverables", Static).update("\n".join(lines))
+
+    def action_copy_description(self) -> None:
+        if self.result.opportunity is None:
+            self.notify("Pas d'opportunité : rien à copier.", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.result.opportunity.description)
+        self.notify("Recueil copié dans le presse-papiers.")
+
+    def action_copy_report(self) -> None:
+        self.app.copy_to_clipboard(self.result.activity.description)
+        self.notify("Compte rendu copié dans le presse-papiers.")
+
+    def action_finish(self) -> None:
+        self.workspace.visits.set_status(self.visit.id, "terminee")
+        self.notify(f"Visite « {self.visit.structure} » terminée.")
+        self.app.go_home()
+
+    def action_export(self) -> None:
+        self.app.action_export(self.visit.id)

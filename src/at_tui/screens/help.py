@@ -1,0 +1,29 @@
+"""The help screen: keys and the shape of a visit, from the packaged help.md."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Markdown
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,f1,q", "close", "Fermer", id="help.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        text = (resources.files("at_tui") / "help.md").read_text(encoding="utf-8")
+        with VerticalScroll(id="help-body"):
+            yield Markdown(text)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,61 @@
+"""Modal: the AT overrides the computed classification, with a written justification."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, RadioButton, RadioSet, Static, TextArea
+
+from at_tui.domain.classification import OFFER_LABELS, Offer
+from at_tui.domain.text import FieldError, clean_text
+from at_tui.widgets.error_line import ErrorLine
+
+
+class OverrideScreen(ModalScreen[tuple[str, str] | None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Enregistrer", id="override.save", priority=True),
+        Binding("escape", "cancel", "Annuler", id="override.cancel"),
+    ]
+
+    def __init__(self, current: Offer | None, justification: str | None) -> None:
+        super().__init__()
+        self.current = current
+        self.justification = justification or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("[b]Modifier la classification[/b]", classes="section-title")
+            yield Static("Classification retenue :")
+            yield RadioSet(
+                *(RadioButton(label, value=offer == self.current, name=offer.value) for offer, label in OFFER_LABELS.items()),
+                id="offer",
+            )
+            yield Static("Justification (obligatoire, gardée avec la visite) :")
+            yield TextArea(self.justification, id="justification", soft_wrap=True, tab_behavior="focus")
+            yield ErrorLine(id="override-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#offer", RadioSet).focus()
+
+    def action_save(self) -> None:
+        radio = self.query_one("#offer", RadioSet)
+        error = self.query_one("#override-error", ErrorLine)
+        if radio.pressed_button is None:
+            error.show("Choisissez la classification retenue.")
+            return
+        try:
+            text = clean_text(self.query_one("#justification", TextArea).text, multiline=True, max_length=2000)
+        except FieldError as problem:
+            error.show(str(problem))
+            return
+        if not text:
+            error.show("Écrivez pourquoi la classification calculée ne convient pas.")
+            self.query_one("#justification", TextArea).focus()
+            return
+        self.dismiss((radio.pressed_button.name, text))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

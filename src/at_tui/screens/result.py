@@ -1,0 +1,85 @@
+"""Step 3, second part: the classification with its reasons, and the AT's justified override."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from at_tui.domain.classification import OFFER_LABELS
+from at_tui.screens.visit_base import VisitScreen, _escape
+
+
+class ResultScreen(VisitScreen):
+    BINDINGS = [
+        Binding("m", "override", "Modifier la classification", id="result.override"),
+        Binding("a", "clear_override", "Rétablir le calcul", id="result.clear"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="result")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.render_result()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.render_result()
+
+    def render_result(self) -> None:
+        result = self.workspace.outcome(self.visit)
+        lines: list[str] = []
+        computed = result.computed
+        if computed is None:
+            lines.append("[b]Aucune opportunité à classer.[/b]")
+            lines.append(
+                "Le recueil indique qu'aucune opportunité n'a été détectée (ou les réponses de "
+                "classification manquent) : seule l'activité Information est à saisir dans le CRM."
+            )
+        else:
+            lines.append(f"Classification calculée : [b]{computed.label}[/b] — menée par [b]{computed.lead.value}[/b]")
+            if computed.reasons:
+                lines.append("\nPourquoi ce n'est pas un projet « simple » :")
+                lines.extend(f"  • {_escape(reason)}" for reason in computed.reasons)
+            else:
+                lines.append(
+                    "\nMessagerie instantanée uniquement, moins de 15 personnes, sans paramétrage, "
+                    "sans demande complexe ni portée stratégique : projet « simple », mené par l'AT."
+                )
+            if result.overridden:
+                lines.append(
+                    f"\n[b $warning]Classification retenue par l'AT : {result.label}[/b $warning] — menée par "
+                    f"[b]{result.lead.value}[/b]\nJustification : {_escape(result.justification or '')}"
+                )
+            lines.append("\n[dim]m : modifier la classification (justification obligatoire)"
+                         + (" · a : rétablir la classification calculée" if result.overridden else "") + "[/dim]")
+        self.query_one("#result", Static).update("\n".join(lines))
+
+    def action_override(self) -> None:
+        from at_tui.screens.override import OverrideScreen
+
+        result = self.workspace.outcome(self.visit)
+        if result.computed is None:
+            self.notify("Rien à modifier : aucune opportunité classée.", severity="warning")
+            return
+
+        def save(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            offer, justification = choice
+            self.workspace.visits.set_override(self.visit.id, offer, justification)
+            self.visit = self.workspace.visits.require(self.visit.id)
+            self.notify(f"Classification modifiée : {OFFER_LABELS[offer]}.")
+            self.render_result()
+
+        self.app.push_screen(OverrideScreen(result.offer, self.visit.override_justification), save)
+
+    def action_clear_override(self) -> None:
+        if not self.visit.override_offer:
+            self.notify("La classification n'a pas été modifiée.", severity="information")
+            return
+        self.workspace.visits.set_override(self.visit.id, None, None)
+        self.visit = self.workspace.visits.require(self.visit.id)
+        self.notify("Classification calculée rétablie.")
+        self.render_result()

@@ -1,0 +1,115 @@
+"""What every screen of a visit shares: the banner, step navigation, resume position."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from at_tui.domain.flow import Stop, stop_index, visit_flow
+from at_tui.domain.visit import Visit, format_date
+from at_tui.workspace import Workspace
+
+
+class VisitScreen(Screen):
+    """Base of the visit screens; subclasses compose `compose_body`."""
+
+    BINDINGS = [
+        Binding("ctrl+n", "next_stop", "Suivant", id="visit.next", priority=True),
+        Binding("ctrl+b", "previous_stop", "Précédent", id="visit.previous", priority=True),
+        Binding("f2", "edit_identity", "Identité", id="visit.identity"),
+        Binding("escape", "home", "Accueil", id="visit.home"),
+    ]
+
+    def __init__(self, workspace: Workspace, visit: Visit, stops: list[Stop], index: int) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.visit = visit
+        self.stops = stops
+        self.index = index
+        self.stop = stops[index]
+        self.playbook = workspace.playbook_for(visit)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.banner_text(), id="visit-banner")
+        with VerticalScroll(id="visit-body"):
+            yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.workspace.visits.set_step(self.visit.id, self.stop.key)
+
+    def on_screen_resume(self) -> None:
+        self.visit = self.workspace.visits.require(self.visit.id)
+        self.query_one("#visit-banner", Static).update(self.banner_text())
+
+    def banner_text(self) -> str:
+        visit = self.visit
+        guided = self.playbook.guided_steps
+        parts = []
+        for step in guided:
+            label = f"{step.number} {step.title}"
+            parts.append(f"[reverse] {label} [/reverse]" if step.id == self.stop.step.id else label)
+        done = " · [b]terminée[/b]" if visit.finished else ""
+        return (
+            f"[b]{_escape(visit.structure)}[/b] — {visit.departement} · {_escape(visit.typologie)} · "
+            f"{format_date(visit.visit_date)}{done}\n"
+            + " › ".join(parts)
+            + f"\n[b]{self.stop.title}[/b] ({self.index + 1}/{len(self.stops)})"
+        )
+
+    # -- navigation --------------------------------------------------------------
+
+    def can_leave_forward(self) -> bool:
+        """Subclasses refuse to move on while a required answer is missing."""
+        return True
+
+    def action_next_stop(self) -> None:
+        if self.index + 1 >= len(self.stops):
+            return
+        if self.can_leave_forward():
+            self.app.open_visit(self.visit.id, self.stops[self.index + 1].key)
+
+    def action_previous_stop(self) -> None:
+        if self.index > 0:
+            self.app.open_visit(self.visit.id, self.stops[self.index - 1].key)
+        else:
+            self.notify("Première étape de la visite.", severity="information")
+
+    def action_home(self) -> None:
+        self.app.go_home()
+
+    def action_edit_identity(self) -> None:
+        from at_tui.screens.visit_form import VisitFormScreen
+
+        self.app.push_screen(VisitFormScreen(self.visit.id))
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def screen_for_stop(workspace: Workspace, visit_id: str, key: str | None) -> VisitScreen:
+    from at_tui.screens.checklist import ChecklistScreen
+    from at_tui.screens.deliverables import DeliverablesScreen
+    from at_tui.screens.questionnaire import QuestionnaireScreen
+    from at_tui.screens.result import ResultScreen
+
+    visit = workspace.visits.require(visit_id)
+    stops = visit_flow(workspace.playbook_for(visit))
+    index = stop_index(stops, key or visit.current_step)
+    kinds = {
+        "checklist": ChecklistScreen,
+        "questionnaire": QuestionnaireScreen,
+        "result": ResultScreen,
+        "deliverables": DeliverablesScreen,
+    }
+    return kinds[stops[index].kind](workspace, visit, stops, index)

@@ -1,0 +1,161 @@
+"""« Nouvelle visite »: the visit's identity. Also edits it later, saving each field as it changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
+
+from at_tui.domain.identity import FIELD_LABELS
+from at_tui.domain.territory import departement_label
+from at_tui.domain.text import FieldError
+from at_tui.widgets.error_line import ErrorLine
+from at_tui.domain.visit import format_date
+
+
+class VisitFormScreen(Screen):
+    """Without a visit id: a new visit, created on ctrl+s. With one: live edit of its identity."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Commencer la visite", id="form.submit", priority=True),
+        Binding("ctrl+s", "close", "Fermer", id="form.close", priority=True),
+        Binding("escape", "close", "Fermer", id="form.escape"),
+        Binding("escape", "cancel", "Annuler", id="form.cancel"),
+    ]
+
+    def __init__(self, visit_id: str | None = None) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+
+    @property
+    def editing(self) -> bool:
+        return self.visit_id is not None
+
+    def compose(self) -> ComposeResult:
+        workspace = self.app.workspace
+        territory = workspace.territory
+        visit = workspace.visits.require(self.visit_id) if self.editing else None
+        yield Header()
+        title = "Identité de la visite — chaque champ est enregistré dès sa saisie" if visit else "Nouvelle visite"
+        yield Static(f"[b]{title}[/b]", id="form-title")
+        with VerticalScroll(id="form-body"):
+            yield from self._field("structure", Input(
+                value=visit.structure if visit else "", placeholder="Nom de la structure (ex. CPTS Sud Toulousain)",
+                id="structure"))
+            names = [departement_label(d) for d in territory.departements]
+            current = next((departement_label(d) for d in territory.departements if visit and d.code == visit.departement), "")
+            yield from self._field("departement", Input(
+                value=current, placeholder="Numéro ou nom (ex. 31 ou Haute-Garonne)", id="departement",
+                suggester=SuggestFromList(names + [d.name for d in territory.departements], case_sensitive=False)))
+            yield from self._field("typologie", Select(
+                [(t.label, t.label) for t in territory.typologies], prompt="Choisir la typologie…",
+                value=visit.typologie if visit else Select.NULL, id="typologie"))
+            yield from self._field("contact_name", Input(
+                value=visit.contact_name if visit else "", placeholder="Prénom Nom", id="contact_name"))
+            yield from self._field("contact_role", Input(
+                value=visit.contact_role if visit else "", placeholder="Fonction (ex. coordinatrice)", id="contact_role"))
+            today = dt.date.today().isoformat()
+            yield from self._field("visit_date", Input(
+                value=format_date(visit.visit_date if visit else today), placeholder="JJ/MM/AAAA", id="visit_date"))
+            yield Checkbox(
+                "Visite de maillage (partenaires d'une structure qui utilise déjà SPICO)",
+                value=visit.maillage if visit else False, id="maillage")
+        yield Footer()
+
+    def _field(self, name: str, control) -> ComposeResult:
+        required = name in ("structure", "departement", "typologie", "visit_date")
+        mark = " [b $error]*[/]" if required else ""
+        control.compact = True
+        with Horizontal(classes="form-row"):
+            yield Static(FIELD_LABELS[name] + mark, classes="form-label")
+            yield control
+        yield ErrorLine(id=f"{name}-error", classes="form-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#structure", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # Editing saves as you type: there is nothing to submit, only to close.
+        if action in ("submit", "cancel"):
+            return not self.editing
+        if action == "close":
+            return self.editing
+        return True
+
+    def _raw(self) -> dict:
+        values: dict = {}
+        for name in FIELD_LABELS:
+            widget = self.query_one(f"#{name}")
+            value = widget.value
+            values[name] = None if value is Select.NULL else value
+        return values
+
+    def _show(self, name: str, message: str) -> None:
+        self.query_one(f"#{name}-error", ErrorLine).show(message)
+        self.query_one(f"#{name}").set_class(bool(message), "-invalid")
+
+    # -- live edit of an existing visit -----------------------------------------
+
+    def _save_field(self, name: str, raw) -> None:
+        if not self.editing:
+            if self.query_one(f"#{name}").has_class("-invalid"):
+                self._validate(name, raw)
+            return
+        try:
+            self.app.workspace.save_identity(self.visit_id, name, raw)
+        except FieldError as problem:
+            self._show(name, str(problem))
+            return
+        self._show(name, "")
+
+    def _validate(self, name: str, raw) -> None:
+        from at_tui.domain.identity import parse_identity_field
+
+        try:
+            parse_identity_field(self.app.workspace.territory, name, raw)
+        except FieldError as problem:
+            self._show(name, str(problem))
+            return
+        self._show(name, "")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._save_field(event.input.id, event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not self.editing:
+            self._validate(event.input.id, event.value)
+        self.focus_next()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._save_field("typologie", None if event.value is Select.NULL else event.value)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._save_field("maillage", event.value)
+
+    # -- actions ------------------------------------------------------------------
+
+    def action_submit(self) -> None:
+        visit, errors = self.app.workspace.start_visit(self._raw())
+        for name in FIELD_LABELS:
+            if name != "maillage":
+                self._show(name, errors.get(name, ""))
+        if errors:
+            first = next(iter(errors))
+            self.query_one(f"#{first}").focus()
+            self.notify(f"{len(errors)} champ(s) à corriger.", severity="error")
+            return
+        self.app.pop_screen()
+        self.app.open_visit(visit.id)
+
+    def action_cancel(self) -> None:
+        self.app.pop_screen()
+
+    def action_close(self) -> None:
+        if self.editing and self.query(".-invalid"):
+            self.notify("Un champ est invalide : sa dernière valeur correcte est conservée.", severity="warning")
+        self.app.pop_screen()

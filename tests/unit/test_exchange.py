@@ -1,0 +1,487 @@
+"""Export and import of visits between two laptops (real SQLite files)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from at_tui import __version__
+from at_tui.domain.playbook import Playbook, Questionnaire
+from at_tui.exchange import (
+    FORMAT,
+    MAX_FILE_BYTES,
+    VERSION,
+    ExchangeError,
+    ImportReport,
+    dumps,
+    export_visits,
+    import_file,
+    import_visits,
+    loads,
+    read_file,
+    suggested_filename,
+    write_file,
+)
+from at_tui.reference import ReferenceData, load_reference
+from at_tui.workspace import Workspace
+
+IDENTITY = {
+    "structure": "MSP des Coteaux",
+    "departement": "31",
+    "typologie": "cpts-msp",
+    "contact_name": "Dr Claire Martin",
+    "contact_role": "Coordinatrice",
+    "visit_date": "22/11/2026",
+    "maillage": True,
+}
+
+TABLES = ("visits", "answers", "history", "reference_snapshots")
+
+
+@pytest.fixture(scope="module")
+def reference() -> ReferenceData:
+    return load_reference()
+
+
+def make_workspace(root: Path, name: str, reference=None) -> Workspace:
+    path = root / name / "at-tui.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Workspace(path, reference=reference)
+
+
+@pytest.fixture
+def source(tmp_path, reference):
+    workspace = make_workspace(tmp_path, "a", reference)
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def target(tmp_path, reference):
+    workspace = make_workspace(tmp_path, "b", reference)
+    yield workspace
+    workspace.close()
+
+
+def start(workspace: Workspace, **identity):
+    visit, errors = workspace.start_visit({**IDENTITY, **identity})
+    assert errors == {}
+    return visit
+
+
+def complete_visit(workspace: Workspace, **identity):
+    """A realistic visit: checklist, notes, questionnaire, override, finished."""
+    visit = start(workspace, **identity)
+    workspace.visits.set_answer(visit.id, "check:presentation:offre-coordination", True)
+    workspace.save_note(visit.id, "notes:presentation", "Accueil chaleureux, 12 professionnels présents.")
+    for question, value in (
+        ("opportunite", True),
+        ("situation_actuelle", "Échanges par SMS et courriel non sécurisé."),
+        ("besoins_sante", "Parcours personnes âgées, sorties d'hospitalisation."),
+        ("types_professionnels", "Médecins, infirmiers, kinésithérapeutes."),
+        ("fonctionnalites", ["echanges_messages", "partage_documents"]),
+        ("utilisateurs_potentiels", "12"),
+        ("temporalite", "trimestre"),
+        ("messagerie_seule", True),
+        ("dossiers_coordination", False),
+        ("parametrage", ["equipe_ressource"]),
+    ):
+        workspace.save_answer(visit, question, value)
+    workspace.visits.set_override(visit.id, "discussions_simple", "Paramétrage minime, l'AT peut l'accompagner.")
+    workspace.visits.set_status(visit.id, "terminee")
+    return workspace.visits.require(visit.id)
+
+
+def counts(workspace: Workspace) -> dict[str, int]:
+    return {t: workspace.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def dump_db(workspace: Workspace) -> dict[str, list]:
+    return {
+        t: [tuple(r) for r in workspace.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
+        for t in TABLES
+    }
+
+
+def assert_same_visit(a: Workspace, b: Workspace, visit_id: str) -> None:
+    assert b.visits.get(visit_id) == a.visits.get(visit_id)
+    assert b.visits.answers(visit_id) == a.visits.answers(visit_id)
+    assert b.visits.history(visit_id) == a.visits.history(visit_id)
+
+
+def refused(workspace: Workspace, data, *fragments: str) -> ExchangeError:
+    """Import must fail with a French message containing `fragments`, leaving the db as it was."""
+    before = dump_db(workspace)
+    with pytest.raises(ExchangeError) as caught:
+        import_visits(workspace, data)
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    assert dump_db(workspace) == before
+    return caught.value
+
+
+# -- export ------------------------------------------------------------------------
+
+
+def test_export_envelope_and_visit_fields(source):
+    visit = complete_visit(source)
+    envelope = export_visits(source)
+
+    assert envelope["format"] == FORMAT == "at-tui.visites"
+    assert envelope["version"] == VERSION == 1
+    assert envelope["app_version"] == __version__
+    assert envelope["exported_at"].endswith("+00:00")
+    [exported] = envelope["visits"]
+    assert exported["id"] == visit.id
+    assert exported["identity"] == {
+        "structure": "MSP des Coteaux",
+        "departement": "31",
+        "typologie": visit.typologie,
+        "contact_name": "Dr Claire Martin",
+        "contact_role": "Coordinatrice",
+        "visit_date": "2026-11-22",
+        "maillage": True,
+    }
+    assert exported["playbook"] == {"id": "spico", "version": 1}
+    assert exported["questionnaire"] == {"id": "recueil-use", "version": 1}
+    assert exported["status"] == "terminee"
+    assert exported["finished_at"] == visit.finished_at
+    assert exported["answers"]["q:utilisateurs_potentiels"] == 12
+    assert exported["answers"]["check:presentation:offre-coordination"] is True
+    assert exported["answers"]["notes:presentation"].startswith("Accueil chaleureux")
+    assert exported["override"] == {
+        "offer": "discussions_simple",
+        "justification": "Paramétrage minime, l'AT peut l'accompagner.",
+    }
+    classification = exported["classification"]
+    assert classification["computed"]["offer"] == "discussions_complexe"
+    assert classification["computed"]["lead"] == "CM"
+    assert classification["computed"]["reasons"] == ["Demande de paramétrage : équipe ressource."]
+    assert (classification["offer"], classification["lead"], classification["overridden"]) == (
+        "discussions_simple",
+        "AT",
+        True,
+    )
+    deliverables = exported["deliverables"]
+    assert deliverables["activity"]["type"] == "Information"
+    assert deliverables["opportunity"]["name"] == "31 CPTS"
+    assert deliverables["opportunity"]["maillage"] == "Maillage"
+    assert deliverables["next_lead"] == "AT"
+    assert deliverables["next_steps"] and set(deliverables["next_steps"][0]) == {
+        "number", "title", "lead", "support", "actions",
+    }
+    fields = [entry["field"] for entry in exported["history"]]
+    assert fields[0] == "visite" and "classification_forcee" in fields and fields[-1] == "statut"
+    assert {(r["kind"], r["id"], r["version"]) for r in envelope["references"]} == {
+        ("playbook", "spico", 1),
+        ("questionnaire", "recueil-use", 1),
+    }
+    # The text is plain JSON, UTF-8, readable.
+    text = dumps(envelope)
+    assert json.loads(text) == envelope
+    assert "Coordinatrice" in text and "\\u" not in text
+
+
+def test_export_without_visits_is_a_valid_empty_envelope(source, target):
+    text = dumps(export_visits(source))
+    envelope = json.loads(text)
+    assert envelope["format"] == FORMAT
+    assert envelope["visits"] == [] and envelope["references"] == []
+    assert import_visits(target, text) == ImportReport(imported=[], unchanged=[])
+    assert counts(target)["visits"] == 0
+
+
+def test_export_one_visit_by_id(source):
+    first = start(source, structure="CH de Rodez", departement="12")
+    second = complete_visit(source)
+    envelope = export_visits(source, second.id)
+    assert [v["id"] for v in envelope["visits"]] == [second.id]
+    assert len(export_visits(source)["visits"]) == 2
+    assert export_visits(source, first.id)["visits"][0]["identity"]["departement"] == "12"
+
+
+def test_export_unknown_id_is_refused(source):
+    start(source)
+    with pytest.raises(ExchangeError, match="introuvable"):
+        export_visits(source, "00000000-0000-4000-8000-000000000000")
+
+
+# -- round trip ----------------------------------------------------------------------
+
+
+def test_round_trip_gives_identical_visits(source, target, tmp_path):
+    done = complete_visit(source)
+    ongoing = start(source, structure="EHPAD Les Tilleuls", departement="Hérault", maillage=False)
+    source.save_answer(ongoing, "opportunite", False)
+
+    path = write_file(tmp_path / suggested_filename(export_visits(source)), export_visits(source))
+    report = import_file(target, path)
+
+    assert sorted(report.imported) == sorted([done.id, ongoing.id])
+    assert report.unchanged == []
+    for visit_id in (done.id, ongoing.id):
+        assert_same_visit(source, target, visit_id)
+    imported = target.visits.require(done.id)
+    assert (imported.override_offer, imported.override_justification) == (
+        "discussions_simple",
+        "Paramétrage minime, l'AT peut l'accompagner.",
+    )
+    # Recomputed locally, same result.
+    assert target.outcome(imported) == source.outcome(done)
+    assert target.deliverables(imported) == source.deliverables(done)
+    # The target's export of the same visits carries the same data.
+    again = export_visits(target)
+    for key in ("visits", "references"):
+        assert again[key] == export_visits(source)[key]
+
+
+def test_reimport_is_idempotent(source, target):
+    visit = complete_visit(source)
+    text = dumps(export_visits(source))
+    assert import_visits(target, text).imported == [visit.id]
+    before = dump_db(target)
+
+    report = import_visits(target, text)
+    assert report.imported == [] and report.unchanged == [visit.id]
+    assert "déjà présente" in report.summary
+    assert dump_db(target) == before
+    # Back to the laptop it came from: nothing to do either.
+    assert import_visits(source, dumps(export_visits(target))).unchanged == [visit.id]
+
+
+def test_conflicting_content_is_refused_and_nothing_changes(source, target):
+    visit = complete_visit(source)
+    other = start(source, structure="DAC 81", departement="81", typologie="dac")
+    text = dumps(export_visits(source))
+    import_visits(target, dumps(export_visits(source, visit.id)))
+    # The CM edits her copy, then the AT's file (with a new visit too) arrives.
+    target.save_answer(target.visits.require(visit.id), "utilisateurs_potentiels", 40)
+
+    error = refused(target, text, "existe déjà avec un contenu différent", "MSP des Coteaux", visit.id)
+    assert "réponses" in str(error) and "historique" in str(error)
+    assert target.visits.get(other.id) is None  # all or nothing
+
+
+def test_conflicting_reference_snapshot_is_refused(source, target):
+    start(source)
+    envelope = export_visits(source)
+    target_visit = start(target, structure="CH d'Albi", departement="81", typologie="ch")
+    assert target_visit is not None
+    for reference in envelope["references"]:
+        if reference["kind"] == "questionnaire":
+            reference["content"]["title"] = "Un autre recueil"
+    refused(target, envelope, "recueil-use", "contenu différent")
+
+
+# -- refused files -------------------------------------------------------------------
+
+
+@pytest.fixture
+def exported(source, target):
+    """A valid export of one complete visit; the target already holds a visit of its own."""
+    complete_visit(source)
+    start(target, structure="CH de Montauban", departement="82", typologie="ch")
+    return export_visits(source)
+
+
+def test_malformed_json_is_refused(exported, target):
+    refused(target, '{"format": "at-tui.visites", version: 1}', "JSON valide", "ligne 1")
+    refused(target, "", "vide")
+    refused(target, "[1, 2]", "objet JSON attendu")
+    refused(target, '{"format": "at-tui.visites", "format": "x"}', "deux fois")
+    refused(target, '{"version": NaN}', "NaN")
+
+
+def test_truncated_file_is_refused(exported, target):
+    text = dumps(exported)
+    for cut in range(1, 8):
+        refused(target, text[: len(text) * cut // 8], "incomplet")
+    refused(target, text.encode("utf-8")[:-3], "incomplet")
+
+
+def test_wrong_format_is_refused(exported, target):
+    refused(target, {**exported, "format": "crm.export"}, "n'est pas un export de visites at-tui", "crm.export")
+    without = {k: v for k, v in exported.items() if k != "format"}
+    refused(target, without, "n'est pas un export de visites at-tui")
+
+
+def test_newer_version_is_refused(exported, target):
+    refused(target, {**exported, "version": VERSION + 1}, "version plus récente", "Mettez at-tui à jour")
+    refused(target, {**exported, "version": "1"}, "inconnue")
+
+
+def test_missing_and_mistyped_fields_are_refused(exported, target):
+    envelope = copy.deepcopy(exported)
+    del envelope["visits"][0]["identity"]["visit_date"]
+    envelope["visits"][0]["identity"]["maillage"] = "oui"
+    error = refused(target, envelope, "MSP des Coteaux", "identity.visit_date", "manquant", "identity.maillage")
+    assert len(error.problems) == 2
+    refused(target, {**exported, "surprise": 1}, "surprise", "champ inconnu")
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["playbook"]["version"] = True
+    refused(target, envelope, "playbook.version", "nombre entier")
+
+
+def test_invalid_uuid_is_refused(exported, target):
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["id"] = "visite-42"
+    refused(target, envelope, "visite-42", "UUID")
+
+
+def test_unknown_departement_and_typology_are_refused(exported, target):
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["identity"]["departement"] = "75"
+    visit_id = envelope["visits"][0]["id"]
+    refused(target, envelope, "MSP des Coteaux", visit_id, "« 75 » n'est pas un département d'Occitanie")
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["identity"]["typologie"] = "clinique-veterinaire"
+    refused(target, envelope, "MSP des Coteaux", "Typologie")
+
+
+def test_bad_answers_are_refused(exported, target):
+    visit_id = exported["visits"][0]["id"]
+    for key, value, fragment in (
+        ("q:utilisateurs_potentiels", "douze", "nombre entier"),
+        ("q:utilisateurs_potentiels", 5_000_000, "trop grand"),
+        ("q:temporalite", "demain", "Choisissez une réponse dans la liste"),
+        ("q:opportunite", "oui", "true ou false"),
+        ("q:fonctionnalites", ["teleportation"], "Choix inconnu"),
+        ("q:question_inventee", "x", "question inconnue"),
+        ("notes:etape_inventee", "x", "étape « etape_inventee » inconnue"),
+        ("check:presentation:danse", True, "action « danse » inconnue"),
+        ("secret", "x", "clé de réponse inconnue"),
+    ):
+        envelope = copy.deepcopy(exported)
+        envelope["visits"][0]["answers"][key] = value
+        refused(target, envelope, "MSP des Coteaux", visit_id, key, fragment)
+
+
+def test_incoherent_status_and_timestamps_are_refused(exported, target):
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["finished_at"] = None
+    refused(target, envelope, "date de fin")
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["created_at"] = "hier"
+    refused(target, envelope, "created_at", "ISO 8601")
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["override"] = {"offer": "premium", "justification": "x"}
+    refused(target, envelope, "override.offer", "premium")
+
+
+def test_one_bad_visit_blocks_the_whole_file(source, target):
+    complete_visit(source)
+    start(source, structure="CPTS Sud Aveyron", departement="12")
+    envelope = export_visits(source)
+    envelope["visits"][1]["answers"]["q:utilisateurs_potentiels"] = -3
+    refused(target, envelope, "CPTS Sud Aveyron", "négatif")
+    assert counts(target)["visits"] == 0
+
+
+def test_missing_reference_is_refused(source, target):
+    start(source)
+    envelope = export_visits(source)
+    envelope["visits"][0]["playbook"]["version"] = 9
+    refused(target, envelope, "« spico » version 9", "ne pourrait pas s'ouvrir")
+
+
+# -- references and text ----------------------------------------------------------------
+
+
+def newer_reference(reference: ReferenceData) -> ReferenceData:
+    """The bundled data plus a playbook v2 and a questionnaire v2 with one more question."""
+    playbook = reference.current_playbook("spico").model_dump(mode="json")
+    playbook.update(version=2, title="Déploiement SPICO — édition 2027")
+    questionnaire = reference.current_questionnaire("recueil-use").model_dump(mode="json")
+    extra = dict(questionnaire["questions"][1], id="logiciel_metier", label="Quel logiciel métier ?", type="text")
+    extra.pop("show_if")
+    questionnaire.update(version=2, questions=[*questionnaire["questions"], extra])
+    return ReferenceData(
+        playbooks={**reference.playbooks, ("spico", 2): Playbook.model_validate(playbook)},
+        questionnaires={
+            **reference.questionnaires,
+            ("recueil-use", 2): Questionnaire.model_validate(questionnaire),
+        },
+        territory=reference.territory,
+    )
+
+
+def test_visit_from_a_newer_playbook_imports_and_opens(tmp_path, reference, target):
+    laptop = make_workspace(tmp_path, "newer", newer_reference(reference))
+    try:
+        visit = start(laptop)
+        assert (visit.playbook_version, visit.questionnaire_version) == (2, 2)
+        laptop.save_answer(visit, "logiciel_metier", "Weda")
+        laptop.save_answer(visit, "opportunite", True)
+        text = dumps(export_visits(laptop))
+    finally:
+        laptop.close()
+    assert ("spico", 2) not in target.reference.playbooks
+
+    assert import_visits(target, text).imported == [visit.id]
+    imported = target.visits.require(visit.id)
+    assert target.playbook_for(imported).title == "Déploiement SPICO — édition 2027"
+    assert target.questionnaire_for(imported).question("logiciel_metier").label == "Quel logiciel métier ?"
+    assert target.visits.answers(visit.id)["q:logiciel_metier"] == "Weda"
+    assert target.deliverables(imported).activity.structure == "MSP des Coteaux"
+
+    # Without the references, the target cannot know this questionnaire: refused.
+    other = make_workspace(tmp_path, "c", reference)
+    try:
+        envelope = json.loads(text)
+        envelope["references"] = []
+        refused(other, envelope, "ne pourrait pas s'ouvrir")
+    finally:
+        other.close()
+
+
+def test_emoji_and_long_notes_survive_the_round_trip(source, target, tmp_path):
+    note = ("Très bon échange 👩‍⚕️🏥 — suivi prévu.\n" * 400)[:9_999] + "✅"
+    assert len(note) == 10_000
+    visit = start(source, structure="Maison de santé « Les Oliviers » 🌿", contact_name="Zoé Ñúñez 😊")
+    source.save_note(visit.id, "notes:presentation", note)
+    source.save_answer(visit, "opportunite", True)
+    source.save_answer(visit, "situation_actuelle", "Messagerie 📱 uniquement")
+
+    path = write_file(tmp_path / "export.json", export_visits(source))
+    assert "🌿" in path.read_text(encoding="utf-8")
+    import_visits(target, read_file(path))
+
+    assert target.visits.answers(visit.id)["notes:presentation"] == note
+    assert target.visits.require(visit.id).structure == "Maison de santé « Les Oliviers » 🌿"
+    assert_same_visit(source, target, visit.id)
+
+
+# -- reading files ----------------------------------------------------------------------
+
+
+def test_unreadable_files_are_refused(tmp_path, exported):
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes(dumps(exported).encode("latin-1", errors="replace").replace(b"MSP", b"\xe9\xe9"))
+    with pytest.raises(ExchangeError, match="UTF-8"):
+        read_file(latin1)
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(ExchangeError, match="trop volumineux"):
+        read_file(huge)
+    with pytest.raises(ExchangeError, match="introuvable"):
+        read_file(tmp_path / "absent.json")
+    with pytest.raises(ExchangeError, match="dossier"):
+        read_file(tmp_path)
+    with pytest.raises(ExchangeError, match="trop volumineux"):
+        loads(b" " * (MAX_FILE_BYTES + 1))
+
+
+def test_file_with_bom_is_read(tmp_path, exported, target):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + dumps(exported).encode("utf-8"))
+    assert import_file(target, path).imported == [exported["visits"][0]["id"]]
+
+
+def test_suggested_filename(exported):
+    assert suggested_filename(exported) == "visite-msp-des-coteaux-2026-11-22.json"
+    assert suggested_filename({"visits": []}).startswith("visites-at-tui-")

@@ -1,0 +1,162 @@
+"""Layering: the domain is pure; storage and reference loading never pull in Textual.
+
+Imports run in a fresh interpreter (a subprocess) so that modules imported by other
+tests cannot hide a violation. Modules are discovered with pkgutil, so new ones are
+covered without touching this file.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import at_tui
+
+SRC = Path(at_tui.__file__).resolve().parent.parent
+DOMAIN_DIR = Path(at_tui.__file__).resolve().parent / "domain"
+
+# What a pure module must not import, directly (source check) — I/O, UI, storage, network.
+FORBIDDEN_IN_DOMAIN = {
+    "os", "io", "pathlib", "shutil", "tempfile", "glob", "subprocess", "socket", "select",
+    "sqlite3", "sqlite_utils", "httpx", "requests", "urllib", "http", "asyncio", "threading",
+    "tomllib", "platformdirs", "keyring", "textual", "rich",
+    "at_tui.store", "at_tui.reference", "at_tui.workspace", "at_tui.paths", "at_tui.app",
+    "at_tui.cli", "at_tui.exchange", "at_tui.files", "at_tui.screens", "at_tui.widgets",
+}
+# Checked in sys.modules after importing only the domain (pydantic itself loads os, socket...).
+FORBIDDEN_LOADED_BY_DOMAIN = (
+    "sqlite3", "_sqlite3", "sqlite_utils", "httpx", "requests", "textual", "rich", "platformdirs",
+    "keyring", "tomllib", "at_tui.store", "at_tui.reference", "at_tui.workspace", "at_tui.paths",
+)
+
+
+def run_python(code: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    env.pop("AT_TUI_FIXTURES", None)
+    completed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+DISCOVER = """
+import importlib, json, pkgutil, sys
+
+def import_tree(name):
+    package = importlib.import_module(name)
+    found = [name]
+    for info in pkgutil.walk_packages(package.__path__, name + "."):
+        importlib.import_module(info.name)
+        found.append(info.name)
+    return found
+"""
+
+
+def test_domain_modules_are_discovered() -> None:
+    """The discovery itself works and sees every file of at_tui/domain."""
+    result = run_python(DISCOVER + "print(json.dumps(import_tree('at_tui.domain')))")
+    on_disk = {f"at_tui.domain.{p.stem}" for p in DOMAIN_DIR.glob("*.py") if p.stem != "__init__"}
+    assert on_disk <= set(result)
+    assert {"at_tui.domain.classification", "at_tui.domain.playbook", "at_tui.domain.answers"} <= set(result)
+
+
+def test_domain_imports_no_storage_network_or_ui() -> None:
+    result = run_python(
+        DISCOVER
+        + f"""
+imported = import_tree('at_tui.domain')
+forbidden = {FORBIDDEN_LOADED_BY_DOMAIN!r}
+print(json.dumps({{"imported": imported,
+                   "loaded": sorted(m for m in forbidden if m in sys.modules)}}))
+"""
+    )
+    assert len(result["imported"]) > 5
+    assert result["loaded"] == [], f"le domaine charge : {result['loaded']}"
+
+
+def test_store_reference_and_workspace_do_not_import_textual(tmp_path: Path) -> None:
+    result = run_python(
+        DISCOVER
+        + f"""
+from pathlib import Path
+imported = import_tree('at_tui.domain') + import_tree('at_tui.store')
+for name in ('at_tui.reference', 'at_tui.workspace'):
+    importlib.import_module(name)
+    imported.append(name)
+after_import = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))
+
+# Using them (lazy imports included) must not pull Textual in either.
+from at_tui.workspace import Workspace
+ws = Workspace(Path({str(tmp_path / "db.sqlite3")!r}))
+visit, errors = ws.start_visit({{"structure": "CPTS Cœur d'Hérault", "departement": "34",
+                                "typologie": "CPTS/MSP", "visit_date": "22/11/2026"}})
+assert not errors, errors
+ws.save_answer(visit, "opportunite", True)
+ws.save_answer(visit, "utilisateurs_potentiels", "8")
+ws.save_answer(visit, "messagerie_seule", True)
+ws.deliverables(ws.visits.require(visit.id))
+ws.close()
+after_use = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))
+print(json.dumps({{"imported": imported, "after_import": after_import, "after_use": after_use}}))
+"""
+    )
+    assert "at_tui.store.visits" in result["imported"]
+    assert "at_tui.store.migrations" in result["imported"]
+    assert result["after_import"] == []
+    assert result["after_use"] == []
+
+
+def _domain_files() -> list[Path]:
+    files = sorted(DOMAIN_DIR.rglob("*.py"))
+    assert files, DOMAIN_DIR
+    return files
+
+
+def _imports(tree: ast.AST) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "__import__":
+            names.append("__import__")
+    return names
+
+
+@pytest.mark.parametrize("path", _domain_files(), ids=lambda p: p.name)
+def test_domain_source_has_no_io_imports(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    bad = [
+        name
+        for name in _imports(tree)
+        if name == "__import__"
+        or any(name == banned or name.startswith(banned + ".") for banned in FORBIDDEN_IN_DOMAIN)
+    ]
+    assert bad == [], f"{path.name} importe {bad}"
+    opens = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("open", "exec", "eval")
+    ]
+    assert opens == [], f"{path.name} fait des entrées/sorties (lignes {opens})"
+
+
+def test_source_check_would_catch_a_violation(tmp_path: Path) -> None:
+    """Guard against a vacuous check: the detector flags a bad module."""
+    tree = ast.parse("import sqlite3\nfrom pathlib import Path\nfrom at_tui.store.db import connect\n")
+    names = _imports(tree)
+    assert names == ["sqlite3", "pathlib", "at_tui.store.db"]
+    assert all(any(n == b or n.startswith(b + ".") for b in FORBIDDEN_IN_DOMAIN) for n in names)

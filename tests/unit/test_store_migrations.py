@@ -1,0 +1,239 @@
+"""Schema migrations: fresh database, upgrade with backup, newer schema refused, failed migration."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from at_tui.store.db import StoreError
+from at_tui.store.migrations import MIGRATIONS, SCHEMA_VERSION, open_database, schema_version
+
+FRENCH_HINTS = ("base", "version", "schéma", "mise à jour", "n'a pas", "lisible", "échoué")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tables(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
+            if not row[0].startswith("sqlite_")
+        }
+    finally:
+        conn.close()
+
+
+def raw_user_version(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def assert_french(message: str) -> None:
+    assert any(hint in message for hint in FRENCH_HINTS), message
+    # A few English words that would betray an untranslated message.
+    for english in ("database", "failed", "newer", "Error"):
+        assert english not in message.replace("(", " ").split(), message
+
+
+def insert_visit(conn: sqlite3.Connection, visit_id: str = "3f1c9a52-7f0e-4c2b-9d4e-2a6b8c1d0e11") -> None:
+    conn.execute(
+        """INSERT INTO visits (id, structure, departement, typologie, contact_name, contact_role,
+               visit_date, maillage, playbook_id, playbook_version, questionnaire_id,
+               questionnaire_version, current_step, status, created_at, updated_at)
+           VALUES (?, 'CPTS du Grand Toulouse', '31', 'cpts-msp', 'Claire Dupuis', 'Coordinatrice',
+                   '2026-11-22', 1, 'spico', 1, 'recueil-use', 1, 'presentation', 'en_cours',
+                   '2026-11-22T09:00:00+00:00', '2026-11-22T09:00:00+00:00')""",
+        (visit_id,),
+    )
+    conn.execute(
+        "INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, 'q:opportunite', 'true', ?)",
+        (visit_id, "2026-11-22T09:05:00+00:00"),
+    )
+
+
+# -- fresh database ---------------------------------------------------------------
+
+
+def test_fresh_database_gets_current_schema_and_durable_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"visits", "answers", "history", "reference_snapshots"} <= names
+        # Foreign keys really are enforced on this connection.
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(
+                "INSERT INTO answers (visit_id, key, value, updated_at) VALUES ('absente', 'k', '1', 'x')"
+            )
+    finally:
+        conn.close()
+    # A fresh database needs no backup.
+    assert not (tmp_path / "sauvegardes").exists()
+
+
+def test_reopening_current_database_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    conn = open_database(path)
+    insert_visit(conn)
+    conn.close()
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+    finally:
+        conn.close()
+    assert not (tmp_path / "sauvegardes").exists()
+
+
+# -- upgrade ----------------------------------------------------------------------
+
+
+def test_older_database_is_backed_up_then_upgraded_with_data_preserved(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    old = open_database(path, migrations=MIGRATIONS[:1])
+    assert schema_version(old) == 1
+    insert_visit(old)
+    old.close()
+    assert "reference_snapshots" not in tables(path)
+
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+        row = conn.execute("SELECT structure, departement, maillage FROM visits").fetchone()
+        assert tuple(row) == ("CPTS du Grand Toulouse", "31", 1)
+        assert conn.execute("SELECT value FROM answers WHERE key = 'q:opportunite'").fetchone()[0] == "true"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    finally:
+        conn.close()
+    assert {"reference_snapshots", "visits_by_update"} <= tables(path)
+
+    backups = sorted((tmp_path / "sauvegardes").iterdir())
+    assert len(backups) == 1
+    backup = backups[0]
+    assert "v1" in backup.name
+    # The backup is the database as it was before the upgrade.
+    assert raw_user_version(backup) == 1
+    assert "reference_snapshots" not in tables(backup)
+    check = sqlite3.connect(backup)
+    try:
+        assert check.execute("SELECT structure FROM visits").fetchone()[0] == "CPTS du Grand Toulouse"
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        check.close()
+
+
+# -- newer schema -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wal", [False, True], ids=["journal-rollback", "journal-wal"])
+def test_newer_schema_is_refused_and_file_left_untouched(tmp_path: Path, wal: bool) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    if wal:
+        conn = open_database(path)
+    else:
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE visits (id TEXT PRIMARY KEY)")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.commit()
+    conn.close()
+    before_files = sorted(p.name for p in tmp_path.iterdir())
+    before = sha256(path)
+
+    with pytest.raises(StoreError) as caught:
+        open_database(path)
+
+    message = str(caught.value)
+    assert_french(message)
+    assert f"v{SCHEMA_VERSION + 5}" in message
+    assert "plus récente" in message
+    assert sha256(path) == before
+    assert not Path(f"{path}-wal").exists(), "le refus ne doit pas créer de fichier -wal"
+    assert not Path(f"{path}-shm").exists(), "le refus ne doit pas créer de fichier -shm"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before_files
+    assert raw_user_version(path) == SCHEMA_VERSION + 5
+
+
+# -- failing migration ----------------------------------------------------------------
+
+
+def _failing(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
+    conn.execute("INSERT INTO half_done (id) VALUES (1)")
+    raise sqlite3.OperationalError("disque plein (simulé)")
+
+
+def test_failing_migration_leaves_older_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    old = open_database(path, migrations=MIGRATIONS[:1])
+    insert_visit(old)
+    old.close()
+    tables_before = tables(path)
+
+    with pytest.raises(StoreError) as caught:
+        open_database(path, migrations=(*MIGRATIONS, _failing))
+
+    message = str(caught.value)
+    assert_french(message)
+    assert "disque plein (simulé)" in message
+    assert raw_user_version(path) == 1
+    assert tables(path) == tables_before
+    assert "half_done" not in tables(path)
+    assert "reference_snapshots" not in tables(path)  # v2 ran in the same transaction: rolled back
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+    # The regular migrations still work afterwards.
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_failing_migration_on_fresh_database_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    with pytest.raises(StoreError):
+        open_database(path, migrations=(MIGRATIONS[0], _failing))
+    assert raw_user_version(path) == 0
+    assert tables(path) == set()
+
+
+# -- not a database ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"Compte rendu de visite - ceci n'est pas une base SQLite.\n" * 200,
+        bytes(range(256)) * 64,
+    ],
+    ids=["texte", "binaire"],
+)
+def test_non_database_file_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    path.write_bytes(content)
+    with pytest.raises(StoreError) as caught:
+        open_database(path)
+    assert_french(str(caught.value))
+    assert str(path.name) in str(caught.value)
+    assert path.read_bytes() == content
