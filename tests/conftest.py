@@ -39,3 +39,71 @@ def make_app(db_path: Path, reference: ReferenceData) -> Callable:
         return ATApp(db_path, reference=reference)
 
     return factory
+
+
+class FixedClock:
+    """Timestamps one second apart from a fixed instant: stable snapshots and histories."""
+
+    def __init__(self, start: str = "2026-11-20T08:00:00+00:00") -> None:
+        import datetime as dt
+
+        self.now = dt.datetime.fromisoformat(start)
+
+    def __call__(self) -> str:
+        import datetime as dt
+
+        self.now += dt.timedelta(seconds=1)
+        return self.now.isoformat(timespec="microseconds")
+
+
+@pytest.fixture
+def seeded(db_path: Path, reference: ReferenceData, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A database with three visits at known times; returns their ids by name."""
+    import time
+
+    from at_tui.workspace import Workspace
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    workspace = Workspace(db_path, reference=reference)
+    workspace.visits.clock = FixedClock()
+    ids = {}
+    cpts, _ = workspace.start_visit({
+        "structure": "CPTS Sud Toulousain", "departement": "31", "typologie": "CPTS/MSP",
+        "contact_name": "Marie Dupont", "contact_role": "Coordinatrice", "visit_date": "20/11/2026",
+        "maillage": True,
+    })
+    ids["cpts"] = cpts.id
+    for key, value in {
+        "check:presentation:offre-coordination": True,
+        "notes:presentation": "Présentation au bureau de la CPTS, très intéressés.",
+    }.items():
+        workspace.visits.set_answer(cpts.id, key, value)
+    for question, value in {
+        "opportunite": True,
+        "situation_actuelle": "Téléphone, SMS et mails non sécurisés.",
+        "besoins_sante": "Parcours personne âgée, sorties d'hospitalisation.",
+        "types_professionnels": "Médecins, infirmiers, pharmaciens.",
+        "fonctionnalites": ["echanges_messages", "partage_documents"],
+        "partenaires": "EHPAD et SSIAD du secteur.",
+        "professionnels_hors_structure": "10",
+        "utilisateurs_potentiels": "22",
+        "temporalite": "trimestre",
+        "messagerie_seule": False,
+        "dossiers_coordination": False,
+        "portee_strategique": ["projet_structurant"],
+    }.items():
+        workspace.save_answer(cpts, question, value)
+    ehpad, _ = workspace.start_visit({
+        "structure": "EHPAD Les Tilleuls", "departement": "32", "typologie": "ESSMS/EHPAD",
+        "contact_name": "Jean Martin", "contact_role": "Directeur", "visit_date": "18/11/2026",
+    })
+    ids["ehpad"] = ehpad.id
+    dac, _ = workspace.start_visit({
+        "structure": "DAC 34", "departement": "34", "typologie": "DAC",
+        "contact_name": "", "contact_role": "", "visit_date": "12/11/2026",
+    })
+    workspace.visits.set_status(dac.id, "terminee")
+    ids["dac"] = dac.id
+    workspace.close()
+    return ids

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import work
@@ -20,14 +21,15 @@ class ATApp(App[str | None]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         Binding("f1", "help", "Aide", id="help"),
-        Binding("ctrl+q", "quit", "Quitter", id="quit", priority=True, show=False),
+        Binding("ctrl+q", "quit", "Quitter", id="quit", show=False),
     ]
 
-    def __init__(self, db_path: Path, reference=None) -> None:
+    def __init__(self, db_path: Path, reference=None, today: Callable[[], dt.date] = dt.date.today) -> None:
         from at_tui.widgets import french
 
         french.install()
         super().__init__()
+        self.today = today  # injectable so tests and snapshots do not depend on the date
         self.db_path = db_path
         self._reference = reference
         self.workspace: Workspace | None = None
@@ -93,8 +95,6 @@ class ATApp(App[str | None]):
         self.open_visit(visits[0].id)
 
     def action_export(self, visit_id: str | None = None) -> None:
-        import datetime as dt
-
         from at_tui.exchange import ExchangeError, dumps, export_visits
         from at_tui.files import write_atomically
         from at_tui.paths import exports_dir
@@ -130,6 +130,13 @@ class ATApp(App[str | None]):
                         lambda visit_id=visit.id: self.open_visit(visit_id),
                     )
         yield SystemCommand("Exporter les visites (JSON)", "Écrire toutes les visites dans un fichier JSON", self.action_export)
+        visit = getattr(screen, "visit", None)
+        if visit is not None:
+            yield SystemCommand(
+                "Exporter cette visite (JSON)",
+                f"Écrire la visite « {visit.structure} » dans un fichier JSON",
+                lambda: self.action_export(visit.id),
+            )
         yield SystemCommand("Accueil", "Revenir à la liste des visites", self.go_home)
         yield SystemCommand("Aide", "Les touches et le déroulé d'une visite", self.action_help)
         yield SystemCommand("Changer de thème", "Choisir les couleurs de l'application", self.action_change_theme)

@@ -53,21 +53,22 @@ def fixtures_root() -> Traversable:
 
 def load_reference(root: Traversable | Path | None = None) -> ReferenceData:
     root = root if root is not None else fixtures_root()
-    playbooks = _load_many(root, "playbooks", Playbook)
-    questionnaires = _load_many(root, "questionnaires", Questionnaire)
+    playbooks, playbook_files = _load_many(root, "playbooks", Playbook)
+    questionnaires, _ = _load_many(root, "questionnaires", Questionnaire)
     territory = _load_one(root / "territory.toml", "territory.toml", Territory)
     if not playbooks:
         raise ReferenceDataError("Aucun processus trouvé dans le dossier « playbooks ».")
     for (pid, version), playbook in playbooks.items():
         if not any(qid == playbook.questionnaire for qid, _ in questionnaires):
             raise ReferenceDataError(
-                f"Fichier playbooks ({pid} v{version}) : le questionnaire « {playbook.questionnaire} » "
-                "n'existe pas dans le dossier « questionnaires »."
+                f"Fichier {playbook_files[(pid, version)]} : processus « {pid} », champ « questionnaire » : "
+                f"le questionnaire « {playbook.questionnaire} » n'existe pas dans le dossier « questionnaires »."
             )
     return ReferenceData(playbooks=playbooks, questionnaires=questionnaires, territory=territory)
 
 
-def _load_many(root: Traversable | Path, folder: str, model: type[BaseModel]) -> dict:
+def _load_many(root: Traversable | Path, folder: str, model: type[BaseModel]) -> tuple[dict, dict]:
+    """The files of `folder` by (id, version), and the file each came from."""
     directory = root / folder
     if not directory.is_dir():
         raise ReferenceDataError(f"Dossier de données « {folder} » introuvable.")
@@ -85,7 +86,7 @@ def _load_many(root: Traversable | Path, folder: str, model: type[BaseModel]) ->
             )
         loaded[key] = item
         origin[key] = name
-    return loaded
+    return loaded, origin
 
 
 def _load_one(entry: Traversable | Path, name: str, model: type[BaseModel]):
@@ -115,14 +116,13 @@ def _item_path(raw: Any, loc: tuple) -> str:
     """Name the item by its `id` when it has one: « question « temporalite », champ « type » »."""
     parts: list[str] = []
     node = raw
-    field_name = None
+    field_name = loc[-1] if loc and isinstance(loc[-1], str) else None
     for key in loc:
         if isinstance(key, int) and isinstance(node, list) and key < len(node):
             node = node[key]
             ident = node.get("id") if isinstance(node, dict) else None
             parts.append(f"« {ident} »" if ident else f"n° {key + 1}")
         elif isinstance(key, str):
-            field_name = key
             parts.append(_FIELD_NAMES.get(key, key))
             node = node.get(key) if isinstance(node, dict) else None
         else:
@@ -156,7 +156,8 @@ def _french(detail: dict) -> str:
     if kind == "extra_forbidden":
         return "champ inconnu"
     if kind in ("literal_error", "enum"):
-        return f"valeur {shown} non reconnue (attendu : {ctx.get('expected', '?')})"
+        expected = str(ctx.get("expected", "?")).replace(" or ", " ou ")
+        return f"valeur {shown} non reconnue (attendu : {expected})"
     if kind in ("string_type", "string_too_short"):
         return "un texte non vide est attendu"
     if kind == "string_pattern_mismatch":

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from at_tui.domain.classification import COMPLEX_REQUESTS, PARAMETRIZATION, STRATEGIC
+from at_tui.domain.classification import COMPLEX_REQUESTS, PARAMETRIZATION, STRATEGIC, Offer
 from at_tui.domain.facts import facts_from_answers
 from at_tui.domain.playbook import Source
 from at_tui.reference import ReferenceData, ReferenceDataError, load_reference
@@ -142,10 +142,8 @@ def test_current_playbook_steps(reference: ReferenceData) -> None:
     assert playbook.questionnaire in {qid for qid, _ in reference.questionnaires}
     # Each follow-up step says who leads for each offer.
     for step in playbook.follow_up_steps:
-        for offer in ("discussions_simple", "discussions_complexe", "dossiers"):
-            from at_tui.domain.classification import Offer
-
-            assert step.variant_for(Offer(offer)).lead.value in ("AT", "CM")
+        for offer in Offer:
+            assert step.variant_for(offer).lead.value in ("AT", "CM")
 
 
 def test_every_item_cites_a_seed_file(reference: ReferenceData) -> None:

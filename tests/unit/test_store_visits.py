@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from at_tui.domain.text import FieldError
 from at_tui.domain.visit import Visit, question_key
 from at_tui.reference import ReferenceData, load_reference
 from at_tui.store.db import StoreError
@@ -200,8 +201,6 @@ def test_save_answer_through_workspace_validates_then_commits(
 ) -> None:
     assert workspace.save_answer(visit, "utilisateurs_potentiels", " 1 200 ") == 1200
     assert stored_answer(db_path, visit.id, "q:utilisateurs_potentiels") == 1200
-    from at_tui.domain.text import FieldError
-
     with pytest.raises(FieldError):
         workspace.save_answer(visit, "utilisateurs_potentiels", "12a")
     assert stored_answer(db_path, visit.id, "q:utilisateurs_potentiels") == 1200
@@ -355,6 +354,14 @@ def test_override_is_stored_logged_and_removable(workspace: Workspace, visit: Vi
         (None, {"offer": "discussions_complexe", "justification": reason}),
         ({"offer": "discussions_complexe", "justification": reason}, None),
     ]
+
+
+def test_override_with_unknown_offer_is_refused(workspace: Workspace, visit: Visit) -> None:
+    """Expected: a French StoreError. Today the value is stored and `outcome()` later
+    crashes with ValueError("'premium' is not a valid Offer") (see report)."""
+    with pytest.raises(StoreError):
+        workspace.visits.set_override(visit.id, "premium", "La structure veut tout")
+    assert workspace.visits.require(visit.id).override_offer is None
 
 
 def test_set_status_finishes_and_reopens(clocked: tuple[VisitStore, FakeClock], visit: Visit) -> None:

@@ -9,6 +9,7 @@ from at_tui.domain.playbook import Question, Questionnaire
 from at_tui.domain.text import FieldError, clean_text
 
 INTEGER_MAX = 1_000_000
+_TOO_BIG = f"Nombre trop grand (maximum {INTEGER_MAX:,}).".replace(",", "\u202f")
 
 Answer = str | int | bool | list[str] | None
 
@@ -30,10 +31,14 @@ def parse_answer(question: Question, raw: Any) -> Answer:
     if kind == "single_choice":
         if raw is None or raw == "":
             return None
-        if raw not in {c.value for c in question.choices}:
+        if not isinstance(raw, str) or raw not in {c.value for c in question.choices}:
             raise FieldError("Choisissez une réponse dans la liste.")
         return raw
     # multiple_choice: keep the questionnaire's order so equal answers compare equal.
+    if raw is not None and not isinstance(raw, (list, tuple, set, frozenset)):
+        raise FieldError("Cochez une ou plusieurs réponses dans la liste.")
+    if any(not isinstance(v, str) for v in raw or ()):
+        raise FieldError("Choix inconnu.")
     values = set(raw or ())
     known = [c.value for c in question.choices]
     unknown = values - set(known)
@@ -55,11 +60,13 @@ def parse_count(raw: Any) -> int | None:
             raise FieldError("Le nombre ne peut pas être négatif.")
         if not text.isdigit() or not text.isascii():
             raise FieldError("Indiquez un nombre entier (chiffres uniquement), par exemple 12.")
+        if len(text.lstrip("0")) > len(str(INTEGER_MAX)):
+            raise FieldError(_TOO_BIG)
         value = int(text)
     if value < 0:
         raise FieldError("Le nombre ne peut pas être négatif.")
     if value > INTEGER_MAX:
-        raise FieldError(f"Nombre trop grand (maximum {INTEGER_MAX:,}).".replace(",", "\u202f"))
+        raise FieldError(_TOO_BIG)
     return value
 
 

@@ -171,21 +171,21 @@ class Question(Model):
     def _coherent(self) -> Question:
         if self.type in CHOICE_TYPES:
             if not self.choices:
-                raise ValueError("une question à choix doit lister ses choix (« choices »)")
-            _require_unique([c.value for c in self.choices], "choix")
+                raise ValueError("champ « choices » : une question à choix doit lister ses choix")
+            _require_unique([c.value for c in self.choices], "choix", "value")
         elif self.choices:
-            raise ValueError(f"une question de type « {self.type} » n'a pas de choix")
+            raise ValueError(f"champ « choices » : une question de type « {self.type} » n'a pas de choix")
         if self.fact is not None:
             allowed = FACT_TYPES[self.fact]
             if self.type not in allowed:
                 raise ValueError(
-                    f"le critère « {self.fact} » attend une question de type {', '.join(allowed)}"
+                    f"champ « fact » : le critère « {self.fact} » attend une question de type {' ou '.join(allowed)}"
                 )
             if self.fact in FACT_CHOICES:
                 unknown = {c.value for c in self.choices} - FACT_CHOICES[self.fact]
                 if unknown:
                     raise ValueError(
-                        f"choix inconnus pour le critère « {self.fact} » : {', '.join(sorted(unknown))}"
+                        f"champ « choices » : choix inconnus pour le critère « {self.fact} » : {', '.join(sorted(unknown))}"
                     )
         return self
 
@@ -213,19 +213,19 @@ class Questionnaire(Model):
                 target = seen.get(condition.question)
                 if target is None:
                     raise ValueError(
-                        f"la question « {question.id} » dépend de « {condition.question} », "
+                        f"question « {question.id} », champ « show_if » : elle dépend de « {condition.question} », "
                         "qui doit être une question posée avant elle"
                     )
                 allowed = _condition_values(target)
                 bad = [v for v in condition.any_of if v not in allowed]
                 if bad:
                     raise ValueError(
-                        f"la condition de « {question.id} » cite des valeurs que "
+                        f"question « {question.id} », champ « show_if » : la condition cite des valeurs que "
                         f"« {target.id} » ne propose pas : {', '.join(map(str, bad))}"
                     )
             seen[question.id] = question
         facts = [q.fact for q in self.questions if q.fact]
-        _require_unique(facts, "critère de classification")
+        _require_unique(facts, "critère de classification", "fact")
         return self
 
     def question(self, question_id: str) -> Question:
@@ -270,14 +270,14 @@ class Territory(Model):
 
     @model_validator(mode="after")
     def _unique(self) -> Territory:
-        _require_unique([d.code for d in self.departements], "département")
-        _require_unique([t.label for t in self.typologies], "typologie")
+        _require_unique([d.code for d in self.departements], "département", "code")
+        _require_unique([t.label for t in self.typologies], "typologie", "label")
         return self
 
 
-def _require_unique(values: list, what: str) -> None:
+def _require_unique(values: list, what: str, field: str = "id") -> None:
     seen: set = set()
     for value in values:
         if value in seen:
-            raise ValueError(f"{what} « {value} » en double")
+            raise ValueError(f"{what} « {value} » en double (champ « {field} »)")
         seen.add(value)

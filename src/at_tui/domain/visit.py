@@ -56,9 +56,12 @@ def parse_visit_date(raw: str) -> str:
         raise FieldError("Indiquez la date de la visite (JJ/MM/AAAA).")
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
         try:
-            return dt.datetime.strptime(text, fmt).date().isoformat()
+            day = dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if not 2000 <= day.year <= 2100:
+            raise FieldError(f"Année {day.year} improbable : utilisez le format JJ/MM/AAAA.")
+        return day.isoformat()
     raise FieldError(f"Date « {text[:20]} » invalide : utilisez le format JJ/MM/AAAA.")
 
 

@@ -25,7 +25,6 @@ class ChecklistScreen(VisitScreen):
                 id=f"check-{action.id}",
                 classes="action",
             )
-        yield from step_info(variant)
         yield Static("Compte rendu des échanges (repris dans l'activité CRM)", classes="section-title")
         yield TextArea(
             answers.get(notes_key(self.stop.step.id)) or "",
@@ -35,6 +34,7 @@ class ChecklistScreen(VisitScreen):
             tab_behavior="focus",
         )
         yield ErrorLine(id="notes-error")
+        yield from step_info(variant)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -9,13 +9,17 @@ from textual.widgets import Static
 from at_tui.screens.visit_base import VisitScreen, _escape
 
 
-class DeliverablesScreen(VisitScreen):
+class DeliverablesScreen(VisitScreen, inherit_bindings=False):
     BINDINGS = [
-        Binding("c", "copy_description", "Copier le recueil", id="deliverables.copy"),
-        Binding("r", "copy_report", "Copier le compte rendu", id="deliverables.copy_report"),
-        Binding("t", "finish", "Terminer la visite", id="deliverables.finish"),
-        Binding("x", "export", "Exporter", id="deliverables.export"),
+        Binding("c", "copy_description", "Copier", id="deliverables.copy"),
+        Binding("t", "finish", "Terminer", id="deliverables.finish"),
+        *VisitScreen.BINDINGS,
     ]
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "finish":
+            return not self.visit.finished
+        return super().check_action(action, parameters)
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="deliverables")
@@ -67,7 +71,7 @@ class DeliverablesScreen(VisitScreen):
         if self.visit.finished:
             lines += ["", "[b $success]Visite terminée.[/]"]
         else:
-            lines += ["", "[dim]t : terminer la visite · x : exporter en JSON[/dim]"]
+            lines += ["", "[dim]t : terminer la visite (elle reste consultable depuis l'accueil)[/dim]"]
         self.query_one("#deliverables", Static).update("\n".join(lines))
 
     def action_copy_description(self) -> None:
@@ -77,14 +81,7 @@ class DeliverablesScreen(VisitScreen):
         self.app.copy_to_clipboard(self.result.opportunity.description)
         self.notify("Recueil copié dans le presse-papiers.")
 
-    def action_copy_report(self) -> None:
-        self.app.copy_to_clipboard(self.result.activity.description)
-        self.notify("Compte rendu copié dans le presse-papiers.")
-
     def action_finish(self) -> None:
         self.workspace.visits.set_status(self.visit.id, "terminee")
         self.notify(f"Visite « {self.visit.structure} » terminée.")
         self.app.go_home()
-
-    def action_export(self) -> None:
-        self.app.action_export(self.visit.id)

@@ -20,7 +20,7 @@ class HelpScreen(ModalScreen[None]):
         text = (resources.files("at_tui") / "help.md").read_text(encoding="utf-8")
         with VerticalScroll(id="help-body"):
             yield Markdown(text)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

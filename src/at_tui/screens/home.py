@@ -26,7 +26,7 @@ class HomeScreen(Screen):
         yield Static("Visites terminées", classes="section-title", id="finished-title")
         yield DataTable(id="finished", cursor_type="row", zebra_stripes=True)
         yield Static("", id="empty-hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         for table in self.query(DataTable):

@@ -12,15 +12,20 @@ from at_tui.domain.classification import OFFER_LABELS, Offer
 from at_tui.domain.text import FieldError, clean_text
 from at_tui.widgets.error_line import ErrorLine
 
+COMPUTED = "calculee"
 
-class OverrideScreen(ModalScreen[tuple[str, str] | None]):
+
+class OverrideScreen(ModalScreen[tuple[str | None, str | None] | None]):
+    """Returns (offer, justification), (None, None) to restore the computed one, or None."""
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Enregistrer", id="override.save", priority=True),
         Binding("escape", "cancel", "Annuler", id="override.cancel"),
     ]
 
-    def __init__(self, current: Offer | None, justification: str | None) -> None:
+    def __init__(self, computed: Offer, current: str | None, justification: str | None) -> None:
         super().__init__()
+        self.computed = computed
         self.current = current
         self.justification = justification or ""
 
@@ -28,14 +33,23 @@ class OverrideScreen(ModalScreen[tuple[str, str] | None]):
         with Vertical(id="dialog"):
             yield Static("[b]Modifier la classification[/b]", classes="section-title")
             yield Static("Classification retenue :")
-            yield RadioSet(
-                *(RadioButton(label, value=offer == self.current, name=offer.value) for offer, label in OFFER_LABELS.items()),
-                id="offer",
-            )
-            yield Static("Justification (obligatoire, gardée avec la visite) :")
+            buttons = [
+                RadioButton(
+                    f"Classification calculée ({OFFER_LABELS[self.computed]})",
+                    value=self.current is None,
+                    name=COMPUTED,
+                )
+            ]
+            buttons += [
+                RadioButton(label, value=offer.value == self.current, name=offer.value)
+                for offer, label in OFFER_LABELS.items()
+                if offer != self.computed
+            ]
+            yield RadioSet(*buttons, id="offer")
+            yield Static("Justification (obligatoire pour une autre classification, gardée avec la visite) :")
             yield TextArea(self.justification, id="justification", soft_wrap=True, tab_behavior="focus")
             yield ErrorLine(id="override-error")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#offer", RadioSet).focus()
@@ -43,8 +57,12 @@ class OverrideScreen(ModalScreen[tuple[str, str] | None]):
     def action_save(self) -> None:
         radio = self.query_one("#offer", RadioSet)
         error = self.query_one("#override-error", ErrorLine)
-        if radio.pressed_button is None:
+        choice = radio.pressed_button.name if radio.pressed_button else None
+        if choice is None:
             error.show("Choisissez la classification retenue.")
+            return
+        if choice == COMPUTED:
+            self.dismiss((None, None))
             return
         try:
             text = clean_text(self.query_one("#justification", TextArea).text, multiline=True, max_length=2000)
@@ -55,7 +73,7 @@ class OverrideScreen(ModalScreen[tuple[str, str] | None]):
             error.show("Écrivez pourquoi la classification calculée ne convient pas.")
             self.query_one("#justification", TextArea).focus()
             return
-        self.dismiss((radio.pressed_button.name, text))
+        self.dismiss((choice, text))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -10,10 +10,10 @@ from at_tui.domain.classification import OFFER_LABELS
 from at_tui.screens.visit_base import VisitScreen, _escape
 
 
-class ResultScreen(VisitScreen):
+class ResultScreen(VisitScreen, inherit_bindings=False):
     BINDINGS = [
-        Binding("m", "override", "Modifier la classification", id="result.override"),
-        Binding("a", "clear_override", "Rétablir le calcul", id="result.clear"),
+        Binding("m", "override", "Modifier", id="result.override"),
+        *VisitScreen.BINDINGS,
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -52,8 +52,8 @@ class ResultScreen(VisitScreen):
                     f"\n[b $warning]Classification retenue par l'AT : {result.label}[/b $warning] — menée par "
                     f"[b]{result.lead.value}[/b]\nJustification : {_escape(result.justification or '')}"
                 )
-            lines.append("\n[dim]m : modifier la classification (justification obligatoire)"
-                         + (" · a : rétablir la classification calculée" if result.overridden else "") + "[/dim]")
+            lines.append("\n[dim]m : modifier la classification (justification obligatoire) "
+                         "ou rétablir la classification calculée[/dim]")
         self.query_one("#result", Static).update("\n".join(lines))
 
     def action_override(self) -> None:
@@ -64,22 +64,17 @@ class ResultScreen(VisitScreen):
             self.notify("Rien à modifier : aucune opportunité classée.", severity="warning")
             return
 
-        def save(choice: tuple[str, str] | None) -> None:
+        def save(choice: tuple[str | None, str | None] | None) -> None:
             if choice is None:
                 return
             offer, justification = choice
             self.workspace.visits.set_override(self.visit.id, offer, justification)
             self.visit = self.workspace.visits.require(self.visit.id)
-            self.notify(f"Classification modifiée : {OFFER_LABELS[offer]}.")
+            if offer is None:
+                self.notify("Classification calculée rétablie.")
+            else:
+                self.notify(f"Classification modifiée : {OFFER_LABELS[offer]}.")
             self.render_result()
 
-        self.app.push_screen(OverrideScreen(result.offer, self.visit.override_justification), save)
-
-    def action_clear_override(self) -> None:
-        if not self.visit.override_offer:
-            self.notify("La classification n'a pas été modifiée.", severity="information")
-            return
-        self.workspace.visits.set_override(self.visit.id, None, None)
-        self.visit = self.workspace.visits.require(self.visit.id)
-        self.notify("Classification calculée rétablie.")
-        self.render_result()
+        screen = OverrideScreen(result.computed.offer, self.visit.override_offer, self.visit.override_justification)
+        self.app.push_screen(screen, save)

@@ -18,7 +18,7 @@ class VisitScreen(Screen):
 
     BINDINGS = [
         Binding("ctrl+n", "next_stop", "Suivant", id="visit.next", priority=True),
-        Binding("ctrl+b", "previous_stop", "Précédent", id="visit.previous", priority=True),
+        Binding("ctrl+b", "previous_stop", "Retour", id="visit.previous", priority=True),
         Binding("f2", "edit_identity", "Identité", id="visit.identity"),
         Binding("escape", "home", "Accueil", id="visit.home"),
     ]
@@ -37,7 +37,7 @@ class VisitScreen(Screen):
         yield Static(self.banner_text(), id="visit-banner")
         with VerticalScroll(id="visit-body"):
             yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
@@ -70,17 +70,19 @@ class VisitScreen(Screen):
         """Subclasses refuse to move on while a required answer is missing."""
         return True
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "next_stop":
+            return self.index + 1 < len(self.stops)
+        if action == "previous_stop":
+            return self.index > 0
+        return True
+
     def action_next_stop(self) -> None:
-        if self.index + 1 >= len(self.stops):
-            return
         if self.can_leave_forward():
             self.app.open_visit(self.visit.id, self.stops[self.index + 1].key)
 
     def action_previous_stop(self) -> None:
-        if self.index > 0:
-            self.app.open_visit(self.visit.id, self.stops[self.index - 1].key)
-        else:
-            self.notify("Première étape de la visite.", severity="information")
+        self.app.open_visit(self.visit.id, self.stops[self.index - 1].key)
 
     def action_home(self) -> None:
         self.app.go_home()

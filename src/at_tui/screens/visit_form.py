@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -59,13 +57,13 @@ class VisitFormScreen(Screen):
                 value=visit.contact_name if visit else "", placeholder="Prénom Nom", id="contact_name"))
             yield from self._field("contact_role", Input(
                 value=visit.contact_role if visit else "", placeholder="Fonction (ex. coordinatrice)", id="contact_role"))
-            today = dt.date.today().isoformat()
+            today = self.app.today().isoformat()
             yield from self._field("visit_date", Input(
                 value=format_date(visit.visit_date if visit else today), placeholder="JJ/MM/AAAA", id="visit_date"))
             yield Checkbox(
                 "Visite de maillage (partenaires d'une structure qui utilise déjà SPICO)",
                 value=visit.maillage if visit else False, id="maillage")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _field(self, name: str, control) -> ComposeResult:
         required = name in ("structure", "departement", "typologie", "visit_date")

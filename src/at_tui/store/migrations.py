@@ -109,21 +109,39 @@ def open_database(
 
 
 def _refuse_newer(path: Path, known: int) -> None:
+    """Check the schema version without writing anything, not even a -wal or -shm file."""
     if not path.exists():
         return
-    probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        found = schema_version(probe)
-    except sqlite3.DatabaseError as error:
-        raise StoreError(f"Le fichier {path} n'est pas une base at-tui lisible ({error}).") from error
-    finally:
-        probe.close()
+    found = _stored_version(path)
     if found > known:
         raise StoreError(
             f"La base {path} a été écrite par une version plus récente d'at-tui "
             f"(schéma v{found} ; cette version connaît jusqu'à v{known}). "
             "Mettez at-tui à jour : la base n'a pas été modifiée."
         )
+
+
+_HEADER_MAGIC = b"SQLite format 3\x00"
+
+
+def _stored_version(path: Path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        # Recent changes may still sit in the WAL: ask SQLite, read-only.
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return schema_version(probe)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"Le fichier {path} n'est pas une base at-tui lisible ({error}).") from error
+        finally:
+            probe.close()
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if not header:
+        return 0
+    if len(header) < 100 or not header.startswith(_HEADER_MAGIC):
+        raise StoreError(f"Le fichier {path} n'est pas une base at-tui lisible (en-tête SQLite absent).")
+    return int.from_bytes(header[60:64], "big")
 
 
 def backup(conn: sqlite3.Connection, path: Path, label: str) -> Path:

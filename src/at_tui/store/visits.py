@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from at_tui.domain.classification import Offer
 from at_tui.domain.visit import IDENTITY_FIELDS, Visit
 from at_tui.store.db import StoreError, immediate
 
@@ -170,6 +171,10 @@ class VisitStore:
             if old == value:
                 return False
             now = self.clock()
+            if self.conn.execute(
+                "UPDATE visits SET updated_at = ? WHERE id = ?", (now, visit_id)
+            ).rowcount != 1:
+                raise StoreError(f"Visite {visit_id} introuvable.")
             if value is None:
                 self.conn.execute("DELETE FROM answers WHERE visit_id = ? AND key = ?", (visit_id, key))
             else:
@@ -179,10 +184,6 @@ class VisitStore:
                     "updated_at = excluded.updated_at",
                     (visit_id, key, encode(value), now),
                 )
-            if self.conn.execute(
-                "UPDATE visits SET updated_at = ? WHERE id = ?", (now, visit_id)
-            ).rowcount != 1:
-                raise StoreError(f"Visite {visit_id} introuvable.")
             self._log(visit_id, key, old, value, now)
         return True
 
@@ -195,14 +196,19 @@ class VisitStore:
 
     def set_override(self, visit_id: str, offer: str | None, justification: str | None) -> None:
         """Record (or with None, remove) the AT's override of the computed classification."""
-        if offer is not None and not (justification or "").strip():
-            raise StoreError("Une justification écrite est obligatoire pour modifier la classification.")
+        if offer is not None:
+            if offer not in {o.value for o in Offer}:
+                raise StoreError(f"Classification inconnue : « {offer} ».")
+            if not (justification or "").strip():
+                raise StoreError("Une justification écrite est obligatoire pour modifier la classification.")
         with immediate(self.conn):
             row = self.conn.execute(
                 "SELECT override_offer, override_justification FROM visits WHERE id = ?", (visit_id,)
             ).fetchone()
             if row is None:
                 raise StoreError(f"Visite {visit_id} introuvable.")
+            if (row[0], row[1]) == (offer, justification if offer else None):
+                return
             now = self.clock()
             self.conn.execute(
                 "UPDATE visits SET override_offer = ?, override_justification = ?, updated_at = ? WHERE id = ?",

@@ -1,0 +1,89 @@
+"""Shared helpers for the benchmark scripts in `bench/` (stdlib only).
+
+Every benchmark compares the app against a floor measured in the same run,
+interleaved with it, and reports the ratio of medians: the machines are shared
+and noisy, so only figures measured side by side can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parser(description: str, default_runs: int, runs_help: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--runs", type=int, default=default_runs, help=f"{runs_help} (default: {default_runs})")
+    p.add_argument("--json", action="store_true", help="print one JSON object (machine-readable) instead of text")
+    return p
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (no interpolation): an observed value, stable for small samples."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "min": min(values),
+        "p50": median(values),
+        "p95": percentile(values, 95),
+        "max": max(values),
+    }
+
+
+def ratio(subject: float, floor: float) -> float:
+    return subject / floor if floor > 0 else float("inf")
+
+
+def verdict(value: float, target: float) -> str:
+    return "OK" if value <= target else "OVER"
+
+
+def environment() -> dict[str, Any]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "loadavg": [round(x, 2) for x in load] if load else None,
+    }
+
+
+def textual_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("textual")
+    except Exception:  # pragma: no cover - informative only
+        return None
+
+
+def dump_json(result: dict[str, Any]) -> None:
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def progress(enabled: bool, text: str) -> None:
+    """Progress on stderr, so `--json` output on stdout stays parseable."""
+    if enabled:
+        print(text, file=sys.stderr, flush=True)

@@ -1,0 +1,80 @@
+"""Crash-test worker: saves answers in a loop until it is killed.
+
+Usage: python crash_worker.py [DB_PATH]   (default: the database under AT_TUI_HOME)
+
+Protocol, one line per event on stdout, flushed at once:
+  READY <visit id> <last counter found on disk>
+  TRY <question id> <counter>     before a save starts
+  ACK <question id> <counter>     after the save returned (the answer is committed)
+
+Counters only grow, across runs too: each run resumes from what it finds on disk,
+so "stored >= last ACK" is the durability check of the parent test.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from at_tui.workspace import Workspace
+
+LONG_TEXT = "situation_actuelle"
+INTEGER = "utilisateurs_potentiels"
+COUNTER = re.compile(r"n° (\d+)")
+IDENTITY = {
+    "structure": "CPTS du Grand Toulouse",
+    "departement": "31",
+    "typologie": "CPTS/MSP",
+    "contact_name": "Claire Dupuis",
+    "contact_role": "Coordinatrice",
+    "visit_date": "22/11/2026",
+}
+
+
+def long_text(counter: int) -> str:
+    # Sizes vary (a few bytes to several KB) so that rows sometimes overflow a page.
+    body = "Échanges entre IDE et médecins traitants par SMS 👩‍⚕️, appels au DAC.\n" * (counter % 60)
+    return f"Compte rendu de la visite — enregistrement n° {counter}\n{body}"
+
+
+def counter_of(key: str, value) -> int:
+    if value is None:
+        return 0
+    if key == LONG_TEXT:
+        match = COUNTER.search(value)
+        return int(match.group(1)) if match else 0
+    return int(value)
+
+
+def database_path() -> Path:
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    from at_tui.paths import database_path as default_path
+
+    return default_path()
+
+
+def main() -> None:
+    workspace = Workspace(database_path())
+    visits = workspace.visits.list()
+    if visits:
+        visit = visits[0]
+    else:
+        visit, errors = workspace.start_visit(dict(IDENTITY))
+        if errors:
+            raise SystemExit(f"identité refusée : {errors}")
+    answers = workspace.visits.answers(visit.id)
+    counter = max(counter_of(key, answers.get(f"q:{key}")) for key in (LONG_TEXT, INTEGER))
+    print(f"READY {visit.id} {counter}", flush=True)
+    while True:
+        counter += 1
+        key = LONG_TEXT if counter % 2 == 0 else INTEGER
+        raw = long_text(counter) if key == LONG_TEXT else str(counter)
+        print(f"TRY {key} {counter}", flush=True)
+        workspace.save_answer(visit, key, raw)
+        print(f"ACK {key} {counter}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
