@@ -15,6 +15,10 @@ from textual.screen import Screen
 from at_tui.workspace import Workspace
 
 
+# Seconds after start-up before the data files are validated in the background.
+REFERENCE_CHECK_DELAY = 0.5
+
+
 class ATApp(App[str | None]):
     TITLE = "at-tui"
     SUB_TITLE = "Visites SPICO — GRADeS e-santé Occitanie"
@@ -40,7 +44,8 @@ class ATApp(App[str | None]):
         self.workspace = Workspace(self.db_path, reference=self._reference)
         self.push_screen(HomeScreen())
         if self._reference is None:
-            self.load_reference()
+            # The Accueil does not need the playbook: check the data files once it is up.
+            self.set_timer(REFERENCE_CHECK_DELAY, self.load_reference)
 
     @work(thread=True, exclusive=True, group="reference")
     def load_reference(self) -> None:
@@ -77,6 +82,10 @@ class ATApp(App[str | None]):
             self.pop_screen()
         self.screen.refresh_visits()  # type: ignore[attr-defined]
 
+    def action_help_quit(self) -> None:
+        # Textual's own hint is in English; ctrl+c no longer quits.
+        self.notify("Pour quitter : [b]Ctrl+Q[/b] (tout est déjà enregistré).", title="Quitter ?")
+
     def action_help(self) -> None:
         from at_tui.screens.help import HelpScreen
 
@@ -95,6 +104,7 @@ class ATApp(App[str | None]):
         self.open_visit(visits[0].id)
 
     def action_export(self, visit_id: str | None = None) -> None:
+        """Write the visits (or one) to a JSON file under the data directory's exports/."""
         from at_tui.exchange import ExchangeError, dumps, export_visits
         from at_tui.files import write_atomically
         from at_tui.paths import exports_dir

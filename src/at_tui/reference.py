@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from at_tui.domain.playbook import Playbook, Questionnaire, Territory
+from at_tui.validation import french_message
 
 
 class ReferenceDataError(Exception):
@@ -106,10 +107,13 @@ def _load_one(entry: Traversable | Path, name: str, model: type[BaseModel]):
 
 def describe_validation_error(name: str, raw: Any, error: ValidationError) -> str:
     lines = [f"Fichier {name} : données invalides."]
-    for detail in error.errors(include_url=False):
-        loc = detail["loc"]
-        lines.append(f"  - {_item_path(raw, loc)} : {_french(detail)}")
+    lines += [f"  - {problem}" for problem in validation_problems(raw, error)]
     return "\n".join(lines)
+
+
+def validation_problems(raw: Any, error: ValidationError) -> list[str]:
+    """One « item (champ « x ») : what is wrong » per error, the item named by its id in `raw`."""
+    return [f"{_item_path(raw, d['loc'])} : {french_message(d)}" for d in error.errors(include_url=False)]
 
 
 def _item_path(raw: Any, loc: tuple) -> str:
@@ -144,34 +148,3 @@ _FIELD_NAMES = {
     "departements": "département",
     "typologies": "typologie",
 }
-
-
-def _french(detail: dict) -> str:
-    kind = detail["type"]
-    ctx = detail.get("ctx") or {}
-    value = detail.get("input")
-    shown = repr(value) if not isinstance(value, dict) else "(objet)"
-    if kind == "missing":
-        return "champ obligatoire manquant"
-    if kind == "extra_forbidden":
-        return "champ inconnu"
-    if kind in ("literal_error", "enum"):
-        expected = str(ctx.get("expected", "?")).replace(" or ", " ou ")
-        return f"valeur {shown} non reconnue (attendu : {expected})"
-    if kind in ("string_type", "string_too_short"):
-        return "un texte non vide est attendu"
-    if kind == "string_pattern_mismatch":
-        return f"valeur {shown} au format invalide"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"un nombre entier est attendu, pas {shown}"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"la valeur doit être au moins {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"true ou false est attendu, pas {shown}"
-    if kind in ("list_type", "tuple_type"):
-        return "une liste est attendue"
-    if kind == "too_short":
-        return "la liste ne peut pas être vide"
-    if kind == "value_error":
-        return str(ctx.get("error", detail["msg"]))
-    return detail["msg"]

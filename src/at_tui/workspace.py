@@ -6,7 +6,7 @@ the rules for saving an answer live in one place.
 
 from __future__ import annotations
 
-from functools import cached_property
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,22 @@ class Workspace:
         self.db_path = db_path
         self.conn = open_database(db_path)
         self.visits = VisitStore(self.conn)
-        if reference is not None:
-            self.__dict__["reference"] = reference
+        self._reference = reference
+        self._reference_lock = threading.Lock()
 
     def close(self) -> None:
         self.conn.close()
 
-    @cached_property
+    @property
     def reference(self):
-        """Loaded on first use: the Accueil screen does not need it (start-up time)."""
-        from at_tui.reference import load_reference
+        """Loaded on first use, once, from any thread: the Accueil does not need it (start-up time)."""
+        if self._reference is None:
+            with self._reference_lock:
+                if self._reference is None:
+                    from at_tui.reference import load_reference
 
-        return load_reference()
+                    self._reference = load_reference()
+        return self._reference
 
     @property
     def territory(self):

@@ -27,6 +27,19 @@ def clean_text(raw: str, *, multiline: bool = False, max_length: int | None = No
     limit = max_length or (LONG_TEXT_MAX if multiline else SHORT_TEXT_MAX)
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     allowed = _ALLOWED_CONTROLS_LONG if multiline else set()
+    # Fast path for the common case (this runs on every keystroke of a long note);
+    # isprintable() is False for some legitimate characters too, which the loop then accepts.
+    if not ((text.replace("\n", "").replace("\t", "") if multiline else text).isprintable()):
+        _check_controls(text, allowed)
+    text = text.strip()
+    if len(text) > limit:
+        raise FieldError(
+            f"Texte trop long : {len(text):,} caractères pour {limit:,} au maximum.".replace(",", "\u202f")
+        )
+    return text
+
+
+def _check_controls(text: str, allowed: set[str]) -> None:
     for char in text:
         if unicodedata.category(char) in ("Cc", "Cf", "Cs") and char not in allowed and char != "\u200d":
             if char == "\n":
@@ -34,9 +47,3 @@ def clean_text(raw: str, *, multiline: bool = False, max_length: int | None = No
             raise FieldError(
                 f"Caractère non autorisé (U+{ord(char):04X}) : retirez les caractères de contrôle."
             )
-    text = text.strip()
-    if len(text) > limit:
-        raise FieldError(
-            f"Texte trop long : {len(text):,} caractères pour {limit:,} au maximum.".replace(",", "\u202f")
-        )
-    return text

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from at_tui.domain.classification import Offer
 from at_tui.domain.visit import IDENTITY_FIELDS, Visit
 from at_tui.store.db import StoreError, immediate
 
@@ -66,10 +65,10 @@ class VisitStore:
             raise StoreError(f"Visite {visit_id} introuvable.")
         return visit
 
-    def list(self) -> list[Visit]:
-        rows = self.conn.execute(
-            f"SELECT {_VISIT_COLUMNS} FROM visits ORDER BY updated_at DESC"
-        ).fetchall()
+    def list(self, *, oldest_first: bool = False) -> list[Visit]:
+        """Last updated first (the Accueil), or by creation then id (an export file, stable)."""
+        order = "created_at, id" if oldest_first else "updated_at DESC"
+        rows = self.conn.execute(f"SELECT {_VISIT_COLUMNS} FROM visits ORDER BY {order}").fetchall()
         return [_visit(r) for r in rows]
 
     def answers(self, visit_id: str) -> dict[str, Any]:
@@ -197,6 +196,8 @@ class VisitStore:
     def set_override(self, visit_id: str, offer: str | None, justification: str | None) -> None:
         """Record (or with None, remove) the AT's override of the computed classification."""
         if offer is not None:
+            from at_tui.domain.classification import Offer  # lazy: pydantic is not needed at start-up
+
             if offer not in {o.value for o in Offer}:
                 raise StoreError(f"Classification inconnue : « {offer} ».")
             if not (justification or "").strip():

@@ -1,0 +1,151 @@
+"""Exporting visits: the versioned envelope of their raw data and of the references they use.
+
+Classification and CRM deliverables are included for the reader's benefit only;
+an import recomputes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from at_tui.exchange.errors import ExchangeError, visit_label
+from at_tui.exchange.header import FORMAT, VERSION
+from at_tui.exchange.references import bundled
+
+if TYPE_CHECKING:  # imported lazily at run time (start-up time matters)
+    import sqlite3
+
+    from at_tui.domain.visit import Visit
+    from at_tui.workspace import Workspace
+
+
+def export_visits(workspace: Workspace, visit_id: str | None = None) -> dict:
+    """The envelope of all visits (oldest first), or of the one visit `visit_id`."""
+    import at_tui
+
+    store = workspace.visits
+    with _read_transaction(workspace.conn):
+        if visit_id is None:
+            visits = store.list(oldest_first=True)
+        else:
+            visit = store.get(visit_id)
+            if visit is None:
+                raise ExchangeError(f"Visite {visit_id} introuvable : rien n'a été exporté.")
+            visits = [visit]
+        exported = [_export_visit(workspace, visit) for visit in visits]
+        references = _export_references(workspace, visits)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "app_version": at_tui.__version__,
+        "visits": exported,
+        "references": references,
+    }
+
+
+@contextmanager
+def _read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One consistent snapshot of the database for the whole export."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+def _export_visit(workspace: Workspace, visit: Visit) -> dict:
+    from at_tui.domain.visit import IDENTITY_FIELDS
+
+    try:
+        result = workspace.outcome(visit)
+        deliverables = workspace.deliverables(visit)
+    except Exception as error:  # missing snapshot, territory changed...
+        raise ExchangeError(
+            f"{visit_label(visit.structure, visit.id)} : impossible de calculer sa classification "
+            f"({error}). Rien n'a été exporté."
+        ) from error
+    computed = result.computed
+    return {
+        "id": visit.id,
+        "identity": {name: getattr(visit, name) for name in IDENTITY_FIELDS},
+        "playbook": {"id": visit.playbook_id, "version": visit.playbook_version},
+        "questionnaire": {"id": visit.questionnaire_id, "version": visit.questionnaire_version},
+        "status": visit.status,
+        "current_step": visit.current_step,
+        "created_at": visit.created_at,
+        "updated_at": visit.updated_at,
+        "finished_at": visit.finished_at,
+        # Sorted by key: two exports of the same visit are the same text.
+        "answers": dict(sorted(workspace.visits.answers(visit.id).items())),
+        "override": (
+            {"offer": visit.override_offer, "justification": visit.override_justification}
+            if visit.override_offer
+            else None
+        ),
+        "classification": {
+            "computed": (
+                {
+                    "offer": computed.offer.value,
+                    "label": computed.label,
+                    "lead": computed.lead.value,
+                    "reasons": list(computed.reasons),
+                }
+                if computed is not None
+                else None
+            ),
+            "offer": result.offer.value if result.offer is not None else None,
+            "label": result.label,
+            "lead": result.lead.value,
+            "overridden": result.overridden,
+        },
+        "deliverables": {
+            "activity": asdict(deliverables.activity),
+            "opportunity": asdict(deliverables.opportunity) if deliverables.opportunity else None,
+            "next_lead": deliverables.next_lead.value,
+            "next_steps": [
+                {
+                    "number": step.number,
+                    "title": step.title,
+                    "lead": step.lead.value,
+                    "support": step.support.value if step.support is not None else None,
+                    "actions": list(step.actions),
+                }
+                for step in deliverables.next_steps
+            ],
+        },
+        "history": [asdict(entry) for entry in workspace.visits.history(visit.id)],
+    }
+
+
+def _export_references(workspace: Workspace, visits: list[Visit]) -> list[dict]:
+    keys = dict.fromkeys(
+        key
+        for visit in visits
+        for key in (
+            ("playbook", visit.playbook_id, visit.playbook_version),
+            ("questionnaire", visit.questionnaire_id, visit.questionnaire_version),
+        )
+    )
+    references = []
+    for kind, ref_id, version in keys:
+        content = workspace.visits.snapshot(kind, ref_id, version)
+        if content is None:
+            # A visit created before snapshots were kept: the bundled copy is the one it uses.
+            found = bundled(workspace, kind, ref_id, version)
+            if found is None:
+                raise ExchangeError(
+                    f"Version {version} de « {ref_id} » introuvable : les visites qui l'utilisent "
+                    "ne peuvent pas être exportées."
+                )
+            content = found.model_dump(mode="json")
+        references.append({"kind": kind, "id": ref_id, "version": version, "content": content})
+    return references

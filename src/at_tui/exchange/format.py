@@ -1,0 +1,133 @@
+"""The export file format as pydantic models (see `docs/visit-format.md`), checked in French.
+
+Imported only when a file is imported: pydantic is not needed at start-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from at_tui.exchange.errors import refusal, visit_label
+from at_tui.exchange.header import check_header
+from at_tui.validation import french_message
+
+
+def _timestamp(value: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("horodatage ISO 8601 attendu (ex. 2026-11-22T09:30:00+00:00)") from None
+    if moment.tzinfo is None:
+        raise ValueError("l'horodatage doit indiquer son fuseau (ex. +00:00)")
+    return value
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError(f"identifiant « {value[:60]} » invalide (UUID attendu)") from None
+
+
+Timestamp = Annotated[str, AfterValidator(_timestamp)]
+VisitId = Annotated[str, AfterValidator(_uuid)]
+RefId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class RefModel(_Strict):
+    id: RefId
+    version: int = Field(ge=1)
+
+
+class IdentityModel(_Strict):
+    structure: str
+    departement: str
+    typologie: str
+    contact_name: str
+    contact_role: str
+    visit_date: str
+    maillage: bool
+
+
+class OverrideModel(_Strict):
+    offer: Literal["discussions_simple", "discussions_complexe", "dossiers"]
+    justification: str = Field(min_length=1, max_length=20_000)
+
+
+class HistoryModel(_Strict):
+    field: str = Field(min_length=1, max_length=200)
+    old_value: Any
+    new_value: Any
+    at: Timestamp
+
+
+class VisitModel(_Strict):
+    id: VisitId
+    identity: IdentityModel
+    playbook: RefModel
+    questionnaire: RefModel
+    status: Literal["en_cours", "terminee"]
+    current_step: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    created_at: Timestamp
+    updated_at: Timestamp
+    finished_at: Timestamp | None
+    answers: dict[str, Any]
+    override: OverrideModel | None
+    # Computed on export for the reader's benefit; recomputed on import.
+    classification: Any = None
+    deliverables: Any = None
+    history: list[HistoryModel]
+
+
+class ReferenceModel(_Strict):
+    kind: Literal["playbook", "questionnaire"]
+    id: RefId
+    version: int = Field(ge=1)
+    content: dict[str, Any]
+
+
+class EnvelopeModel(_Strict):
+    format: Literal["at-tui.visites"]
+    version: int = Field(ge=1)
+    exported_at: Timestamp
+    app_version: str = Field(max_length=100)
+    visits: list[VisitModel]
+    references: list[ReferenceModel]
+
+
+def validate_envelope(raw: Any) -> EnvelopeModel:
+    """The file's envelope, every field checked; ExchangeError listing each problem otherwise."""
+    check_header(raw)
+    try:
+        return EnvelopeModel.model_validate(raw)
+    except ValidationError as error:
+        raise refusal([_describe(raw, detail) for detail in error.errors(include_url=False)]) from None
+
+
+def _describe(raw: dict, detail: dict) -> str:
+    """« Visite « X » (id) : champ « identity.maillage » : true ou false attendu »."""
+    loc = list(detail["loc"])
+    where = "Fichier"
+    if len(loc) >= 2 and loc[0] == "visits" and isinstance(loc[1], int):
+        visits = raw.get("visits")
+        item = visits[loc[1]] if isinstance(visits, list) and loc[1] < len(visits) else None
+        if isinstance(item, dict):
+            identity = item.get("identity")
+            structure = identity.get("structure") if isinstance(identity, dict) else None
+            where = visit_label(structure, item.get("id", f"n° {loc[1] + 1}"))
+        else:
+            where = f"Visite n° {loc[1] + 1}"
+        loc = loc[2:]
+    elif len(loc) >= 2 and loc[0] == "references" and isinstance(loc[1], int):
+        where = f"Référence n° {loc[1] + 1}"
+        loc = loc[2:]
+    path = ".".join(str(part) for part in loc)
+    return f"{where} : " + (f"champ « {path} » : " if path else "") + french_message(detail) + "."
