@@ -40,18 +40,27 @@ def db_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def dump(db: Path) -> dict[str, list[tuple]]:
-    """What an import must carry over: visits, answers, history (read-only access)."""
+    """What an import must carry over: the visits and their answers (read-only access)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return {
             "visits": conn.execute("SELECT * FROM visits ORDER BY id").fetchall(),
             "answers": conn.execute("SELECT visit_id, key, value FROM answers ORDER BY visit_id, key").fetchall(),
-            "history": conn.execute(
-                "SELECT visit_id, field, old_value, new_value, at FROM history ORDER BY visit_id, id"
-            ).fetchall(),
+            "history": conn.execute("SELECT * FROM history ORDER BY id").fetchall(),
         }
     finally:
         conn.close()
+
+
+def history(db: Path, visit_id: str) -> list[tuple]:
+    """The visit's edit history as the app shows it: (field, old value, new value)."""
+    from at_tui.workspace import Workspace
+
+    workspace = Workspace(db)
+    try:
+        return [(h.field, h.old_value, h.new_value) for h in workspace.visits.history(visit_id)]
+    finally:
+        workspace.close()
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -108,8 +117,8 @@ def corrupted_fixtures(tmp_path: Path) -> Path:
 # -- export / import -----------------------------------------------------------------
 
 
-def test_version():
-    result = run_cli(Path("/nonexistent-home-not-used"), "--version")
+def test_version(tmp_path):
+    result = run_cli(tmp_path / "home", "--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"at-tui {at_tui.__version__}"
 
@@ -142,7 +151,10 @@ def test_export_then_import_into_another_home(tmp_path, home_a, monkeypatch):
     assert copy["visits"] == source["visits"]
     assert copy["answers"] == source["answers"]
     assert len(copy["answers"]) == 7
-    assert [row[1:4] for row in copy["history"]] == [row[1:4] for row in source["history"]]
+    carried = history(db_file(home_b, monkeypatch), visit_id)
+    assert carried == history(db_file(home, monkeypatch), visit_id)
+    assert ("contact_role", "Coordinatrice", "Coordinatrice adjointe") in carried
+    copy = dump(db_file(home_b, monkeypatch))
 
     result = run_cli(home_b, "import", str(export_file))
     assert result.returncode == 0, result.stderr

@@ -15,7 +15,8 @@ from at_tui.domain.text import FieldError
 from at_tui.domain.visit import Visit, question_key
 from at_tui.reference import ReferenceData, load_reference
 from at_tui.store.db import StoreError
-from at_tui.store.visits import HISTORY_COALESCE_SECONDS, VisitStore
+from at_tui.store.migrations import HISTORY_MERGE_SECONDS as HISTORY_COALESCE_SECONDS
+from at_tui.store.visits import VisitStore
 from at_tui.workspace import Workspace
 
 IDENTITY = {
@@ -32,7 +33,8 @@ class FakeClock:
     """A controllable UTC clock returning ISO strings like `utc_now`."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self.now = start or dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+        # After the visit's real creation time, as a real clock would be.
+        self.now = start or dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)
 
     def __call__(self) -> str:
         return self.now.isoformat(timespec="microseconds")
@@ -298,9 +300,11 @@ def test_edits_just_inside_and_just_outside_the_window(
     ]
 
 
-def test_edit_of_another_field_breaks_coalescing(
+def test_edit_sessions_are_per_field(
     clocked: tuple[VisitStore, FakeClock], visit: Visit
 ) -> None:
+    # Going back to a field a moment later (after touching another) continues its
+    # edit session; entries read in time order of their last change.
     store, clock = clocked
     clock.advance(HISTORY_COALESCE_SECONDS * 2)
     a, b = question_key("besoins_sante"), question_key("types_professionnels")
@@ -310,9 +314,15 @@ def test_edit_of_another_field_breaks_coalescing(
     clock.advance(1)
     store.set_answer(visit.id, a, "Parcours diabète et plaies")
     assert [(e.field, e.old_value, e.new_value) for e in store.history(visit.id)[1:]] == [
-        (a, None, "Parcours diabète"),
         (b, None, "Médecins, IDE"),
-        (a, "Parcours diabète", "Parcours diabète et plaies"),
+        (a, None, "Parcours diabète et plaies"),
+    ]
+    clock.advance(HISTORY_COALESCE_SECONDS)
+    store.set_answer(visit.id, a, "Parcours diabète")
+    assert [(e.field, e.old_value, e.new_value) for e in store.history(visit.id)[1:]] == [
+        (b, None, "Médecins, IDE"),
+        (a, None, "Parcours diabète et plaies"),
+        (a, "Parcours diabète et plaies", "Parcours diabète"),
     ]
 
 

@@ -93,10 +93,15 @@ def _write(conn: sqlite3.Connection, references: References, visits: list[VisitC
     """Insert inside the caller's transaction (sqlite-utils then uses savepoints, never commits)."""
     import sqlite_utils
 
+    from at_tui.store.visits import encode, history_paused
+
+    with history_paused(conn):  # the file brings the visits' own history
+        _insert(sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False), references, visits)
+
+
+def _insert(db, references: References, visits: list[VisitContent]) -> None:
     from at_tui.store.visits import encode
 
-    # recursive_triggers=False: leave the app's connection settings alone.
-    db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
     db["reference_snapshots"].insert_all(
         (
             {"kind": kind, "id": ref_id, "version": version, "content": encode(model.model_dump(mode="json"))}
@@ -117,6 +122,10 @@ def _write(conn: sqlite3.Connection, references: References, visits: list[VisitC
                 "updated_at": changed_at.get(key, visit.updated_at),
             }
             for key, value in content.answers.items()
+        )
+        # Each answer arrives with its edit session closed: the file's history is complete.
+        db["answer_sessions"].insert_all(
+            {"visit_id": visit.id, "key": key, "old_value": encode(value)} for key, value in content.answers.items()
         )
         db["history"].insert_all(
             {

@@ -52,13 +52,13 @@ class ChecklistScreen(VisitScreen):
             self.workspace.save_note(self.visit.id, notes_key(self.stop.step.id), event.text_area.text)
         except FieldError as problem:
             error.show(str(problem))
-            event.text_area.add_class("-invalid")
+            event.text_area.add_class("-field-error")
             return
         error.show("")
-        event.text_area.remove_class("-invalid")
+        event.text_area.remove_class("-field-error")
 
     def can_leave_forward(self) -> bool:
-        if self.query_one("#notes", TextArea).has_class("-invalid"):
+        if self.query_one("#notes", TextArea).has_class("-field-error"):
             self.notify("Corrigez le compte rendu avant de continuer.", severity="error")
             return False
         return True

@@ -9,7 +9,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from at_tui.domain.visit import STATUS_LABELS, format_date, format_timestamp
 
-COLUMNS = (("Statut", 9), ("Structure", None), ("Dépt", 4), ("Typologie", 12), ("Visite du", 10), ("Modifiée le", 16))
+# Fixed widths; « Structure » takes what is left of the screen's width.
+COLUMNS = (("Statut", 8), ("Structure", 0), ("Dépt", 4), ("Typologie", 11), ("Visite du", 10), ("Modifiée le", 16))
+CELL_PADDING = 2  # DataTable pads each cell by one on both sides
+MIN_STRUCTURE_WIDTH = 14
 
 
 class HomeScreen(Screen):
@@ -27,19 +30,24 @@ class HomeScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
         self.refresh_visits()
-        table.focus()
+        self.query_one(DataTable).focus()
 
     def on_screen_resume(self) -> None:
+        self.refresh_visits()
+
+    def on_resize(self) -> None:
         self.refresh_visits()
 
     def refresh_visits(self) -> None:
         visits = sorted(self.app.workspace.visits.list(), key=lambda v: v.finished)  # stable: in progress first
         table = self.query_one(DataTable)
-        table.clear()
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        available = (table.size.width or self.size.width - 2) - 1  # one column spare for a scrollbar
+        rest = available - sum(width + CELL_PADDING for _, width in COLUMNS) - CELL_PADDING
+        for label, width in COLUMNS:
+            table.add_column(label, width=width or max(MIN_STRUCTURE_WIDTH, rest))
         for visit in visits:
             table.add_row(
                 STATUS_LABELS[visit.status], visit.structure, visit.departement, visit.typologie,
@@ -53,6 +61,7 @@ class HomeScreen(Screen):
             hint.update(f"{in_progress} en cours · {len(visits) - in_progress} terminée(s) — "
                         "[b]Entrée[/b] reprend la visite sélectionnée, [b]n[/b] en commence une nouvelle.")
         table.display = bool(visits)
+        table.move_cursor(row=min(cursor, max(0, len(visits) - 1)))
 
     def action_resume(self) -> None:
         table = self.query_one(DataTable)

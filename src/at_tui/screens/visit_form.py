@@ -95,13 +95,14 @@ class VisitFormScreen(Screen):
 
     def _show(self, name: str, message: str) -> None:
         self.query_one(f"#{name}-error", ErrorLine).show(message)
-        self.query_one(f"#{name}").set_class(bool(message), "-invalid")
+        self.query_one(f"#{name}").set_class(bool(message), "-field-error")
 
     # -- live edit of an existing visit -----------------------------------------
 
     def _save_field(self, name: str, raw) -> None:
         if not self.editing:
-            if self.query_one(f"#{name}").has_class("-invalid"):
+            refused = self.query(f"#{name}-error")
+            if refused and refused.first(ErrorLine).display:  # re-check only what was refused
                 self._validate(name, raw)
             return
         try:
@@ -154,6 +155,6 @@ class VisitFormScreen(Screen):
         self.app.pop_screen()
 
     def action_close(self) -> None:
-        if self.editing and self.query(".-invalid"):
+        if self.editing and self.query(".-field-error"):
             self.notify("Un champ est invalide : sa dernière valeur correcte est conservée.", severity="warning")
         self.app.pop_screen()

@@ -11,7 +11,11 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from at_tui.domain.visit import IDENTITY_FIELDS
 from at_tui.store.db import StoreError, connect, immediate
+
+# Consecutive edits of one field within this window are one history entry.
+HISTORY_MERGE_SECONDS = 120
 
 
 def _v1_core(conn: sqlite3.Connection) -> None:
@@ -72,7 +76,96 @@ def _v2_snapshots(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX visits_by_update ON visits(status, updated_at)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_core, _v2_snapshots)
+def _v3_history_triggers(conn: sqlite3.Connection) -> None:
+    """History written by SQLite itself, so saving an answer is one statement from Python.
+
+    (Trigger bodies avoid INSERT OR REPLACE: the upsert that fires them would
+    override that conflict clause.)
+
+    Answers are saved on every keystroke. An answer's open edit session lives in
+    `answer_sessions` (the value before it); typing rewrites only the answer row.
+    When the field changes again after HISTORY_MERGE_SECONDS of quiet, a trigger
+    closes the session into `history` and opens the next. Visit-level changes go
+    through `history_log`, which extends the last entry of the same field within
+    that window. `history_pause` holds a row only inside an import transaction,
+    which brings its own history.
+    """
+    slack = HISTORY_MERGE_SECONDS - 0.001  # absorbs julianday's floating-point rounding
+    statements = [
+        """CREATE TABLE answer_sessions (
+            visit_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            old_value TEXT NOT NULL,
+            PRIMARY KEY (visit_id, key),
+            FOREIGN KEY (visit_id, key) REFERENCES answers (visit_id, key) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+        "INSERT INTO answer_sessions (visit_id, key, old_value) SELECT visit_id, key, value FROM answers",
+        "CREATE TABLE history_pause (reason TEXT NOT NULL)",
+        """CREATE VIEW history_log AS
+           SELECT visit_id, field, old_value, new_value, at, 1 AS merge FROM history""",
+        f"""CREATE TRIGGER history_log_insert INSTEAD OF INSERT ON history_log BEGIN
+             UPDATE history SET new_value = NEW.new_value, at = NEW.at
+              WHERE NEW.merge
+                AND id = (SELECT max(id) FROM history WHERE visit_id = NEW.visit_id)
+                AND field = NEW.field
+                AND (julianday(NEW.at) - julianday(at)) * 86400.0 < {slack};
+             INSERT INTO history (visit_id, field, old_value, new_value, at)
+               SELECT NEW.visit_id, NEW.field, NEW.old_value, NEW.new_value, NEW.at WHERE changes() = 0;
+           END""",
+        """CREATE TRIGGER answer_session_opened AFTER INSERT ON answers
+           WHEN NOT EXISTS (SELECT 1 FROM history_pause) BEGIN
+             INSERT INTO answer_sessions (visit_id, key, old_value) VALUES (NEW.visit_id, NEW.key, 'null');
+           END""",
+        f"""CREATE TRIGGER answer_session_closed AFTER UPDATE OF value ON answers
+           WHEN (julianday(NEW.updated_at) - julianday(OLD.updated_at)) * 86400.0 >= {slack}
+                AND NOT EXISTS (SELECT 1 FROM history_pause) BEGIN
+             INSERT INTO history (visit_id, field, old_value, new_value, at)
+               SELECT OLD.visit_id, OLD.key, old_value, OLD.value, OLD.updated_at FROM answer_sessions
+                WHERE visit_id = OLD.visit_id AND key = OLD.key AND old_value IS NOT OLD.value;
+             UPDATE answer_sessions SET old_value = OLD.value WHERE visit_id = OLD.visit_id AND key = OLD.key;
+           END""",
+        """CREATE TRIGGER visit_created AFTER INSERT ON visits
+           WHEN NOT EXISTS (SELECT 1 FROM history_pause) BEGIN
+             INSERT INTO history_log (visit_id, field, old_value, new_value, at, merge)
+               VALUES (NEW.id, 'visite', 'null', '"créée"', NEW.created_at, 0);
+           END""",
+    ]
+    changes = [
+        (column, _json(column, "OLD"), _json(column, "NEW"), 1)
+        for column in IDENTITY_COLUMNS
+    ]
+    changes.append(("statut", "json_quote(OLD.status)", "json_quote(NEW.status)", 0))
+    override = (
+        "CASE WHEN {0}.override_offer IS NULL THEN 'null' ELSE json_object("
+        "'offer', {0}.override_offer, 'justification', {0}.override_justification) END"
+    )
+    changes.append(("classification_forcee", override.format("OLD"), override.format("NEW"), 0))
+    body = "\n".join(
+        f"""INSERT INTO history_log (visit_id, field, old_value, new_value, at, merge)
+              SELECT NEW.id, '{field}', {old}, {new}, NEW.updated_at, {merge} WHERE {old} IS NOT {new};"""
+        for field, old, new, merge in changes
+    )
+    columns = ", ".join(IDENTITY_COLUMNS + ("status", "override_offer", "override_justification"))
+    statements.append(
+        f"""CREATE TRIGGER visit_updated AFTER UPDATE OF {columns} ON visits
+            WHEN NOT EXISTS (SELECT 1 FROM history_pause) BEGIN
+              {body}
+            END"""
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
+IDENTITY_COLUMNS = tuple(f for f in IDENTITY_FIELDS)
+
+
+def _json(column: str, row: str) -> str:
+    if column == "maillage":
+        return f"CASE WHEN {row}.maillage THEN 'true' ELSE 'false' END"
+    return f"json_quote({row}.{column})"
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_core, _v2_snapshots, _v3_history_triggers)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

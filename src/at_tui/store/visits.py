@@ -10,21 +10,22 @@ import datetime as dt
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from at_tui.domain.visit import IDENTITY_FIELDS, Visit
 from at_tui.store.db import StoreError, immediate
+from at_tui.store.migrations import HISTORY_MERGE_SECONDS
 
-# Consecutive edits of one field within this window are one history entry
-# (typing "Toulouse" is one change, not eight).
-HISTORY_COALESCE_SECONDS = 120
-
+# A visit's updated_at is its own or its latest answer's: answers do not touch the
+# visit row when they are saved (one row written per keystroke).
 _VISIT_COLUMNS = (
     "id, structure, departement, typologie, contact_name, contact_role, visit_date, maillage, "
     "playbook_id, playbook_version, questionnaire_id, questionnaire_version, current_step, "
-    "status, created_at, updated_at, finished_at, override_offer, override_justification"
+    "status, created_at, max(updated_at, coalesce((SELECT max(a.updated_at) FROM answers a "
+    "WHERE a.visit_id = visits.id), '')) AS updated_at, finished_at, override_offer, override_justification"
 )
 
 
@@ -78,9 +79,15 @@ class VisitStore:
         return {r["key"]: decode(r["value"]) for r in rows}
 
     def history(self, visit_id: str) -> list[HistoryEntry]:
+        """Closed entries, then each answer's open edit session, in time order."""
         rows = self.conn.execute(
-            "SELECT field, old_value, new_value, at FROM history WHERE visit_id = ? ORDER BY id",
-            (visit_id,),
+            """SELECT field, old_value, new_value, at, 0 AS open, id FROM history WHERE visit_id = ?
+               UNION ALL
+               SELECT a.key, s.old_value, a.value, a.updated_at, 1, 0
+                 FROM answers a JOIN answer_sessions s ON s.visit_id = a.visit_id AND s.key = a.key
+                WHERE a.visit_id = ? AND s.old_value IS NOT a.value
+               ORDER BY at, open, id""",
+            (visit_id, visit_id),
         ).fetchall()
         return [HistoryEntry(r["field"], decode(r["old_value"]), decode(r["new_value"]), r["at"]) for r in rows]
 
@@ -137,54 +144,53 @@ class VisitStore:
                     now,
                 ),
             )
-            self._log(visit_id, "visite", None, "créée", now)
         return self.require(visit_id)
+
+    # History is written by triggers (migration v3) in the same transaction as each change.
 
     def update_identity(self, visit_id: str, field: str, value: Any) -> bool:
         if field not in IDENTITY_FIELDS:
             raise ValueError(field)
         stored = int(bool(value)) if field == "maillage" else value
-        with immediate(self.conn):
-            row = self.conn.execute(f"SELECT {field} FROM visits WHERE id = ?", (visit_id,)).fetchone()
-            if row is None:
-                raise StoreError(f"Visite {visit_id} introuvable.")
-            old = row[0]
-            if old == stored:
-                return False
-            now = self.clock()
-            self.conn.execute(
-                f"UPDATE visits SET {field} = ?, updated_at = ? WHERE id = ?", (stored, now, visit_id)
-            )
-            if field == "maillage":
-                old, value = bool(old), bool(value)
-            self._log(visit_id, field, old, value, now)
-        return True
+        return self._update_visit(visit_id, f"{field} = ?", (stored,), f"{field} IS NOT ?", (stored,))
 
     def set_answer(self, visit_id: str, key: str, value: Any) -> bool:
         """Store one answer (None removes it). Returns False when nothing changed."""
-        with immediate(self.conn):
-            row = self.conn.execute(
-                "SELECT value FROM answers WHERE visit_id = ? AND key = ?", (visit_id, key)
-            ).fetchone()
-            old = decode(row["value"]) if row else None
-            if old == value:
-                return False
-            now = self.clock()
-            if self.conn.execute(
-                "UPDATE visits SET updated_at = ? WHERE id = ?", (now, visit_id)
-            ).rowcount != 1:
-                raise StoreError(f"Visite {visit_id} introuvable.")
-            if value is None:
-                self.conn.execute("DELETE FROM answers WHERE visit_id = ? AND key = ?", (visit_id, key))
-            else:
-                self.conn.execute(
-                    "INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (visit_id, key) DO UPDATE SET value = excluded.value, "
-                    "updated_at = excluded.updated_at",
-                    (visit_id, key, encode(value), now),
-                )
-            self._log(visit_id, key, old, value, now)
+        now = self.clock()
+        try:
+            with immediate(self.conn):
+                if value is None:
+                    return self._delete_answer(visit_id, key, now)
+                changed = self.conn.execute(_SAVE_ANSWER, (visit_id, key, encode(value), now)).rowcount
+        except sqlite3.IntegrityError as error:
+            raise StoreError(f"Visite {visit_id} introuvable.") from error
+        return changed > 0
+
+    def _delete_answer(self, visit_id: str, key: str, now: str) -> bool:
+        """Clearing an answer closes its session: « old → nothing » joins the history."""
+        session = self.conn.execute(
+            "SELECT old_value FROM answer_sessions WHERE visit_id = ? AND key = ?", (visit_id, key)
+        ).fetchone()
+        row = self.conn.execute(
+            "DELETE FROM answers WHERE visit_id = ? AND key = ? RETURNING value, updated_at", (visit_id, key)
+        ).fetchone()
+        if row is None:
+            return False
+        value, changed_at = row
+        session_old = session[0] if session else value
+        if _seconds_between(changed_at, now) >= HISTORY_MERGE_SECONDS:
+            if session_old != value:
+                self._add_history(visit_id, key, session_old, value, changed_at)
+            session_old = value
+        self._add_history(visit_id, key, session_old, "null", now)
+        self.conn.execute("UPDATE visits SET updated_at = ? WHERE id = ?", (now, visit_id))
         return True
+
+    def _add_history(self, visit_id: str, field: str, old: str, new: str, at: str) -> None:
+        self.conn.execute(
+            "INSERT INTO history (visit_id, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?)",
+            (visit_id, field, old, new, at),
+        )
 
     def set_step(self, visit_id: str, step: str) -> None:
         with immediate(self.conn):
@@ -202,57 +208,52 @@ class VisitStore:
                 raise StoreError(f"Classification inconnue : « {offer} ».")
             if not (justification or "").strip():
                 raise StoreError("Une justification écrite est obligatoire pour modifier la classification.")
-        with immediate(self.conn):
-            row = self.conn.execute(
-                "SELECT override_offer, override_justification FROM visits WHERE id = ?", (visit_id,)
-            ).fetchone()
-            if row is None:
-                raise StoreError(f"Visite {visit_id} introuvable.")
-            if (row[0], row[1]) == (offer, justification if offer else None):
-                return
-            now = self.clock()
-            self.conn.execute(
-                "UPDATE visits SET override_offer = ?, override_justification = ?, updated_at = ? WHERE id = ?",
-                (offer, justification if offer else None, now, visit_id),
-            )
-            self._log(
-                visit_id,
-                "classification_forcee",
-                {"offer": row[0], "justification": row[1]} if row[0] else None,
-                {"offer": offer, "justification": justification} if offer else None,
-                now,
-                coalesce=False,
-            )
+        justification = justification if offer else None
+        self._update_visit(
+            visit_id,
+            "override_offer = ?, override_justification = ?",
+            (offer, justification),
+            "(override_offer IS NOT ? OR override_justification IS NOT ?)",
+            (offer, justification),
+        )
 
     def set_status(self, visit_id: str, status: str) -> None:
-        with immediate(self.conn):
-            row = self.conn.execute("SELECT status FROM visits WHERE id = ?", (visit_id,)).fetchone()
-            if row is None:
-                raise StoreError(f"Visite {visit_id} introuvable.")
-            if row[0] == status:
-                return
-            now = self.clock()
-            self.conn.execute(
-                "UPDATE visits SET status = ?, finished_at = ?, updated_at = ? WHERE id = ?",
-                (status, now if status == "terminee" else None, now, visit_id),
-            )
-            self._log(visit_id, "statut", row[0], status, now, coalesce=False)
-
-    def _log(self, visit_id: str, field: str, old: Any, new: Any, now: str, coalesce: bool = True) -> None:
-        if coalesce:
-            last = self.conn.execute(
-                "SELECT id, field, at FROM history WHERE visit_id = ? ORDER BY id DESC LIMIT 1",
-                (visit_id,),
-            ).fetchone()
-            if last is not None and last["field"] == field and _seconds_between(last["at"], now) < HISTORY_COALESCE_SECONDS:
-                self.conn.execute(
-                    "UPDATE history SET new_value = ?, at = ? WHERE id = ?", (encode(new), now, last["id"])
-                )
-                return
-        self.conn.execute(
-            "INSERT INTO history (visit_id, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?)",
-            (visit_id, field, encode(old), encode(new), now),
+        self._update_visit(
+            visit_id,
+            "status = ?, finished_at = CASE WHEN ? = 'terminee' THEN ? END",
+            (status, status, self.clock()),
+            "status IS NOT ?",
+            (status,),
         )
+
+    def _update_visit(self, visit_id: str, assignments: str, values: tuple, differs: str, current: tuple) -> bool:
+        """One UPDATE of a visit when something differs; False when nothing changed."""
+        with immediate(self.conn):
+            changed = self.conn.execute(
+                f"UPDATE visits SET {assignments}, updated_at = ? WHERE id = ? AND {differs}",
+                (*values, self.clock(), visit_id, *current),
+            ).rowcount
+            if not changed and self.get(visit_id) is None:
+                raise StoreError(f"Visite {visit_id} introuvable.")
+        return changed > 0
+
+
+@contextmanager
+def history_paused(conn: sqlite3.Connection) -> Iterator[None]:
+    """Inside a write transaction: rows inserted here bring their own history (imports)."""
+    conn.execute("INSERT INTO history_pause (reason) VALUES ('import')")
+    try:
+        yield
+    finally:
+        conn.execute("DELETE FROM history_pause")
+
+
+# Insert, or rewrite the row in place (edit sessions are kept by triggers).
+_SAVE_ANSWER = """
+INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (visit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+WHERE value IS NOT excluded.value
+"""
 
 
 def _seconds_between(earlier: str, later: str) -> float:

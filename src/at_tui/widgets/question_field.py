@@ -75,11 +75,11 @@ class QuestionField(Vertical):
 
     def show_error(self, message: str) -> None:
         self.query_one(ErrorLine).show(message)
-        self.set_class(bool(message), "-invalid")
+        self.set_class(bool(message), "-field-error")
 
     @property
     def invalid(self) -> bool:
-        return self.has_class("-invalid")
+        return self.has_class("-field-error")
 
     # -- control events → Edited ------------------------------------------------
 
