@@ -93,8 +93,8 @@ SUBJECT_CODE = textwrap.dedent(
         screen = app.screen
         if type(screen).__name__ != "HomeScreen":
             return None
-        from textual.widgets import DataTable  # already imported by the Accueil
-        return sum(table.row_count for table in screen.query(DataTable))
+        from at_tui.widgets.visit_list import VisitList  # already imported by the Accueil
+        return sum(listing.row_count for listing in screen.query(VisitList))
 
     async def auto(pilot):
         await pilot.pause()

@@ -6,17 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 
 from at_tui.workspace import Workspace
-
-
-# Seconds after start-up before the data files are validated in the background.
-REFERENCE_CHECK_DELAY = 0.5
 
 
 class ATApp(App[str | None]):
@@ -42,20 +37,27 @@ class ATApp(App[str | None]):
         from at_tui.screens.home import HomeScreen
 
         self.workspace = Workspace(self.db_path, reference=self._reference)
+        if self._reference is None and not self.check_data_files():
+            return
         self.push_screen(HomeScreen())
-        if self._reference is None:
-            # The Accueil does not need the playbook: check the data files once it is up.
-            self.set_timer(REFERENCE_CHECK_DELAY, self.load_reference)
 
-    @work(thread=True, exclusive=True, group="reference")
-    def load_reference(self) -> None:
-        """Validate the playbook data after the first screen is up (start-up time)."""
+    def check_data_files(self) -> bool:
+        """Validate the data files at start, unless these exact files already passed."""
+        from at_tui.checked_data import already_checked, fingerprint, remember_checked
+        from at_tui.paths import fixtures_root
+
+        print_ = fingerprint(fixtures_root())
+        if already_checked(print_):
+            return True  # loaded on first use, off the start-up path
         from at_tui.reference import ReferenceDataError
 
         try:
-            self.workspace.reference  # noqa: B018 - warms the cached property
+            self.workspace.reference  # noqa: B018 - loads and validates
         except ReferenceDataError as error:
-            self.call_from_thread(self.exit, str(error), 2)
+            self.exit(str(error), 2)
+            return False
+        remember_checked(print_)
+        return True
 
     def on_unmount(self) -> None:
         if self.workspace is not None:

@@ -120,7 +120,8 @@ def import_command(args) -> int:
 
 
 def check_data_command() -> int:
-    from at_tui.reference import ReferenceDataError, fixtures_root, load_reference
+    from at_tui.paths import fixtures_root
+    from at_tui.reference import ReferenceDataError, load_reference
 
     try:
         reference = load_reference()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 APP_NAME = "at-tui"
@@ -28,3 +30,11 @@ def exports_dir() -> Path:
     path = data_dir() / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def fixtures_root() -> Traversable:
+    """The bundled fixtures, or AT_TUI_FIXTURES (to try new data files without rebuilding)."""
+    override = os.environ.get("AT_TUI_FIXTURES")
+    if override:
+        return Path(override)
+    return resources.files("at_tui") / "fixtures"

@@ -7,10 +7,8 @@ item and the field, so whoever edited the file can fix it without a traceback.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from at_tui.domain.playbook import Playbook, Questionnaire, Territory
+from at_tui.paths import fixtures_root
 from at_tui.validation import french_message
 
 
@@ -42,14 +41,6 @@ class ReferenceData:
         if not versions:
             raise KeyError(questionnaire_id)
         return self.questionnaires[(questionnaire_id, max(versions))]
-
-
-def fixtures_root() -> Traversable:
-    """The bundled fixtures, or AT_TUI_FIXTURES (to try new data files without rebuilding)."""
-    override = os.environ.get("AT_TUI_FIXTURES")
-    if override:
-        return Path(override)
-    return resources.files("at_tui") / "fixtures"
 
 
 def load_reference(root: Traversable | Path | None = None) -> ReferenceData:

@@ -8,10 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Markdown
+
+from at_tui.widgets.key_bar import KeyBar
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "screens.tcss"
+
     BINDINGS = [
         Binding("escape,f1,q", "close", "Fermer", id="help.close"),
     ]
@@ -20,7 +24,7 @@ class HelpScreen(ModalScreen[None]):
         text = (resources.files("at_tui") / "help.md").read_text(encoding="utf-8")
         with VerticalScroll(id="help-body"):
             yield Markdown(text)
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

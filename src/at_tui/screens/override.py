@@ -6,8 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import RadioButton, RadioSet, Static, TextArea
 
+from at_tui.widgets.key_bar import KeyBar
 from at_tui.domain.classification import OFFER_LABELS, Offer
 from at_tui.domain.text import FieldError, clean_text
 from at_tui.widgets.error_line import ErrorLine
@@ -17,6 +18,8 @@ COMPUTED = "calculee"
 
 class OverrideScreen(ModalScreen[tuple[str | None, str | None] | None]):
     """Returns (offer, justification), (None, None) to restore the computed one, or None."""
+
+    CSS_PATH = "screens.tcss"
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Enregistrer", id="override.save", priority=True),
@@ -49,7 +52,7 @@ class OverrideScreen(ModalScreen[tuple[str | None, str | None] | None]):
             yield Static("Justification (obligatoire pour une autre classification, gardée avec la visite) :")
             yield TextArea(self.justification, id="justification", soft_wrap=True, tab_behavior="focus")
             yield ErrorLine(id="override-error")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#offer", RadioSet).focus()

@@ -6,8 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from at_tui.widgets.key_bar import KeyBar
 from at_tui.domain.flow import Stop, stop_index, visit_flow
 from at_tui.domain.visit import Visit, format_date
 from at_tui.workspace import Workspace
@@ -15,6 +16,8 @@ from at_tui.workspace import Workspace
 
 class VisitScreen(Screen):
     """Base of the visit screens; subclasses compose `compose_body`."""
+
+    CSS_PATH = "screens.tcss"
 
     BINDINGS = [
         Binding("ctrl+n", "next_stop", "Suivant", id="visit.next", priority=True),
@@ -37,7 +40,7 @@ class VisitScreen(Screen):
         yield Static(self.banner_text(), id="visit-banner")
         with VerticalScroll(id="visit-body"):
             yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

@@ -7,8 +7,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, Header, Input, Select, Static
 
+from at_tui.widgets.key_bar import KeyBar
 from at_tui.domain.identity import FIELD_LABELS
 from at_tui.domain.territory import departement_label
 from at_tui.domain.text import FieldError
@@ -18,6 +19,8 @@ from at_tui.domain.visit import format_date
 
 class VisitFormScreen(Screen):
     """Without a visit id: a new visit, created on ctrl+s. With one: live edit of its identity."""
+
+    CSS_PATH = "screens.tcss"
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Commencer la visite", id="form.submit", priority=True),
@@ -63,7 +66,7 @@ class VisitFormScreen(Screen):
             yield Checkbox(
                 "Visite de maillage (partenaires d'une structure qui utilise déjà SPICO)",
                 value=visit.maillage if visit else False, id="maillage")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def _field(self, name: str, control) -> ComposeResult:
         required = name in ("structure", "departement", "typologie", "visit_date")

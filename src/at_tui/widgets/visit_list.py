@@ -1,0 +1,111 @@
+"""The Accueil's list of visits: a header line, rows, a cursor — drawn as text.
+
+Not a DataTable, nor containers: the list is the first thing on screen, and
+each new widget type mounted at start-up costs a restyle of the whole app;
+a DataTable's first render alone cost more than the start-up budget
+(bench/startup.py). Long lists show the window of rows around the cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.events import Click
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    cells: tuple[str, ...]
+
+
+class VisitList(Static, can_focus=True):
+    """Posts `VisitList.Chosen` when a row is clicked; Enter is the screen's binding."""
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Haut", show=False),
+        Binding("down", "move(1)", "Bas", show=False),
+        Binding("pageup", "move(-10)", "Page précédente", show=False),
+        Binding("pagedown", "move(10)", "Page suivante", show=False),
+        Binding("home", "move(-1000000)", "Début", show=False),
+        Binding("end", "move(1000000)", "Fin", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0)
+
+    @dataclass
+    class Chosen(Message):
+        key: str
+
+    def __init__(self, headers: tuple[str, ...], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.headers = headers
+        self.rows: list[Row] = []
+        self.widths: list[int] = [len(h) for h in headers]
+        self.top = 0  # first row shown
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def selected(self) -> str | None:
+        return self.rows[self.cursor].key if self.rows else None
+
+    def set_rows(self, rows: list[Row], widths: list[int]) -> None:
+        self.rows = rows
+        self.widths = widths
+        self.cursor = min(self.cursor, max(0, len(rows) - 1))
+        self._draw()
+
+    def watch_cursor(self) -> None:
+        self._draw()
+
+    def on_focus(self) -> None:
+        self._draw()
+
+    def on_blur(self) -> None:
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _visible_rows(self) -> int:
+        # The screen's CSS bounds our height; before layout, show everything.
+        return max(1, self.size.height - 1) if self.size.height else max(1, len(self.rows))
+
+    def _line(self, cells) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for cell, width in zip(cells, self.widths):
+            shown = cell if len(cell) <= width else cell[: max(0, width - 1)] + "…"
+            text.append(f" {shown:<{width}} ")
+        return text
+
+    def _draw(self) -> None:
+        shown = self._visible_rows()
+        self.top = min(self.top, self.cursor)
+        self.top = max(self.top, self.cursor - shown + 1, 0)
+        text = self._line(self.headers)
+        text.stylize("bold underline")
+        for index in range(self.top, min(len(self.rows), self.top + shown)):
+            line = self._line(self.rows[index].cells)
+            if index == self.cursor:
+                line.stylize("reverse" if self.has_focus else "bold")
+            text.append("\n")
+            text.append_text(line)
+        self.update(text)
+
+    def action_move(self, delta: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
+
+    def on_click(self, event: Click) -> None:
+        index = self.top + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self.rows):
+            self.cursor = index
+            self.post_message(self.Chosen(self.rows[index].key))
