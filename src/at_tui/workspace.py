@@ -22,6 +22,7 @@ class Workspace:
         self.visits = VisitStore(self.conn)
         self._reference = reference
         self._reference_lock = threading.Lock()
+        self._questions: dict[tuple[str, int], dict] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -61,6 +62,15 @@ class Workspace:
             return found
         return Questionnaire.model_validate(self._snapshot("questionnaire", *key))
 
+    def question_for(self, visit: Visit, question_id: str):
+        """A question of the visit's questionnaire, by id (looked up on every keystroke)."""
+        key = (visit.questionnaire_id, visit.questionnaire_version)
+        questions = self._questions.get(key)
+        if questions is None:
+            questions = {q.id: q for q in self.questionnaire_for(visit).questions}
+            self._questions[key] = questions
+        return questions[question_id]
+
     def _snapshot(self, kind: str, ref_id: str, version: int) -> dict:
         content = self.visits.snapshot(kind, ref_id, version)
         if content is None:
@@ -99,8 +109,7 @@ class Workspace:
         """Validate then save one questionnaire answer; raises FieldError (nothing saved)."""
         from at_tui.domain.answers import parse_answer
 
-        question = self.questionnaire_for(visit).question(question_id)
-        value = parse_answer(question, raw)
+        value = parse_answer(self.question_for(visit, question_id), raw)
         self.visits.set_answer(visit.id, question_key(question_id), value)
         return value
 

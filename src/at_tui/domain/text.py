@@ -7,8 +7,6 @@ import unicodedata
 SHORT_TEXT_MAX = 300
 LONG_TEXT_MAX = 20_000
 
-_ALLOWED_CONTROLS_LONG = {"\n", "\t"}
-
 
 class FieldError(ValueError):
     """A French message meant for the field the AT is typing in."""
@@ -22,15 +20,17 @@ def fold(text: str) -> str:
     return " ".join(cleaned.split())
 
 
+# Emoji sequences use these format characters: they are not control characters.
+_EMOJI_FORMAT = {"\u200d"} | {chr(c) for c in range(0xE0020, 0xE0080)}
+# Bytes of printable ASCII, newline and tab (and every non-ASCII byte, checked otherwise).
+_ASCII_OK = bytes([9, 10, *range(0x20, 0x7F), *range(0x80, 0x100)])
+
+
 def clean_text(raw: str, *, multiline: bool = False, max_length: int | None = None) -> str:
     """Validate free text: bounded length, no control characters. Emoji are welcome."""
     limit = max_length or (LONG_TEXT_MAX if multiline else SHORT_TEXT_MAX)
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    allowed = _ALLOWED_CONTROLS_LONG if multiline else set()
-    # Fast path for the common case (this runs on every keystroke of a long note);
-    # isprintable() is False for some legitimate characters too, which the loop then accepts.
-    if not ((text.replace("\n", "").replace("\t", "") if multiline else text).isprintable()):
-        _check_controls(text, allowed)
+    _refuse_controls(text, multiline)
     text = text.strip()
     if len(text) > limit:
         raise FieldError(
@@ -39,11 +39,22 @@ def clean_text(raw: str, *, multiline: bool = False, max_length: int | None = No
     return text
 
 
-def _check_controls(text: str, allowed: set[str]) -> None:
+def _refuse_controls(text: str, multiline: bool) -> None:
+    """Refuse control, format and surrogate characters (Unicode Cc, Cf, Cs).
+
+    Fast paths first: this runs on every keystroke of a long note.
+    """
+    if text.isascii():
+        if not text.encode().translate(None, _ASCII_OK):
+            if multiline or ("\n" not in text and "\t" not in text):
+                return
+    elif (text.replace("\n", "").replace("\t", "") if multiline else text).isprintable():
+        return
+    allowed = {"\n", "\t"} if multiline else set()
     for char in text:
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs") and char not in allowed and char != "\u200d":
+        if char in allowed or char in _EMOJI_FORMAT:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
             if char == "\n":
                 raise FieldError("Une seule ligne est attendue ici.")
-            raise FieldError(
-                f"Caractère non autorisé (U+{ord(char):04X}) : retirez les caractères de contrôle."
-            )
+            raise FieldError(f"Caractère non autorisé (U+{ord(char):04X}) : retirez les caractères de contrôle.")

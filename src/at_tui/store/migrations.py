@@ -47,7 +47,7 @@ def _v1_core(conn: sqlite3.Connection) -> None:
             value TEXT NOT NULL,
             updated_at TEXT NOT NULL,
             PRIMARY KEY (visit_id, key)
-        ) WITHOUT ROWID""",
+        )""",  # a rowid table: long notes overflow badly in WITHOUT ROWID rows
         """CREATE TABLE history (
             id INTEGER PRIMARY KEY,
             visit_id TEXT NOT NULL REFERENCES visits(id),

@@ -42,6 +42,13 @@ class HistoryEntry:
 
 
 def encode(value: Any) -> str:
+    # Booleans and counts skip json.dumps: they are most of the keystroke saves.
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
