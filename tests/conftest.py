@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated AT_TUI_HOME per test and apps on real SQLite files."""
+"""Shared fixtures: an isolated AT_TUI_HOME per test, the bundled reference data, and
+workspaces and apps on real SQLite files. Plain helpers (no fixtures) live in `helpers.py`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from at_tui.reference import ReferenceData, load_reference
 
 @pytest.fixture(scope="session")
 def reference() -> ReferenceData:
-    return load_reference()
+    """The bundled reference data, even if AT_TUI_FIXTURES is set where pytest runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AT_TUI_FIXTURES", raising=False)
+        return load_reference()
+
+
+@pytest.fixture(autouse=True)
+def _bundled_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test reads the bundled data files unless it points AT_TUI_FIXTURES elsewhere itself."""
+    monkeypatch.delenv("AT_TUI_FIXTURES", raising=False)
 
 
 @pytest.fixture
@@ -27,6 +37,16 @@ def db_path(at_home: Path) -> Path:
     from at_tui.paths import database_path
 
     return database_path()
+
+
+@pytest.fixture
+def workspace(db_path: Path, reference: ReferenceData):
+    """A Workspace on the test's database, closed after the test."""
+    from at_tui.workspace import Workspace
+
+    ws = Workspace(db_path, reference=reference)
+    yield ws
+    ws.close()
 
 
 @pytest.fixture

@@ -19,17 +19,13 @@ from pathlib import Path
 
 from at_tui.workspace import Workspace
 
+# Run as a script (PYTHONPATH=src): the tests' shared helpers are one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from helpers import IDENTITY  # noqa: E402
+
 LONG_TEXT = "situation_actuelle"
 INTEGER = "utilisateurs_potentiels"
 COUNTER = re.compile(r"n° (\d+)")
-IDENTITY = {
-    "structure": "CPTS du Grand Toulouse",
-    "departement": "31",
-    "typologie": "CPTS/MSP",
-    "contact_name": "Claire Dupuis",
-    "contact_role": "Coordinatrice",
-    "visit_date": "22/11/2026",
-}
 
 
 def long_text(counter: int) -> str:

@@ -20,14 +20,11 @@ from at_tui.screens.questionnaire import QuestionnaireScreen
 from at_tui.screens.result import ResultScreen
 from at_tui.screens.visit_base import VisitScreen
 from at_tui.screens.visit_form import VisitFormScreen
+from helpers import type_text
 
 MAIN_SCREENS = [HomeScreen, VisitFormScreen, ChecklistScreen, QuestionnaireScreen, ResultScreen, DeliverablesScreen]
 
 SMALL = (80, 24)
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
 
 
 def help_text() -> str:

@@ -21,16 +21,13 @@ from at_tui.screens.result import ResultScreen
 from at_tui.screens.visit_form import VisitFormScreen
 from at_tui.widgets.error_line import ErrorLine
 from at_tui.widgets.question_field import QuestionField
+from helpers import fill_new_visit_form, press_to, type_text
 
 SMALL = (80, 24)
 LARGE = (120, 36)
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
 
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
@@ -115,11 +112,14 @@ def new_visit(db_path, reference):
         workspace.close()
 
 
-async def open_questionnaire(app, pilot, visit_id: str) -> QuestionnaireScreen:
+async def open_questionnaire(app, pilot, visit_id: str, *keys: str) -> QuestionnaireScreen:
+    """Open the visit at its questionnaire, then press `keys` there (the opportunité is focused first)."""
     app.open_visit(visit_id, "classification")
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, QuestionnaireScreen)
+    await pilot.press(*keys)
+    await pilot.pause()
     return screen
 
 
@@ -129,27 +129,10 @@ async def open_questionnaire(app, pilot, visit_id: str) -> QuestionnaireScreen:
 async def test_quit_mid_questionnaire_and_resume_in_a_new_app(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("n")
-        await pilot.pause()
-        assert isinstance(app.screen, VisitFormScreen)
-        await type_text(pilot, "CPTS du Lauragais")
-        await pilot.press("tab")
-        await type_text(pilot, "31")
-        await pilot.press("tab", "enter")  # open the typology list
-        await pilot.pause()
-        await type_text(pilot, "CPTS")
-        await pilot.press("enter")
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, ChecklistScreen)
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert isinstance(app.screen, ChecklistScreen)
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, QuestionnaireScreen)
+        await fill_new_visit_form(pilot, "CPTS du Lauragais", "31", "CPTS")
+        await press_to(pilot, "ctrl+s", ChecklistScreen)
+        await press_to(pilot, "ctrl+n", ChecklistScreen)
+        screen = await press_to(pilot, "ctrl+n", QuestionnaireScreen)
 
         await pilot.press("enter")  # opportunité : Oui
         await pilot.press("tab")  # situation actuelle (TextArea)
@@ -180,10 +163,7 @@ async def test_quit_mid_questionnaire_and_resume_in_a_new_app(make_app, db_path)
         assert app.focused is listing
         assert listing.selected == visit_id
 
-        await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, QuestionnaireScreen)
+        screen = await press_to(pilot, "enter", QuestionnaireScreen)
         assert screen.visit.id == visit_id
         opportunite = screen.query_one("#answer-opportunite", RadioSet)
         assert opportunite.pressed_button is not None and opportunite.pressed_button.label.plain == "Oui"
@@ -218,9 +198,8 @@ async def test_quit_mid_questionnaire_and_resume_in_a_new_app(make_app, db_path)
 async def test_integer_answer_refuses_letters_and_negative_numbers(make_app, db_path, new_visit):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        screen = await open_questionnaire(app, pilot, new_visit)
-        await pilot.press("enter")  # opportunité : Oui, so the count question shows
-        await pilot.pause()
+        # Opportunité : Oui, so the count question shows.
+        screen = await open_questionnaire(app, pilot, new_visit, "enter")
         count = screen.query_one("#answer-utilisateurs_potentiels", Input)
         count.focus()
         await pilot.pause()
@@ -254,9 +233,8 @@ async def test_integer_answer_refuses_letters_and_negative_numbers(make_app, db_
 async def test_pasting_a_huge_text_is_refused_and_the_previous_text_kept(make_app, db_path, new_visit):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        screen = await open_questionnaire(app, pilot, new_visit)
-        await pilot.press("enter", "tab")  # opportunité : Oui, then the situation TextArea
-        await pilot.pause()
+        # Opportunité : Oui, then the situation TextArea.
+        screen = await open_questionnaire(app, pilot, new_visit, "enter", "tab")
         area = screen.query_one("#answer-situation_actuelle", TextArea)
         assert app.focused is area
         await type_text(pilot, "Fax")
@@ -282,9 +260,7 @@ async def test_pasting_a_huge_text_is_refused_and_the_previous_text_kept(make_ap
 async def test_control_character_refused_and_emoji_kept_in_a_short_text(make_app, db_path, new_visit):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        screen = await open_questionnaire(app, pilot, new_visit)
-        await pilot.press("enter")  # opportunité : Oui
-        await pilot.pause()
+        screen = await open_questionnaire(app, pilot, new_visit, "enter")  # opportunité : Oui
         choices = screen.query_one("#answer-fonctionnalites", SelectionList)
         choices.focus()
         await pilot.press(*["down"] * 5, "space")  # « Autre » → its short text question appears
@@ -313,10 +289,7 @@ async def test_control_character_refused_and_emoji_kept_in_a_short_text(make_app
 async def test_new_visit_form_shows_french_errors_and_creates_nothing(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("n")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, VisitFormScreen)
+        form = await press_to(pilot, "n", VisitFormScreen)
 
         def error(name: str) -> str:
             line = form.query_one(f"#{name}-error", ErrorLine)
@@ -384,9 +357,7 @@ REQUIRED_WHEN_OPPORTUNITY = [
 async def test_opportunity_yes_requires_the_other_answers(make_app, db_path, new_visit):
     app = make_app()
     async with app.run_test(size=LARGE) as pilot:
-        screen = await open_questionnaire(app, pilot, new_visit)
-        await pilot.press("enter")  # opportunité : Oui
-        await pilot.pause()
+        screen = await open_questionnaire(app, pilot, new_visit, "enter")  # opportunité : Oui
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.screen is screen
@@ -401,20 +372,14 @@ async def test_opportunity_yes_requires_the_other_answers(make_app, db_path, new
 async def test_opportunity_no_goes_to_a_result_without_opportunity(make_app, db_path, new_visit):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        screen = await open_questionnaire(app, pilot, new_visit)
-        await pilot.press("right", "enter")  # opportunité : Non
-        await pilot.pause()
+        screen = await open_questionnaire(app, pilot, new_visit, "right", "enter")  # opportunité : Non
         assert stored_answer(db_path, new_visit, "opportunite") is False
         assert not field(screen, "situation_actuelle").display
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert isinstance(app.screen, ResultScreen)
-        assert "Aucune opportunité à classer." in result_text(app.screen)
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert isinstance(app.screen, DeliverablesScreen)
-        assert app.screen.result.opportunity is None
-        text = deliverables_text(app.screen)
+        result = await press_to(pilot, "ctrl+n", ResultScreen)
+        assert "Aucune opportunité à classer." in result_text(result)
+        deliverables = await press_to(pilot, "ctrl+n", DeliverablesScreen)
+        assert deliverables.result.opportunity is None
+        text = deliverables_text(deliverables)
         assert "Aucune opportunité détectée : pas d'opportunité à créer." in text
         assert "Service :" not in text.split("2. Opportunité CRM")[1]
 
@@ -425,9 +390,7 @@ async def test_opportunity_no_goes_to_a_result_without_opportunity(make_app, db_
 async def test_ticking_autre_shows_its_question_and_unticking_hides_it(make_app, new_visit):
     app = make_app()
     async with app.run_test(size=LARGE) as pilot:
-        screen = await open_questionnaire(app, pilot, new_visit)
-        await pilot.press("enter")  # opportunité : Oui
-        await pilot.pause()
+        screen = await open_questionnaire(app, pilot, new_visit, "enter")  # opportunité : Oui
         other = field(screen, "fonctionnalites_autre")
         assert not other.display
         choices = screen.query_one("#answer-fonctionnalites", SelectionList)
@@ -452,10 +415,8 @@ async def test_f2_edits_the_structure_name_with_history(make_app, db_path, seede
         await pilot.pause()
         visit_screen = app.screen
         assert isinstance(visit_screen, ChecklistScreen)
-        await pilot.press("f2")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, VisitFormScreen) and form.editing
+        form = await press_to(pilot, "f2", VisitFormScreen)
+        assert form.editing
         name = form.query_one("#structure", Input)
         assert app.focused is name
         assert name.value == "EHPAD Les Tilleuls"
@@ -487,10 +448,7 @@ async def test_override_needs_a_justification_and_can_be_removed(make_app, db_pa
         assert isinstance(result, ResultScreen)
         assert "Classification calculée : SPICO Discussions complexe" in result_text(result)
 
-        await pilot.press("m")
-        await pilot.pause()
-        modal = app.screen
-        assert isinstance(modal, OverrideScreen)
+        modal = await press_to(pilot, "m", OverrideScreen)
         offers = modal.query_one("#offer", RadioSet)
         assert offers.pressed_button.name == "calculee"
         await pilot.press("down", "down", "enter")  # SPICO Dossiers
@@ -517,23 +475,14 @@ async def test_override_needs_a_justification_and_can_be_removed(make_app, db_pa
         assert "Classification retenue par l'AT : SPICO Dossiers" in text
         assert "Partage de dossiers de coordination demande" in text
 
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        deliverables = app.screen
-        assert isinstance(deliverables, DeliverablesScreen)
+        deliverables = await press_to(pilot, "ctrl+n", DeliverablesScreen)
         assert deliverables.result.opportunity.service == "SPICO Dossiers"
         text = deliverables_text(deliverables)
         assert "Service : SPICO Dossiers" in text
         assert "Classification modifiée par l'AT : Partage de dossiers de coordination demande" in text
 
-        await pilot.press("ctrl+b")
-        await pilot.pause()
-        result = app.screen
-        assert isinstance(result, ResultScreen)
-        await pilot.press("m")
-        await pilot.pause()
-        modal = app.screen
-        assert isinstance(modal, OverrideScreen)
+        result = await press_to(pilot, "ctrl+b", ResultScreen)
+        modal = await press_to(pilot, "m", OverrideScreen)
         offers = modal.query_one("#offer", RadioSet)
         assert offers.pressed_button.name == "dossiers"
         assert modal.query_one("#justification", TextArea).text == "Partage de dossiers de coordination demande"

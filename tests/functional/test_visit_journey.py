@@ -11,28 +11,14 @@ from at_tui.screens.deliverables import DeliverablesScreen
 from at_tui.screens.home import HomeScreen
 from at_tui.screens.questionnaire import QuestionnaireScreen
 from at_tui.screens.result import ResultScreen
-from at_tui.screens.visit_form import VisitFormScreen
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(c, c) for c in text])
+from helpers import fill_new_visit_form, type_text
 
 
 async def test_whole_visit_by_keyboard(make_app, db_path):
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         assert isinstance(app.screen, HomeScreen)
-        await pilot.press("n")
-        await pilot.pause()
-        assert isinstance(app.screen, VisitFormScreen)
-        await type_text(pilot, "CPTS Sud Toulousain")
-        await pilot.press("tab")
-        await type_text(pilot, "haute garonne")
-        await pilot.press("tab", "enter")  # open the typology list
-        await pilot.pause()
-        await type_text(pilot, "CPTS")
-        await pilot.press("enter")
-        await pilot.pause()
+        await fill_new_visit_form(pilot, "CPTS Sud Toulousain", "haute garonne", "CPTS")
         await pilot.press("tab")
         await type_text(pilot, "Marie Dupont")
         await pilot.press("tab")

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from at_tui.domain.classification import Lead, Offer
 from at_tui.domain.visit import Visit, notes_key
-from at_tui.reference import ReferenceData, load_reference
 from at_tui.workspace import Workspace
-
-IDENTITY = {
-    "structure": "CPTS du Grand Toulouse",
-    "departement": "31",
-    "typologie": "CPTS/MSP",
-    "contact_name": "Claire Dupuis",
-    "contact_role": "Coordinatrice",
-    "visit_date": "22/11/2026",
-}
+from helpers import IDENTITY
 
 SIMPLE = {
     "opportunite": True,
@@ -32,23 +20,6 @@ SIMPLE = {
     "messagerie_seule": True,
     "dossiers_coordination": False,
 }
-
-
-@pytest.fixture(autouse=True)
-def _bundled_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AT_TUI_FIXTURES", raising=False)
-
-
-@pytest.fixture(scope="module")
-def reference() -> ReferenceData:
-    return load_reference()
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, reference: ReferenceData):
-    ws = Workspace(tmp_path / "db.sqlite3", reference=reference)
-    yield ws
-    ws.close()
 
 
 def start(workspace: Workspace, answers: dict[str, Any], **identity: Any) -> Visit:

@@ -25,7 +25,7 @@ from at_tui.exchange import (
     suggested_filename,
     write_file,
 )
-from at_tui.reference import ReferenceData, load_reference
+from at_tui.reference import ReferenceData
 from at_tui.workspace import Workspace
 
 IDENTITY = {
@@ -39,11 +39,6 @@ IDENTITY = {
 }
 
 TABLES = ("visits", "answers", "history", "reference_snapshots")
-
-
-@pytest.fixture(scope="module")
-def reference() -> ReferenceData:
-    return load_reference()
 
 
 def make_workspace(root: Path, name: str, reference=None) -> Workspace:

@@ -45,16 +45,6 @@ ENGLISH = re.compile(
 )
 
 
-@pytest.fixture(autouse=True)
-def _bundled_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AT_TUI_FIXTURES", raising=False)
-
-
-@pytest.fixture(scope="module")
-def reference() -> ReferenceData:
-    return load_reference()
-
-
 @pytest.fixture
 def fixtures_copy(tmp_path: Path) -> Path:
     target = tmp_path / "fixtures"
@@ -324,27 +314,56 @@ def test_cross_field_errors_name_the_field(fixtures_copy: Path, case: str) -> No
     assert_names(message, file=QUESTIONNAIRE, item="temporalite", field=field)
 
 
-def test_unknown_fact(fixtures_copy: Path) -> None:
-    edit(fixtures_copy, QUESTIONNAIRE, TEMPORALITE_HEAD + 'type = "single_choice"\n',
-         TEMPORALITE_HEAD + 'type = "single_choice"\nfact = "budget"\n')
+TEMOIGNAGES_VARIANT = (
+    'id = "temoignages"\nnumber = 7\ntitle = "Témoignages"\nkind = "follow_up"\n\n[[steps.variants]]\n'
+)
+CREATION_COMPTES = '  { id = "creation-comptes", label = "Création des comptes"'
+
+# One edit of one data file -> (file, old, new, item, field, a text the message must also hold).
+NAMED_VALUE_CASES = {
+    "fait-inconnu": (
+        QUESTIONNAIRE,
+        TEMPORALITE_HEAD + 'type = "single_choice"\n',
+        TEMPORALITE_HEAD + 'type = "single_choice"\nfact = "budget"\n',
+        "temporalite", "fact", "'budget'",
+    ),
+    "questionnaire-inconnu": (
+        PLAYBOOK, 'questionnaire = "recueil-use"', 'questionnaire = "recueil-esms"',
+        None, "questionnaire", "« recueil-esms »",
+    ),
+    "champ-inconnu": (
+        QUESTIONNAIRE,
+        'label = "Date cible souhaitée de déploiement"\n',
+        'label = "Date cible souhaitée de déploiement"\ncouleur = "bleu"\n',
+        "temporalite", "couleur", "champ inconnu",
+    ),
+    "action-sans-source": (
+        PLAYBOOK,
+        CREATION_COMPTES + ', source = { file = "000_8cd7b3c9dcb7e50e.txt", '
+        'slide = "SPICO Discussions « simple » — 4. Qualification — Actions" } },\n',
+        CREATION_COMPTES + " },\n",
+        "creation-comptes", "source", "« qualification »",  # the step is named too
+    ),
+    "etapes-desordonnees": (
+        PLAYBOOK, 'id = "lancement"\nnumber = 5', 'id = "lancement"\nnumber = 4', None, None, "numérotées",
+    ),
+    "lead-inconnu": (
+        PLAYBOOK, TEMOIGNAGES_VARIANT + 'lead = "AT"', TEMOIGNAGES_VARIANT + 'lead = "MAP"',
+        "temoignages", "lead", "'MAP'",
+    ),
+    "code-departement": (
+        TERRITORY, '{ code = "46", name = "Lot"', '{ code = "4", name = "Lot"', None, "code", "'4'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NAMED_VALUE_CASES))
+def test_bad_value_error_names_file_item_and_field(fixtures_copy: Path, case: str) -> None:
+    name, old, new, item, field, expected = NAMED_VALUE_CASES[case]
+    edit(fixtures_copy, name, old, new)
     message = load_error(fixtures_copy)
-    assert_names(message, file=QUESTIONNAIRE, item="temporalite", field="fact")
-    assert "'budget'" in message
-
-
-def test_playbook_referencing_unknown_questionnaire(fixtures_copy: Path) -> None:
-    edit(fixtures_copy, PLAYBOOK, 'questionnaire = "recueil-use"', 'questionnaire = "recueil-esms"')
-    message = load_error(fixtures_copy)
-    assert "« recueil-esms »" in message
-    assert_names(message, file=PLAYBOOK, field="questionnaire")
-
-
-def test_unknown_field(fixtures_copy: Path) -> None:
-    edit(fixtures_copy, QUESTIONNAIRE, 'label = "Date cible souhaitée de déploiement"\n',
-         'label = "Date cible souhaitée de déploiement"\ncouleur = "bleu"\n')
-    message = load_error(fixtures_copy)
-    assert_names(message, file=QUESTIONNAIRE, item="temporalite", field="couleur")
-    assert "champ inconnu" in message
+    assert_names(message, file=name, item=item, field=field)
+    assert expected in message
     assert_french(message)
 
 
@@ -354,42 +373,6 @@ def test_bad_version(fixtures_copy: Path, name: str, value: str) -> None:
     message = load_error(fixtures_copy)
     assert_names(message, file=name, field="version")
     assert_french(message)
-
-
-def test_playbook_action_without_source(fixtures_copy: Path) -> None:
-    old = (
-        '  { id = "creation-comptes", label = "Création des comptes", source = { file = "000_8cd7b3c9dcb7e50e.txt", '
-        'slide = "SPICO Discussions « simple » — 4. Qualification — Actions" } },\n'
-    )
-    edit(fixtures_copy, PLAYBOOK, old, '  { id = "creation-comptes", label = "Création des comptes" },\n')
-    message = load_error(fixtures_copy)
-    assert_names(message, file=PLAYBOOK, item="creation-comptes", field="source")
-    assert "« qualification »" in message  # the step is named too
-    assert_french(message)
-
-
-def test_playbook_steps_out_of_order(fixtures_copy: Path) -> None:
-    edit(fixtures_copy, PLAYBOOK, 'id = "lancement"\nnumber = 5', 'id = "lancement"\nnumber = 4')
-    message = load_error(fixtures_copy)
-    assert_names(message, file=PLAYBOOK)
-    assert "numérotées" in message
-
-
-def test_playbook_unknown_lead(fixtures_copy: Path) -> None:
-    edit(fixtures_copy, PLAYBOOK, 'id = "temoignages"\nnumber = 7\ntitle = "Témoignages"\nkind = "follow_up"\n\n'
-         '[[steps.variants]]\nlead = "AT"',
-         'id = "temoignages"\nnumber = 7\ntitle = "Témoignages"\nkind = "follow_up"\n\n'
-         '[[steps.variants]]\nlead = "MAP"')
-    message = load_error(fixtures_copy)
-    assert_names(message, file=PLAYBOOK, item="temoignages", field="lead")
-    assert "'MAP'" in message
-
-
-def test_territory_bad_departement_code(fixtures_copy: Path) -> None:
-    edit(fixtures_copy, TERRITORY, '{ code = "46", name = "Lot"', '{ code = "4", name = "Lot"')
-    message = load_error(fixtures_copy)
-    assert_names(message, file=TERRITORY, field="code")
-    assert "'4'" in message
 
 
 def test_missing_questionnaires_folder(fixtures_copy: Path) -> None:

@@ -45,6 +45,16 @@ def assert_french(message: str) -> None:
         assert english not in message.replace("(", " ").split(), message
 
 
+def assert_opens_current_with_one_visit(path: Path) -> None:
+    """Opened with the regular migrations, the database is at the current schema, its one visit kept."""
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
 def insert_visit(conn: sqlite3.Connection, visit_id: str = "3f1c9a52-7f0e-4c2b-9d4e-2a6b8c1d0e11") -> None:
     conn.execute(
         """INSERT INTO visits (id, structure, departement, typologie, contact_name, contact_role,
@@ -90,12 +100,7 @@ def test_reopening_current_database_changes_nothing(tmp_path: Path) -> None:
     conn = open_database(path)
     insert_visit(conn)
     conn.close()
-    conn = open_database(path)
-    try:
-        assert schema_version(conn) == SCHEMA_VERSION
-        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
-    finally:
-        conn.close()
+    assert_opens_current_with_one_visit(path)
     assert not (tmp_path / "sauvegardes").exists()
 
 
@@ -202,12 +207,7 @@ def test_failing_migration_leaves_older_database_as_it_was(tmp_path: Path) -> No
     finally:
         conn.close()
     # The regular migrations still work afterwards.
-    conn = open_database(path)
-    try:
-        assert schema_version(conn) == SCHEMA_VERSION
-        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
-    finally:
-        conn.close()
+    assert_opens_current_with_one_visit(path)
 
 
 def test_failing_migration_on_fresh_database_creates_nothing(tmp_path: Path) -> None:

@@ -13,20 +13,12 @@ import pytest
 
 from at_tui.domain.text import FieldError
 from at_tui.domain.visit import Visit, question_key
-from at_tui.reference import ReferenceData, load_reference
+from at_tui.reference import ReferenceData
 from at_tui.store.db import StoreError
 from at_tui.store.migrations import HISTORY_MERGE_SECONDS as HISTORY_COALESCE_SECONDS
 from at_tui.store.visits import VisitStore
 from at_tui.workspace import Workspace
-
-IDENTITY = {
-    "structure": "CPTS du Grand Toulouse",
-    "departement": "31",
-    "typologie": "CPTS/MSP",
-    "contact_name": "Claire Dupuis",
-    "contact_role": "Coordinatrice",
-    "visit_date": "22/11/2026",
-}
+from helpers import IDENTITY
 
 
 class FakeClock:
@@ -41,28 +33,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture(autouse=True)
-def _bundled_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AT_TUI_FIXTURES", raising=False)
-
-
-@pytest.fixture(scope="module")
-def reference() -> ReferenceData:
-    return load_reference()
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "db.sqlite3"
-
-
-@pytest.fixture
-def workspace(db_path: Path, reference: ReferenceData):
-    ws = Workspace(db_path, reference=reference)
-    yield ws
-    ws.close()
 
 
 @pytest.fixture

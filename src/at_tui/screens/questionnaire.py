@@ -31,7 +31,11 @@ class QuestionnaireScreen(VisitScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self._apply_visibility()
-        self.query(QuestionField).first().control.focus()
+        # Coming back to a visit: start at the first required answer still missing.
+        missing = {q.id for q in missing_required(self.questionnaire, self._answers())}
+        fields = [f for f in self.query(QuestionField) if f.display]
+        target = next((f for f in fields if f.question.id in missing), fields[0])
+        target.control.focus()
 
     def _answers(self) -> dict:
         return questionnaire_answers(self.workspace.visits.answers(self.visit.id))
