@@ -23,6 +23,7 @@ class Workspace:
         self._reference = reference
         self._reference_lock = threading.Lock()
         self._questions: dict[tuple[str, int], dict] = {}
+        self._checked_text: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -109,16 +110,27 @@ class Workspace:
         """Validate then save one questionnaire answer; raises FieldError (nothing saved)."""
         from at_tui.domain.answers import parse_answer
 
-        value = parse_answer(self.question_for(visit, question_id), raw)
-        self.visits.set_answer(visit.id, question_key(question_id), value)
+        key = question_key(question_id)
+        checked = self._checked_text.get((visit.id, key))
+        value = parse_answer(self.question_for(visit, question_id), raw, checked)
+        self.visits.set_answer(visit.id, key, value)
+        self._remember_checked(visit.id, key, raw)
         return value
 
     def save_note(self, visit_id: str, key: str, raw: str) -> str | None:
         from at_tui.domain.text import clean_text
 
-        value = clean_text(raw, multiline=True) or None
+        value = clean_text(raw, multiline=True, checked=self._checked_text.get((visit_id, key))) or None
         self.visits.set_answer(visit_id, key, value)
+        self._remember_checked(visit_id, key, raw)
         return value
+
+    def _remember_checked(self, visit_id: str, key: str, raw: Any) -> None:
+        """The last text accepted per field: the next keystroke only rescans what changed."""
+        if isinstance(raw, str):
+            from at_tui.domain.text import normalize_newlines
+
+            self._checked_text[(visit_id, key)] = normalize_newlines(raw)
 
     def outcome(self, visit: Visit):
         from at_tui.domain.deliverables import outcome

@@ -14,11 +14,16 @@ _TOO_BIG = f"Nombre trop grand (maximum {INTEGER_MAX:,}).".replace(",", "\u202f"
 Answer = str | int | bool | list[str] | None
 
 
-def parse_answer(question: Question, raw: Any) -> Answer:
-    """Validate a raw value for `question`; None means "no answer". Raises FieldError in French."""
+def parse_answer(question: Question, raw: Any, checked: str | None = None) -> Answer:
+    """Validate a raw value for `question`; None means "no answer". Raises FieldError in French.
+
+    `checked`: for text questions, a previous raw text that passed (see `clean_text`).
+    """
     kind = question.type
     if kind in ("text", "long_text"):
-        text = clean_text(str(raw or ""), multiline=kind == "long_text", max_length=question.max_length)
+        text = clean_text(
+            str(raw or ""), multiline=kind == "long_text", max_length=question.max_length, checked=checked
+        )
         return text or None
     if kind == "integer":
         return parse_count(raw)

@@ -26,11 +26,22 @@ _EMOJI_FORMAT = {"\u200d"} | {chr(c) for c in range(0xE0020, 0xE0080)}
 _ASCII_OK = bytes([9, 10, *range(0x20, 0x7F), *range(0x80, 0x100)])
 
 
-def clean_text(raw: str, *, multiline: bool = False, max_length: int | None = None) -> str:
-    """Validate free text: bounded length, no control characters. Emoji are welcome."""
+def normalize_newlines(raw: str) -> str:
+    return raw.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def clean_text(
+    raw: str, *, multiline: bool = False, max_length: int | None = None, checked: str | None = None
+) -> str:
+    """Validate free text: bounded length, no control characters. Emoji are welcome.
+
+    `checked` is a text that already passed (normalized): only what differs from it
+    is scanned, since a keystroke changes a character, not a whole note.
+    """
     limit = max_length or (LONG_TEXT_MAX if multiline else SHORT_TEXT_MAX)
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    _refuse_controls(text, multiline)
+    text = normalize_newlines(raw)
+    start, end = changed_span(checked, text) if checked is not None else (0, len(text))
+    _refuse_controls(text[start:end], multiline)
     text = text.strip()
     if len(text) > limit:
         raise FieldError(
@@ -58,3 +69,32 @@ def _refuse_controls(text: str, multiline: bool) -> None:
             if char == "\n":
                 raise FieldError("Une seule ligne est attendue ici.")
             raise FieldError(f"Caractère non autorisé (U+{ord(char):04X}) : retirez les caractères de contrôle.")
+
+
+def changed_span(old: str, new: str) -> tuple[int, int]:
+    """Bounds of the part of `new` that differs from `old` (common prefix and suffix removed).
+
+    Binary search over slice comparisons: each comparison runs in C, so a few
+    thousand characters cost microseconds, not a Python loop over them.
+    """
+    if new.startswith(old):  # typing at the end, the usual keystroke: no copy at all
+        return len(old), len(new)
+    if old.startswith(new):  # deleting at the end
+        return len(new), len(new)
+    limit = min(len(old), len(new))
+    low, high = 0, limit
+    while low < high:  # longest common prefix
+        middle = (low + high + 1) // 2
+        if old[:middle] == new[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    prefix = low
+    low, high = 0, limit - prefix
+    while low < high:  # longest common suffix, not overlapping the prefix
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle :] == new[len(new) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    return prefix, len(new) - low

@@ -41,14 +41,27 @@ class HistoryEntry:
     at: str
 
 
+# Bytes that JSON never escapes, plus newline and tab (escaped by hand below).
+_PLAIN_BYTES = bytes(range(0x20, 0x100)) + b"\n\t"
+
+
 def encode(value: Any) -> str:
-    # Booleans and counts skip json.dumps: they are most of the keystroke saves.
+    """JSON text, as json.dumps(ensure_ascii=False) writes it, with fast paths for the
+    values saved on every keystroke (json.dumps takes ~60 µs on a long note)."""
     if value is True:
         return "true"
     if value is False:
         return "false"
     if type(value) is int:
         return str(value)
+    if type(value) is str:
+        try:
+            plain = not value.encode("utf-8").translate(None, _PLAIN_BYTES)
+        except UnicodeEncodeError:  # a lone surrogate: let json.dumps decide
+            plain = False
+        if plain:
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+            return f'"{escaped}"'
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
