@@ -280,7 +280,7 @@ def profile_subject(save, visit, n: int, top: int = 15) -> list[dict]:
     profiler.disable()
     stats = pstats.Stats(profiler)
     rows = []
-    for (filename, line, name), (cc, nc, tt, ct, _) in sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]:
+    for (filename, line, name), (_cc, nc, tt, ct, _) in sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]:
         short = filename.replace(c.REPO_ROOT + os.sep, "")
         rows.append({"function": f"{short}:{line}({name})", "calls": nc, "tottime_ms": tt * 1000, "cumtime_ms": ct * 1000})
     return rows

@@ -7,6 +7,7 @@ import re
 from importlib import resources
 
 import pytest
+from helpers import type_text
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
@@ -20,7 +21,6 @@ from at_tui.screens.questionnaire import QuestionnaireScreen
 from at_tui.screens.result import ResultScreen
 from at_tui.screens.visit_base import VisitScreen
 from at_tui.screens.visit_form import VisitFormScreen
-from helpers import type_text
 
 MAIN_SCREENS = [HomeScreen, VisitFormScreen, ChecklistScreen, QuestionnaireScreen, ResultScreen, DeliverablesScreen]
 

@@ -8,20 +8,20 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import fill_new_visit_form, press_to, type_text
 from textual import events
 from textual.widgets import Input, RadioSet, SelectionList, Static, TextArea
 
 from at_tui.screens.checklist import ChecklistScreen
 from at_tui.screens.deliverables import DeliverablesScreen
 from at_tui.screens.home import HomeScreen
-from at_tui.widgets.visit_list import VisitList
 from at_tui.screens.override import OverrideScreen
 from at_tui.screens.questionnaire import QuestionnaireScreen
 from at_tui.screens.result import ResultScreen
 from at_tui.screens.visit_form import VisitFormScreen
 from at_tui.widgets.error_line import ErrorLine
 from at_tui.widgets.question_field import QuestionField
-from helpers import fill_new_visit_form, press_to, type_text
+from at_tui.widgets.visit_list import VisitList
 
 SMALL = (80, 24)
 LARGE = (120, 36)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 
-from textual.widgets import Checkbox, RadioSet, SelectionList
+from helpers import fill_new_visit_form, type_text
+from textual.widgets import RadioSet, SelectionList
 
 from at_tui.screens.checklist import ChecklistScreen
 from at_tui.screens.deliverables import DeliverablesScreen
 from at_tui.screens.home import HomeScreen
 from at_tui.screens.questionnaire import QuestionnaireScreen
 from at_tui.screens.result import ResultScreen
-from helpers import fill_new_visit_form, type_text
 
 
 async def test_whole_visit_by_keyboard(make_app, db_path):

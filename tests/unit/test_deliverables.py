@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers import IDENTITY
+
 from at_tui.domain.classification import Lead, Offer
 from at_tui.domain.visit import Visit, notes_key
 from at_tui.workspace import Workspace
-from helpers import IDENTITY
 
 SIMPLE = {
     "opportunite": True,

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from helpers import IDENTITY
 
 from at_tui.domain.text import FieldError
 from at_tui.domain.visit import Visit, question_key
@@ -18,7 +19,6 @@ from at_tui.store.db import StoreError
 from at_tui.store.migrations import HISTORY_MERGE_SECONDS as HISTORY_COALESCE_SECONDS
 from at_tui.store.visits import VisitStore
 from at_tui.workspace import Workspace
-from helpers import IDENTITY
 
 
 class FakeClock:

@@ -93,7 +93,7 @@ def _write(conn: sqlite3.Connection, references: References, visits: list[VisitC
     """Insert inside the caller's transaction (sqlite-utils then uses savepoints, never commits)."""
     import sqlite_utils
 
-    from at_tui.store.visits import encode, history_paused
+    from at_tui.store.visits import history_paused
 
     with history_paused(conn):  # the file brings the visits' own history
         _insert(sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False), references, visits)

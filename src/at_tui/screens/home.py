@@ -7,8 +7,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from at_tui.widgets.key_bar import KeyBar
 from at_tui.domain.visit import STATUS_LABELS, format_date, format_timestamp
+from at_tui.widgets.key_bar import KeyBar
 from at_tui.widgets.visit_list import Row, VisitList
 
 # Fixed widths; « Structure » (0) takes what is left of the screen's width.

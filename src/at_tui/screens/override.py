@@ -8,10 +8,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import RadioButton, RadioSet, Static, TextArea
 
-from at_tui.widgets.key_bar import KeyBar
 from at_tui.domain.classification import OFFER_LABELS, Offer
 from at_tui.domain.text import FieldError, clean_text
 from at_tui.widgets.error_line import ErrorLine
+from at_tui.widgets.key_bar import KeyBar
 
 COMPUTED = "calculee"
 

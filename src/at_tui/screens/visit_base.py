@@ -8,9 +8,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from at_tui.widgets.key_bar import KeyBar
 from at_tui.domain.flow import Stop, stop_index, visit_flow
 from at_tui.domain.visit import Visit, format_date
+from at_tui.widgets.key_bar import KeyBar
 from at_tui.workspace import Workspace
 
 

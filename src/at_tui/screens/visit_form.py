@@ -9,12 +9,12 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Header, Input, Select, Static
 
-from at_tui.widgets.key_bar import KeyBar
 from at_tui.domain.identity import FIELD_LABELS
 from at_tui.domain.territory import departement_label
 from at_tui.domain.text import FieldError
-from at_tui.widgets.error_line import ErrorLine
 from at_tui.domain.visit import format_date
+from at_tui.widgets.error_line import ErrorLine
+from at_tui.widgets.key_bar import KeyBar
 
 
 class VisitFormScreen(Screen):
