@@ -24,6 +24,7 @@ class Workspace:
         self._reference_lock = threading.Lock()
         self._questions: dict[tuple[str, int], dict] = {}
         self._checked_text: dict[tuple[str, str], str] = {}
+        self._kept: dict[tuple[str, str, int], Any] = {}  # validated copies of older playbooks
 
     def close(self) -> None:
         self.conn.close()
@@ -46,22 +47,22 @@ class Workspace:
     # -- playbook of a visit --------------------------------------------------
 
     def playbook_for(self, visit: Visit):
-        from at_tui.domain.playbook import Playbook
-
-        key = (visit.playbook_id, visit.playbook_version)
-        found = self.reference.playbooks.get(key)
-        if found is not None:
-            return found
-        return Playbook.model_validate(self._snapshot("playbook", *key))
+        return self._versioned("playbook", visit.playbook_id, visit.playbook_version)
 
     def questionnaire_for(self, visit: Visit):
-        from at_tui.domain.playbook import Questionnaire
+        return self._versioned("questionnaire", visit.questionnaire_id, visit.questionnaire_version)
 
-        key = (visit.questionnaire_id, visit.questionnaire_version)
-        found = self.reference.questionnaires.get(key)
-        if found is not None:
-            return found
-        return Questionnaire.model_validate(self._snapshot("questionnaire", *key))
+    def _versioned(self, kind: str, ref_id: str, version: int):
+        """The bundled version a visit started with, else the copy kept when it started."""
+        catalogue = self.reference.playbooks if kind == "playbook" else self.reference.questionnaires
+        found = catalogue.get((ref_id, version)) or self._kept.get((kind, ref_id, version))
+        if found is None:
+            from at_tui.domain.playbook import Playbook, Questionnaire
+
+            model = Playbook if kind == "playbook" else Questionnaire
+            found = model.model_validate(self._snapshot(kind, ref_id, version))
+            self._kept[(kind, ref_id, version)] = found
+        return found
 
     def question_for(self, visit: Visit, question_id: str):
         """A question of the visit's questionnaire, by id (looked up on every keystroke)."""
