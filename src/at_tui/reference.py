@@ -1,8 +1,10 @@
-"""Loading the bundled reference data (playbooks, questionnaires, territory) from `fixtures/`.
+"""Loading the bundled reference data (playbooks, questionnaires, territory, directory,
+argumentaire) from `fixtures/`.
 
 Files are TOML, validated by the pydantic models of `at_tui.domain.playbook`. Any
 problem becomes a `ReferenceDataError` whose French message names the file, the
 item and the field, so whoever edited the file can fix it without a traceback.
+The directory and the argumentaire are loaded by `at_tui.reference_directory`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from at_tui.domain.argumentaire import Argumentaire
+from at_tui.domain.directory import Contact
 from at_tui.domain.playbook import Playbook, Questionnaire, Territory
 from at_tui.paths import fixtures_root
 from at_tui.validation import french_message
@@ -29,6 +33,8 @@ class ReferenceData:
     playbooks: dict[tuple[str, int], Playbook] = field(default_factory=dict)
     questionnaires: dict[tuple[str, int], Questionnaire] = field(default_factory=dict)
     territory: Territory | None = None
+    contacts: tuple[Contact, ...] = ()
+    argumentaire: Argumentaire = field(default_factory=Argumentaire)
 
     def current_playbook(self, playbook_id: str = "spico") -> Playbook:
         versions = [v for (pid, v) in self.playbooks if pid == playbook_id]
@@ -44,10 +50,12 @@ class ReferenceData:
 
 
 def load_reference(root: Traversable | Path | None = None) -> ReferenceData:
+    from at_tui.reference_directory import load_argumentaire, load_directory
+
     root = root if root is not None else fixtures_root()
     playbooks, playbook_files = _load_many(root, "playbooks", Playbook)
     questionnaires, _ = _load_many(root, "questionnaires", Questionnaire)
-    territory = _load_one(root / "territory.toml", "territory.toml", Territory)
+    territory = load_one(root / "territory.toml", "territory.toml", Territory)
     if not playbooks:
         raise ReferenceDataError("Aucun processus trouvé dans le dossier « playbooks ».")
     for (pid, version), playbook in playbooks.items():
@@ -56,21 +64,20 @@ def load_reference(root: Traversable | Path | None = None) -> ReferenceData:
                 f"Fichier {playbook_files[(pid, version)]} : processus « {pid} », champ « questionnaire » : "
                 f"le questionnaire « {playbook.questionnaire} » n'existe pas dans le dossier « questionnaires »."
             )
-    return ReferenceData(playbooks=playbooks, questionnaires=questionnaires, territory=territory)
+    contacts = load_directory(root, territory)
+    argumentaire = load_argumentaire(root, territory, contacts)
+    return ReferenceData(
+        playbooks=playbooks, questionnaires=questionnaires, territory=territory,
+        contacts=contacts, argumentaire=argumentaire,
+    )
 
 
 def _load_many(root: Traversable | Path, folder: str, model: type[BaseModel]) -> tuple[dict, dict]:
     """The files of `folder` by (id, version), and the file each came from."""
-    directory = root / folder
-    if not directory.is_dir():
-        raise ReferenceDataError(f"Dossier de données « {folder} » introuvable.")
     loaded: dict[tuple[str, int], Any] = {}
     origin: dict[tuple[str, int], str] = {}
-    for entry in sorted(directory.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".toml"):
-            continue
-        name = f"{folder}/{entry.name}"
-        item = _load_one(entry, name, model)
+    for entry, name in data_files(root, folder):
+        item = load_one(entry, name, model)
         key = (item.id, item.version)
         if key in loaded:
             raise ReferenceDataError(
@@ -81,19 +88,35 @@ def _load_many(root: Traversable | Path, folder: str, model: type[BaseModel]) ->
     return loaded, origin
 
 
-def _load_one(entry: Traversable | Path, name: str, model: type[BaseModel]):
+def data_files(root: Traversable | Path, folder: str) -> list[tuple[Traversable | Path, str]]:
+    """The `.toml` files directly in `folder` (sorted), each with its name for messages."""
+    directory = root / folder
+    if not directory.is_dir():
+        raise ReferenceDataError(f"Dossier de données « {folder} » introuvable.")
+    return [
+        (entry, f"{folder}/{entry.name}")
+        for entry in sorted(directory.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".toml") and not entry.is_dir()
+    ]
+
+
+def load_one(entry: Traversable | Path, name: str, model: type[BaseModel]):
+    raw = read_toml(entry, name)
     try:
-        raw = tomllib.loads(entry.read_text(encoding="utf-8"))
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise ReferenceDataError(describe_validation_error(name, raw, error)) from None
+
+
+def read_toml(entry: Traversable | Path, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(entry.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReferenceDataError(f"Fichier de données {name} introuvable.") from None
     except UnicodeDecodeError:
         raise ReferenceDataError(f"Fichier {name} : encodage invalide (UTF-8 attendu).") from None
     except tomllib.TOMLDecodeError as error:
         raise ReferenceDataError(f"Fichier {name} : syntaxe TOML invalide ({error}).") from None
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        raise ReferenceDataError(describe_validation_error(name, raw, error)) from None
 
 
 def describe_validation_error(name: str, raw: Any, error: ValidationError) -> str:
@@ -138,4 +161,6 @@ _FIELD_NAMES = {
     "choices": "choix",
     "departements": "département",
     "typologies": "typologie",
+    "contacts": "contact",
+    "guardrails": "garde-fou",
 }
