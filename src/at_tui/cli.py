@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", metavar="FICHIER", help="fichier à écrire (par défaut : sortie standard)")
     imp = commands.add_parser("import", help="importer des visites exportées en JSON")
     imp.add_argument("file", metavar="FICHIER", help="fichier JSON produit par « at-tui export »")
+    finess = commands.add_parser("import-finess", help="importer l'extraction publique FINESS (établissements)")
+    finess.add_argument("file", metavar="FICHIER", help="fichier etalab FINESS (« ; », sans en-tête)")
     commands.add_parser("check-data", help="vérifier les fichiers de données (processus, questionnaires)")
     return parser
 
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
             return export_command(args)
         if args.command == "import":
             return import_command(args)
+        if args.command == "import-finess":
+            return import_finess_command(args)
         if args.command == "check-data":
             return check_data_command()
     except KeyboardInterrupt:
@@ -119,12 +123,36 @@ def import_command(args) -> int:
     return 0
 
 
+def import_finess_command(args) -> int:
+    from at_tui.importers.finess import ImporterError
+    from at_tui.importers.progress import TextProgress
+    from at_tui.importers.structures_store import import_finess
+    from at_tui.paths import database_path
+    from at_tui.reference import ReferenceDataError
+    from at_tui.store.db import StoreError
+    from at_tui.store.migrations import open_database
+
+    try:
+        conn = open_database(database_path())
+        try:
+            with TextProgress("Import FINESS") as bar:
+                report = import_finess(conn, Path(args.file), on_progress=bar)
+        finally:
+            conn.close()
+    except (ImporterError, ReferenceDataError, StoreError) as error:
+        return _fail(str(error))
+    print("\n".join(report.summary_lines()))
+    return 0
+
+
 def check_data_command() -> int:
+    from at_tui.importers.finess_reference import load_categories
     from at_tui.paths import fixtures_root
     from at_tui.reference import ReferenceDataError, load_reference
 
     try:
         reference = load_reference()
+        categories = load_categories()
     except ReferenceDataError as error:
         return _fail(str(error))
     print(f"Données valides ({fixtures_root()}) :")
@@ -132,5 +160,7 @@ def check_data_command() -> int:
         print(f"  processus {pid} v{version} — {playbook.title} ({len(playbook.steps)} étapes)")
     for (qid, version), questionnaire in sorted(reference.questionnaires.items()):
         print(f"  questionnaire {qid} v{version} — {questionnaire.title} ({len(questionnaire.questions)} questions)")
+    print(f"  contacts : {len(reference.contacts)} ; fiches d'argumentaire : {len(reference.argumentaire.sheets)}")
+    print(f"  catégories FINESS : {len(categories.typologies)} codes rattachés à une typologie")
     return 0
 

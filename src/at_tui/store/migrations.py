@@ -165,7 +165,42 @@ def _json(column: str, row: str) -> str:
     return f"json_quote({row}.{column})"
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_core, _v2_snapshots, _v3_history_triggers)
+def _v4_structures(conn: sqlite3.Connection) -> None:
+    """Structures imported from the public FINESS extract (at_tui.importers.structures_store).
+
+    IF NOT EXISTS: databases where the importer already created these tables keep them.
+    """
+    for statement in (
+        """CREATE TABLE IF NOT EXISTS structures (
+            id INTEGER PRIMARY KEY,
+            finess TEXT NOT NULL UNIQUE,
+            finess_ej TEXT,
+            name TEXT NOT NULL,
+            long_name TEXT,
+            departement TEXT NOT NULL,
+            commune TEXT,
+            postcode TEXT,
+            phone TEXT,
+            category_code TEXT,
+            category_label TEXT,
+            typology TEXT,
+            imported_at TEXT NOT NULL,
+            name_folded TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS structures_by_name ON structures(name_folded)",
+        """CREATE VIRTUAL TABLE IF NOT EXISTS structures_fts USING fts5(
+            name_words, long_name_words, place_words, content='', detail='column', prefix='1 2 3'
+        )""",
+    ):
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1_core,
+    _v2_snapshots,
+    _v3_history_triggers,
+    _v4_structures,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

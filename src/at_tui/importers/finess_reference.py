@@ -1,0 +1,126 @@
+"""The data the FINESS import relies on: the category → typology mapping and the Occitanie départements.
+
+`fixtures/finess/categories.toml` maps a FINESS category code (categetab) to a
+typology label of `fixtures/territory.toml`; the départements kept by the import
+are the ones of territory.toml. Both are validated by pydantic; any problem is a
+`ReferenceDataError` whose French message names the file, the item and the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from at_tui.domain.playbook import Territory
+from at_tui.paths import fixtures_root
+from at_tui.reference import ReferenceDataError, describe_validation_error
+from at_tui.validation import french_message
+
+CATEGORIES_FILE = "finess/categories.toml"
+TERRITORY_FILE = "territory.toml"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CategoryEntry(_Model):
+    code: str = Field(pattern=r"^\d{3,4}$")
+    label: str = Field(min_length=1, max_length=200)
+    typology: str = Field(min_length=1, max_length=60)
+
+
+class CategoryFile(_Model):
+    version: int = Field(ge=1)
+    source: str = Field(min_length=1)
+    categories: tuple[CategoryEntry, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class CategoryMapping:
+    """category code → typology label (and the nomenclature label, informative)."""
+
+    typologies: Mapping[str, str]
+    labels: Mapping[str, str]
+    version: int
+
+    def typology(self, code: str | None) -> str | None:
+        return self.typologies.get(code) if code else None
+
+
+def load_categories(root: Traversable | Path | None = None, territory: Territory | None = None) -> CategoryMapping:
+    """Load and check `finess/categories.toml` against the typologies of territory.toml."""
+    root = root if root is not None else fixtures_root()
+    raw = _read_toml(root / "finess" / "categories.toml", CATEGORIES_FILE)
+    try:
+        data = CategoryFile.model_validate(raw)
+    except ValidationError as error:
+        lines = [f"Fichier {CATEGORIES_FILE} : données invalides."]
+        lines += [f"  - {_item_path(raw, d['loc'])} : {french_message(d)}" for d in error.errors(include_url=False)]
+        raise ReferenceDataError("\n".join(lines)) from None
+    territory = territory if territory is not None else load_territory(root)
+    known = [t.label for t in territory.typologies]
+    seen: set[str] = set()
+    for entry in data.categories:
+        where = f"Fichier {CATEGORIES_FILE} : catégorie « {entry.code} »"
+        if entry.code in seen:
+            raise ReferenceDataError(f"{where} (champ « code ») : code en double.")
+        seen.add(entry.code)
+        if entry.typology not in known:
+            raise ReferenceDataError(
+                f"{where} (champ « typology ») : typologie « {entry.typology} » inconnue "
+                f"(attendu une typologie de {TERRITORY_FILE} : {', '.join(known)})."
+            )
+    return CategoryMapping(
+        typologies={e.code: e.typology for e in data.categories},
+        labels={e.code: e.label for e in data.categories},
+        version=data.version,
+    )
+
+
+def load_territory(root: Traversable | Path | None = None) -> Territory:
+    root = root if root is not None else fixtures_root()
+    raw = _read_toml(root / TERRITORY_FILE, TERRITORY_FILE)
+    try:
+        return Territory.model_validate(raw)
+    except ValidationError as error:
+        raise ReferenceDataError(describe_validation_error(TERRITORY_FILE, raw, error)) from None
+
+
+def occitanie_departements(root: Traversable | Path | None = None) -> frozenset[str]:
+    """The département codes the import keeps: those of territory.toml."""
+    return frozenset(d.code for d in load_territory(root).departements)
+
+
+def _read_toml(entry: Traversable | Path, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(entry.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReferenceDataError(f"Fichier de données {name} introuvable.") from None
+    except UnicodeDecodeError:
+        raise ReferenceDataError(f"Fichier {name} : encodage invalide (UTF-8 attendu).") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ReferenceDataError(f"Fichier {name} : syntaxe TOML invalide ({error}).") from None
+
+
+def _item_path(raw: Any, loc: tuple) -> str:
+    """« catégorie « 500 » (champ « typology ») », the item named by its code when it has one."""
+    if not loc:
+        return "fichier"
+    if loc[0] != "categories":
+        return f"champ « {loc[0]} »"
+    if len(loc) == 1:
+        return "liste « categories » (champ « categories »)"
+    index = loc[1]
+    items = raw.get("categories") if isinstance(raw, dict) else None
+    item = items[index] if isinstance(items, list) and isinstance(index, int) and index < len(items) else None
+    code = item.get("code") if isinstance(item, dict) else None
+    name = f"catégorie « {code} »" if isinstance(code, str) and code else f"catégorie n° {index + 1}"
+    field = next((part for part in reversed(loc[2:]) if isinstance(part, str)), None)
+    return f"{name} (champ « {field} »)" if field else name

@@ -1,0 +1,307 @@
+"""The imported FINESS structures in the local database: atomic replacement and completion.
+
+Replacing is atomic. The rows are first written into a TEMP staging table
+(private to the connection: no lock is taken on the database while the file is
+parsed, so the app keeps saving visits meanwhile), then ONE `BEGIN IMMEDIATE`
+transaction empties `structures` and its word index and copies the staging rows
+in. A failed or interrupted import (an error, Ctrl-C, a killed process, a power
+cut) leaves the previous structures exactly as they were.
+
+Completion for « Nouvelle visite » is index-backed and bounded by LIMIT, best
+matches first: FINESS number prefix (UNIQUE index) → prefix of the folded name
+(`structures_by_name`) → every typed word prefixing a word of the name (FTS5,
+prefix index) → of the name or long name → of the name, long name, commune,
+département or postcode. Rows are numbered in name order at each
+import, so FTS5 results (in rowid order) come out alphabetically.
+
+The tables should become schema migration v4 (`at_tui.store.migrations`): until
+then they are created here, with IF NOT EXISTS, inside the swap transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import unicodedata
+from collections.abc import Iterable
+from itertools import islice
+from pathlib import Path
+
+from at_tui.domain.text import fold
+from at_tui.importers.finess import FinessReader, FinessStructure, ImporterError, ImportReport, ProgressCallback
+from at_tui.store.db import immediate
+
+BATCH_ROWS = 2000
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS structures (
+        id INTEGER PRIMARY KEY,
+        finess TEXT NOT NULL UNIQUE,
+        finess_ej TEXT,
+        name TEXT NOT NULL,
+        long_name TEXT,
+        departement TEXT NOT NULL,
+        commune TEXT,
+        postcode TEXT,
+        phone TEXT,
+        category_code TEXT,
+        category_label TEXT,
+        typology TEXT,
+        imported_at TEXT NOT NULL,
+        name_folded TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS structures_by_name ON structures(name_folded)",
+    # Contentless: the words live only in the index (rowid = structures.id), rebuilt at each import.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS structures_fts USING fts5(
+        name_words, long_name_words, place_words, content='', detail='column', prefix='1 2 3'
+    )""",
+)
+
+_STAGED = (
+    "finess, finess_ej, name, long_name, departement, commune, postcode, phone, "
+    "category_code, category_label, typology, name_folded"
+)
+_OUT = (
+    "s.finess, s.finess_ej, s.name, s.long_name, s.departement, s.commune, s.postcode, s.phone, "
+    "s.category_code, s.category_label, s.typology"
+)
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    for statement in SCHEMA:
+        conn.execute(statement)
+
+
+# -- folding ---------------------------------------------------------------------------------
+
+
+def _reference_fold(text: str) -> str:
+    """`fold` (accents, case, punctuation), plus œ → oe and æ → ae, which fold keeps as they are."""
+    folded = fold(text)
+    if "œ" in folded or "æ" in folded:
+        folded = folded.replace("œ", "oe").replace("æ", "ae")
+    return folded
+
+
+def _char_fold(char: str) -> str:
+    """What `_reference_fold` makes of one character, its non-alphanumerics as a space."""
+    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    letters = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
+    return letters.replace("œ", "oe").replace("æ", "ae")
+
+
+# Latin letters and the Windows-1252 punctuation, folded one character at a time: fold works
+# character by character, so translating then collapsing spaces gives the same text, faster.
+_FOLD_TABLE = {
+    code: _char_fold(chr(code))
+    for code in [*range(0x250), *(ord(c) for c in bytes(range(0x80, 0xA0)).decode("cp1252", "ignore"))]
+}
+
+
+def search_fold(text: str | None) -> str:
+    """The form names are stored and searched in: `fold`, with œ/æ spelled oe/ae."""
+    if not text:
+        return ""
+    translated = text.translate(_FOLD_TABLE)
+    if translated.isascii():  # every character was in the table: same result as the reference
+        return " ".join(translated.split())
+    return _reference_fold(text)
+
+
+# -- replacing --------------------------------------------------------------------------------
+
+
+def replace_structures(
+    conn: sqlite3.Connection, structures: Iterable[FinessStructure], *, imported_at: str | None = None
+) -> int:
+    """Replace every stored structure by `structures`, atomically; returns how many were written.
+
+    An exception raised while `structures` is iterated (a progress callback, Ctrl-C)
+    abandons the import, the previous structures intact.
+    """
+    if conn.in_transaction:
+        raise RuntimeError("replace_structures needs a connection outside any transaction")
+    stamp = imported_at or utc_now()
+    conn.execute("DROP TABLE IF EXISTS temp.structures_staging")
+    conn.execute(
+        "CREATE TEMP TABLE structures_staging (finess TEXT, finess_ej TEXT, name TEXT, long_name TEXT, "
+        "departement TEXT, commune TEXT, postcode TEXT, phone TEXT, category_code TEXT, category_label TEXT, "
+        "typology TEXT, name_folded TEXT, long_name_words TEXT, place_words TEXT)"
+    )
+    try:
+        count = _stage(conn, structures)
+        try:
+            with immediate(conn):
+                ensure_schema(conn)
+                conn.execute("DELETE FROM main.structures")
+                conn.execute("INSERT INTO main.structures_fts (structures_fts) VALUES ('delete-all')")
+                # Emptied, the table numbers the rows from 1 in insertion order: name order.
+                conn.execute(
+                    f"INSERT INTO main.structures ({_STAGED}, imported_at) "
+                    f"SELECT {_STAGED}, ? FROM temp.structures_staging ORDER BY name_folded, finess",
+                    (stamp,),
+                )
+                conn.execute(
+                    "INSERT INTO main.structures_fts (rowid, name_words, long_name_words, place_words) "
+                    "SELECT s.id, t.name_folded, t.long_name_words, t.place_words "
+                    "FROM temp.structures_staging t JOIN main.structures s ON s.finess = t.finess "
+                    "ORDER BY s.id"  # FTS5 builds its index fastest in rowid order
+                )
+        except sqlite3.IntegrityError as error:
+            raise ImporterError(
+                f"Import abandonné : données incohérentes ({error}). Les structures déjà importées sont conservées."
+            ) from error
+        return count
+    finally:
+        if conn.in_transaction:  # interrupted while staging
+            conn.execute("ROLLBACK")
+        conn.execute("DROP TABLE IF EXISTS temp.structures_staging")
+
+
+def _stage(conn: sqlite3.Connection, structures: Iterable[FinessStructure]) -> int:
+    """Write into the TEMP staging table, in one transaction that locks nothing in the database."""
+    insert = "INSERT INTO temp.structures_staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    count = 0
+    iterator = iter(structures)
+    conn.execute("BEGIN")
+    while batch := list(islice(iterator, BATCH_ROWS)):
+        rows = []
+        for s in batch:
+            name_folded = search_fold(s.name)
+            long_folded = search_fold(s.long_name)
+            place = search_fold(s.commune)
+            rows.append((
+                s.finess, s.finess_ej, s.name, s.long_name, s.departement, s.commune, s.postcode, s.phone,
+                s.category_code, s.category_label, s.typology, name_folded,
+                long_folded if long_folded != name_folded else "",
+                f"{place} {s.departement} {s.postcode or ''}",
+            ))
+        conn.executemany(insert, rows)
+        count += len(rows)
+    conn.execute("COMMIT")
+    return count
+
+
+def import_finess(
+    conn: sqlite3.Connection,
+    path: Path | str,
+    *,
+    on_progress: ProgressCallback | None = None,
+    departements=None,
+    categories=None,
+    imported_at: str | None = None,
+) -> ImportReport:
+    """Import a FINESS extract: its Occitanie structures replace the previous import, atomically.
+
+    Raises `ImporterError` (French message) when the file cannot be imported at all:
+    missing, empty, not a FINESS extract, or holding no Occitanie structure. The
+    previous structures are then kept, as they are when anything else goes wrong.
+    `on_progress(bytes_read, total_bytes)` is called while the file is read; the
+    swap that follows the last call is short (about a second for 100,000 rows).
+    """
+    reader = FinessReader(path, departements=departements, categories=categories, on_progress=on_progress)
+    report = reader.report
+    replace_structures(conn, _checked(reader, report), imported_at=imported_at)
+    return report
+
+
+def _checked(structures: Iterable[FinessStructure], report: ImportReport):
+    """Pass the structures through, then refuse an import that would leave no structure at all."""
+    yield from structures
+    if report.read == 0:
+        raise ImporterError(
+            f"Le fichier {report.path} ne contient aucune ligne « structureet » : ce n'est pas un extrait "
+            "FINESS des établissements. Les structures déjà importées sont conservées."
+        )
+    if report.kept == 0:
+        raise ImporterError(
+            f"Aucune structure d'Occitanie dans {report.path} ({report.read} lue(s), "
+            f"{report.skipped_other_region} hors région, {report.malformed} mal formée(s)). "
+            "Les structures déjà importées sont conservées."
+        )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def structures_count(conn: sqlite3.Connection) -> int:
+    try:
+        return conn.execute("SELECT count(*) FROM structures").fetchone()[0]
+    except sqlite3.OperationalError:  # never imported: no table yet
+        return 0
+
+
+def last_import(conn: sqlite3.Connection) -> str | None:
+    """When the stored structures were imported (ISO 8601, UTC), None if never."""
+    try:
+        row = conn.execute("SELECT imported_at FROM structures LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def get_structure(conn: sqlite3.Connection, finess: str) -> FinessStructure | None:
+    try:
+        row = conn.execute(f"SELECT {_OUT} FROM structures s WHERE s.finess = ?", (finess.strip().upper(),)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return FinessStructure(*row) if row else None
+
+
+def complete_structures(conn: sqlite3.Connection, text: str, limit: int = 8) -> list[FinessStructure]:
+    """Structures matching what the AT typed, best first (see the module docstring), at most `limit`."""
+    if limit <= 0:
+        return []
+    query = search_fold(text)
+    if not query:
+        return []
+    try:
+        return _complete(conn, query, limit)
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):  # nothing imported yet
+            return []
+        raise
+
+
+def _complete(conn: sqlite3.Connection, query: str, limit: int) -> list[FinessStructure]:
+    found: dict[str, tuple] = {}
+
+    def take(sql: str, params: tuple) -> bool:
+        """Add the rows not found yet; True once there are `limit` of them."""
+        for row in conn.execute(sql, params):
+            if row[0] not in found:
+                found[row[0]] = tuple(row)
+                if len(found) >= limit:
+                    return True
+        return False
+
+    compact = query.replace(" ", "").upper()
+    if compact.isdigit() or (compact[:2] in ("2A", "2B") and compact[2:].isdigit()):
+        sql = f"SELECT {_OUT} FROM structures s WHERE s.finess >= ? AND s.finess < ? ORDER BY s.finess LIMIT ?"
+        if take(sql, (compact, _after(compact), limit)):
+            return _structures(found)
+    sql = f"SELECT {_OUT} FROM structures s WHERE s.name_folded >= ? AND s.name_folded < ? ORDER BY s.name_folded LIMIT ?"
+    if take(sql, (query, _after(query), limit)):
+        return _structures(found)
+    words = " AND ".join(f'"{token}"*' for token in query.split())
+    sql = (
+        f"SELECT {_OUT} FROM structures_fts JOIN structures s ON s.id = structures_fts.rowid "
+        "WHERE structures_fts MATCH ? ORDER BY structures_fts.rowid LIMIT ?"
+    )
+    for match in (f"{{name_words}} : ({words})", f"{{name_words long_name_words}} : ({words})", words):
+        if take(sql, (match, limit + len(found))):
+            break
+    return _structures(found)
+
+
+def _after(prefix: str) -> str:
+    """The smallest string greater than every string starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _structures(found: dict[str, tuple]) -> list[FinessStructure]:
+    return [FinessStructure(*row) for row in found.values()]

@@ -1,0 +1,568 @@
+"""Importing the public FINESS establishments extract, on real files written in tmp_path.
+
+Encodings (Windows-1252, UTF-8 with and without BOM, mojibake), CSV quoting, the
+Occitanie filter, malformed lines counted with their line numbers, files that are
+not FINESS extracts, and atomic replacement: an import that fails, is interrupted
+or is killed leaves the previous structures intact.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import at_tui
+from at_tui.importers.finess import FinessReader, FinessStructure, ImporterError, read_finess
+from at_tui.importers.structures_store import (
+    complete_structures,
+    get_structure,
+    import_finess,
+    last_import,
+    structures_count,
+)
+from at_tui.importers.synthetic_finess import generate, structure_row, write_rows
+from at_tui.store.db import connect
+
+SRC = Path(at_tui.__file__).resolve().parent.parent
+OCCITANIE = {"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"}
+
+
+@pytest.fixture
+def conn(tmp_path: Path):
+    connection = connect(tmp_path / "at-tui.sqlite3")
+    yield connection
+    connection.close()
+
+
+def stored(conn: sqlite3.Connection) -> dict[str, tuple]:
+    rows = conn.execute(
+        "SELECT finess, finess_ej, name, long_name, departement, commune, postcode, phone, category_code, "
+        "category_label, typology, imported_at FROM structures ORDER BY finess"
+    ).fetchall()
+    return {r[0]: tuple(r) for r in rows}
+
+
+def integrity(conn: sqlite3.Connection) -> str:
+    return conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def small_file(path: Path, rows: list, encoding: str = "cp1252") -> Path:
+    write_rows(path, rows, encoding=encoding)
+    return path
+
+
+FIRST_IMPORT = [
+    structure_row("460000012", "CENTRE HOSPITALIER DE CAHORS", departement="46", routing="46000 CAHORS",
+                  category="355", phone="0565207000"),
+    structure_row("460000020", "EHPAD LES TILLEULS", departement="46", routing="46100 FIGEAC", category="500"),
+    structure_row("320000036", "ANCIENNE MSP DE LECTOURE", departement="32", routing="32700 LECTOURE",
+                  category="603"),
+]
+
+
+# -- encodings ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_the_same_file_in_cp1252_and_utf8_with_or_without_bom_gives_the_same_structures(tmp_path, newline):
+    results = {}
+    for encoding in ("cp1252", "utf-8", "utf-8-sig"):
+        path = tmp_path / f"finess-{encoding}.csv"
+        generate(path, 600, seed=7, encoding=encoding, malformed=3, newline=newline)
+        structures, report = read_finess(path)
+        assert report.encoding == encoding
+        results[encoding] = (structures, report.read, report.kept, report.malformed, report.skipped_other_region)
+    assert results["cp1252"] == results["utf-8"] == results["utf-8-sig"]
+    structures = results["cp1252"][0]
+    assert len(structures) > 400
+    # The accents came through: the cp1252 bytes were not taken for UTF-8, nor the reverse.
+    names = " ".join(s.name for s in structures)
+    assert "É" in names or "È" in names
+    assert "Ã" not in names
+    assert "\ufeff" not in structures[0].finess
+
+
+def test_encoding_is_detected_on_the_bytes_not_assumed(tmp_path):
+    row = structure_row("310000010", "RÉSIDENCE LES CÈDRES", routing="31000 TOULOUSE")
+    cp1252 = small_file(tmp_path / "a.csv", [row], "cp1252")
+    utf8 = small_file(tmp_path / "b.csv", [row], "utf-8")
+    assert "É".encode("cp1252") in cp1252.read_bytes()
+    assert read_finess(cp1252)[0][0].name == read_finess(utf8)[0][0].name == "RÉSIDENCE LES CÈDRES"
+    assert read_finess(cp1252)[1].encoding_label == "Windows-1252"
+    assert read_finess(utf8)[1].encoding_label == "UTF-8"
+    # A byte Windows-1252 leaves undefined (0x81): the file is Latin-1.
+    latin = tmp_path / "c.csv"
+    latin.write_bytes(cp1252.read_bytes().replace(b"LES C", b"LES \x81C"))
+    structures, report = read_finess(latin)
+    assert report.encoding == "latin-1"
+    assert structures[0].name == "RÉSIDENCE LES CÈDRES"  # the control character U+0081 dropped
+
+
+def test_utf8_release_with_mojibake_is_repaired(tmp_path):
+    clean = tmp_path / "clean.csv"
+    broken = tmp_path / "mojibake.csv"
+    generate(clean, 800, seed=11, encoding="utf-8")
+    summary = generate(broken, 800, seed=11, encoding="utf-8", mojibake=True)
+    assert "Ã".encode() in broken.read_bytes()
+    repaired, report = read_finess(broken)
+    kept = {s.finess for s in repaired}
+    assert report.mojibake_repaired == len(kept & set(summary.mojibake_finess)) > 10
+    # The same seed draws the same structures; mojibake only touched names of (some) rows.
+    expected = {s.finess: s for s in read_finess(clean)[0]}
+    assert {s.finess: s for s in repaired}.keys() == expected.keys()
+    assert [s for s in repaired if s != expected[s.finess]] == []
+    # A genuine « Â » is left alone.
+    row = structure_row("310000010", "EHPAD LE CHÂTEAU", long_name="EHPAD LE CHÂTEAU Ã©TÉ")
+    structures, _ = read_finess(small_file(tmp_path / "chateau.csv", [row], "utf-8"))
+    assert structures[0].name == "EHPAD LE CHÂTEAU"
+
+
+# -- fields and quoting ---------------------------------------------------------------------------
+
+
+def test_fields_are_read_by_position(tmp_path):
+    row = structure_row(
+        "460000012", "CH DE CAHORS", long_name="CENTRE HOSPITALIER JEAN ROUGIER", finess_ej="460000038",
+        departement="46", routing="46005 CAHORS CEDEX 9", category="355", category_label="Centre Hospitalier (C.H.)",
+        phone="565207000",
+    )
+    [structure], report = read_finess(small_file(tmp_path / "f.csv", [row]))
+    assert structure == FinessStructure(
+        finess="460000012", finess_ej="460000038", name="CH DE CAHORS", long_name="CENTRE HOSPITALIER JEAN ROUGIER",
+        departement="46", commune="CAHORS", postcode="46005", phone="0565207000", category_code="355",
+        category_label="Centre Hospitalier (C.H.)", typology="CH",
+    )
+    assert report.metadata == ("finess", "etalab", "111", "2026-05-12")
+    assert report.extract_date == "2026-05-12"
+    assert (report.read, report.kept, report.malformed) == (1, 1, 0)
+
+
+def test_typology_comes_from_the_category_code(tmp_path):
+    codes = {"101": "CH", "106": "CH", "355": "CH", "292": "CH", "500": "ESSMS/EHPAD", "354": "ESSMS/EHPAD",
+             "183": "ESSMS/EHPAD", "246": "ESSMS/EHPAD", "189": "ESSMS/EHPAD", "182": "ESSMS/EHPAD",
+             "255": "ESSMS/EHPAD", "437": "ESSMS/EHPAD", "603": "CPTS/MSP", "604": "CPTS/MSP", "606": "DAC",
+             "124": "CPTS/MSP", "620": None, "": None}
+    rows = [structure_row(f"31{i:07d}", f"STRUCTURE {code or 'SANS'}", category=code, category_label="libellé")
+            for i, code in enumerate(codes)]
+    structures, report = read_finess(small_file(tmp_path / "f.csv", rows))
+    assert {s.category_code or "": s.typology for s in structures} == codes
+    assert report.unmapped_categories == {"620": 1, "(vide)": 1}
+
+
+def test_quoted_fields_with_doubled_quotes_and_semicolons(tmp_path):
+    path = tmp_path / "quoted.csv"
+    rows = [
+        structure_row("310000010", 'LIEU DE VIE "LES ESCALES"', long_name='LIEU DE VIE "LES ESCALES"; SITE 2'),
+        structure_row("310000028", "EHPAD LES TILLEULS; SITE DE NAILLOUX", routing="31560 NAILLOUX"),
+    ]
+    small_file(path, rows)
+    text = path.read_text(encoding="cp1252")
+    assert '"LIEU DE VIE ""LES ESCALES"""' in text
+    assert '"EHPAD LES TILLEULS; SITE DE NAILLOUX"' in text
+    # And a line written by hand, as the etalab file has them.
+    hand = ";".join(structure_row("310000036", "X", routing="31000 TOULOUSE")).replace(
+        ";X;", ';"MAISON ""L\'OUSTAL"" ; ACCUEIL";'
+    )
+    with path.open("a", encoding="cp1252", newline="") as handle:
+        handle.write(hand + "\n")
+    structures, report = read_finess(path)
+    assert [s.name for s in structures] == [
+        'LIEU DE VIE "LES ESCALES"', "EHPAD LES TILLEULS; SITE DE NAILLOUX", "MAISON \"L'OUSTAL\" ; ACCUEIL",
+    ]
+    assert structures[0].long_name == 'LIEU DE VIE "LES ESCALES"; SITE 2'
+    assert structures[1].commune == "NAILLOUX"
+    assert report.malformed == 0
+
+
+def test_only_occitanie_is_kept_and_geolocation_rows_are_ignored(tmp_path):
+    rows = [
+        structure_row("460000012", "CH DE CAHORS", departement="46", routing="46000 CAHORS"),
+        structure_row("750000013", "HOPITAL DE PARIS", departement="75", routing="75013 PARIS"),
+        structure_row("130000014", "CLINIQUE DE MARSEILLE", departement="13", routing="13005 MARSEILLE"),
+        structure_row("2A0000015", "EHPAD D'AJACCIO", departement="2A", routing="20000 AJACCIO"),
+        structure_row("090000016", "EHPAD DE FOIX", departement="9", routing="09000 FOIX"),
+        "geolocalisation;460000012;570000.1;6370000.2;1,ATLASANTE,100,IGN,BD_ADRESSE,V2.2,LAMBERT_93;2025-01-17",
+        structure_row("640000017", "CH DE PAU", departement="64", routing="64000 PAU"),
+    ]
+    structures, report = read_finess(small_file(tmp_path / "f.csv", rows))
+    assert [(s.finess, s.departement) for s in structures] == [("460000012", "46"), ("090000016", "09")]
+    assert (report.read, report.kept, report.skipped_other_region, report.geolocalisation) == (6, 2, 4, 1)
+    assert report.malformed == 0
+
+
+def test_generated_file_keeps_exactly_its_occitanie_rows(tmp_path):
+    path = tmp_path / "f.csv"
+    summary = generate(path, 1500, seed=3, occitanie_share=0.7)
+    structures, report = read_finess(path)
+    assert report.read == summary.rows
+    assert report.kept == summary.occitanie == len(structures)
+    assert report.skipped_other_region == summary.rows - summary.occitanie
+    assert report.geolocalisation == summary.geolocalisation == summary.rows
+    assert {s.departement for s in structures} <= OCCITANIE
+    assert len({s.finess for s in structures}) == len(structures)
+
+
+def test_departements_are_read_from_the_territory_data(tmp_path, monkeypatch):
+    import shutil
+    from importlib import resources
+
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(resources.files("at_tui") / "fixtures", fixtures)
+    territory = fixtures / "territory.toml"
+    text = territory.read_text(encoding="utf-8")
+    territory.write_text(text.replace('  { code = "46", name = "Lot", sector = "Ouest" },\n', ""), encoding="utf-8")
+    monkeypatch.setenv("AT_TUI_FIXTURES", str(fixtures))
+    rows = [structure_row("460000012", "CH DE CAHORS", departement="46"), structure_row("310000013", "CHU")]
+    structures, report = read_finess(small_file(tmp_path / "f.csv", rows))
+    assert [s.finess for s in structures] == ["310000013"]
+    assert report.skipped_other_region == 1
+
+
+# -- malformed lines ------------------------------------------------------------------------------
+
+
+def test_malformed_lines_are_counted_with_their_line_number_and_a_french_reason(tmp_path):
+    good = structure_row("310000010", "EHPAD LES TILLEULS")
+    rows = [
+        good,                                                                  # line 2
+        ";".join(good[:20]),                                                   # 3: too few fields
+        structure_row("31000001", "NUMÉRO COURT"),                             # 4: 8 characters
+        structure_row("31000001X", "NUMÉRO LETTRE"),                           # 5
+        "structurejur;310000036;ASSOCIATION GESTIONNAIRE",                     # 6: unknown section
+        ";".join(structure_row("310000044", "X")).replace(";X;", ';"EHPAD SANS FIN;'),  # 7: open quote
+        structure_row("310000010", "EHPAD LES TILLEULS BIS"),                  # 8: duplicate
+        structure_row("310000051", "SANS DÉPARTEMENT", departement=""),        # 9
+        structure_row("310000069", "", long_name=""),                          # 10: no name
+        structure_row("310000077", "NUMÉRO EJ", finess_ej="12"),               # 11
+        "",                                                                    # 12: blank, ignored
+        structure_row("310000085", "CMPP DE MURET", category="189"),          # 13
+    ]
+    structures, report = read_finess(small_file(tmp_path / "f.csv", rows))
+    assert [s.finess for s in structures] == ["310000010", "310000085"]
+    assert report.malformed == 9
+    assert report.read == 10  # the structureet rows, malformed ones included
+    reasons = {e.line: e.reason for e in report.examples}
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert reasons[3] == "20 champs au lieu de 32"
+    assert "numéro FINESS « 31000001 » invalide" in reasons[4] and "9 caractères" in reasons[4]
+    assert "« 31000001X » invalide" in reasons[5]
+    assert reasons[6].startswith("section « structurejur » inconnue")
+    assert reasons[7] == "guillemet ouvrant sans guillemet fermant"
+    assert reasons[8] == "numéro FINESS 310000010 en double (déjà vu ligne 2)"
+    assert reasons[9] == "département manquant (colonne 14)"
+    assert "raison sociale manquante" in reasons[10]
+    assert "FINESS juridique « 12 »" in reasons[11]
+    assert report.examples[0].excerpt.startswith("structureet;310000010;;EHPAD LES TILLEULS")
+    summary = "\n".join(report.summary_lines())
+    assert "9 ligne(s) mal formée(s)" in summary and "ligne 7 : guillemet ouvrant" in summary
+
+
+def test_generated_malformed_lines_are_found_where_they_were_written(tmp_path):
+    path = tmp_path / "f.csv"
+    summary = generate(path, 3000, seed=5, malformed=12)
+    structures, report = read_finess(path)
+    assert report.malformed == 12
+    assert [e.line for e in report.examples] == [line for line, _ in summary.malformed_lines]
+    assert len(structures) == summary.occitanie
+
+
+def test_only_the_first_examples_are_kept(tmp_path):
+    rows = [structure_row(f"3100000{i:02d}", "X")[:10] for i in range(45)]
+    _, report = read_finess(small_file(tmp_path / "f.csv", rows))
+    assert report.malformed == 45
+    assert len(report.examples) == 20
+    assert report.examples[-1].line == 21
+    assert report.summary_lines()[-1] == "  … et 25 autre(s) ligne(s) mal formée(s)."
+
+
+# -- files that cannot be imported ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"])
+def test_empty_file_is_a_clear_french_error(tmp_path, content):
+    path = tmp_path / "vide.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImporterError, match=r"est vide : aucun extrait FINESS à importer"):
+        FinessReader(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "hint"),
+    [
+        ("nofinesset;nofinessej;rs;rslongue\n310000010;;EHPAD;\n", "en-tête de colonnes"),
+        ("Numéro FINESS,Raison sociale,Commune\n310000010,EHPAD,TOULOUSE\n", "en-tête de colonnes"),
+        ("id,name,city\n1,EHPAD,TOULOUSE\n", "pas séparés par « ; »"),
+        ("Bonjour, ceci est une lettre.\n", ""),
+    ],
+)
+def test_a_file_that_is_not_finess_is_refused_in_french(tmp_path, content, hint):
+    path = tmp_path / "autre.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ImporterError) as caught:
+        FinessReader(path)
+    message = str(caught.value)
+    assert "n'est pas un extrait FINESS des établissements" in message
+    assert "finess;etalab" in message and "Rien n'a été importé" in message
+    assert hint in message
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"PK\x03\x04\x14\x00\x00\x00", "archive compressée"),
+        (b"\x1f\x8b\x08\x00", "archive compressée"),
+        (b"\xff\xfef\x00i\x00", "UTF-16"),
+        (b"finess;etalab\n\x00\x01\x02", "octets nuls"),
+    ],
+)
+def test_binary_files_are_refused(tmp_path, content, expected):
+    path = tmp_path / "binaire.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImporterError, match=expected):
+        FinessReader(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImporterError, match="introuvable"):
+        FinessReader(tmp_path / "absent.csv")
+    with pytest.raises(ImporterError, match="n'est pas un fichier"):
+        FinessReader(tmp_path)
+
+
+def test_a_file_without_structures_or_without_occitanie_keeps_the_previous_import(conn, tmp_path):
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    before = stored(conn)
+    only_geo = tmp_path / "geo.csv"
+    write_rows(only_geo, ["geolocalisation;460000012;1;2;x;2025-01-17"])
+    with pytest.raises(ImporterError, match="aucune ligne « structureet »") as caught:
+        import_finess(conn, only_geo)
+    assert "conservées" in str(caught.value)
+    elsewhere = small_file(tmp_path / "paris.csv", [structure_row("750000013", "HOPITAL", departement="75")])
+    with pytest.raises(ImporterError, match="Aucune structure d'Occitanie"):
+        import_finess(conn, elsewhere)
+    assert stored(conn) == before
+    assert not conn.in_transaction
+
+
+# -- storage: replace, atomicity --------------------------------------------------------------------
+
+
+def test_import_stores_the_structures_and_reports(conn, tmp_path):
+    path = tmp_path / "f.csv"
+    summary = generate(path, 2000, seed=2, malformed=4)
+    calls = []
+    report = import_finess(conn, path, on_progress=lambda done, total: calls.append((done, total)),
+                           imported_at="2026-11-22T10:00:00+00:00")
+    assert report.kept == summary.occitanie == structures_count(conn)
+    assert report.malformed == 4
+    expected = {s.finess: s for s in read_finess(path)[0]}
+    assert {f: row[:11] for f, row in stored(conn).items()} == {f: tuple(s) for f, s in expected.items()}
+    assert last_import(conn) == "2026-11-22T10:00:00+00:00"
+    assert get_structure(conn, next(iter(expected))) == next(iter(expected.values()))
+    total = path.stat().st_size
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+    assert all(t == total for _, t in calls)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert integrity(conn) == "ok"
+
+
+def test_reimport_replaces_the_previous_one(conn, tmp_path):
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    assert set(stored(conn)) == {"460000012", "460000020", "320000036"}
+    second = [
+        structure_row("460000012", "CENTRE HOSPITALIER JEAN ROUGIER", departement="46", routing="46000 CAHORS",
+                      category="355"),
+        structure_row("820000019", "CPTS DU GRAND MONTAUBAN", departement="82", routing="82000 MONTAUBAN",
+                      category="604"),
+    ]
+    report = import_finess(conn, small_file(tmp_path / "b.csv", second, "utf-8"))
+    rows = stored(conn)
+    assert set(rows) == {"460000012", "820000019"} and structures_count(conn) == report.kept == 2
+    assert rows["460000012"][2] == "CENTRE HOSPITALIER JEAN ROUGIER"
+    assert complete_structures(conn, "ancienne msp") == []
+    assert complete_structures(conn, "tilleuls") == []
+    assert [s.finess for s in complete_structures(conn, "rougier")] == ["460000012"]
+    assert [s.typology for s in complete_structures(conn, "cpts grand")] == ["CPTS/MSP"]
+    assert integrity(conn) == "ok"
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_import_interrupted_by_the_progress_callback_leaves_the_previous_data(conn, tmp_path):
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    before = stored(conn)
+    big = tmp_path / "big.csv"
+    generate(big, 4000, seed=9)
+
+    def stop_midway(done: int, total: int) -> None:
+        if 0 < done < total:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        import_finess(conn, big, on_progress=stop_midway)
+    assert stored(conn) == before
+    assert integrity(conn) == "ok"
+    assert not conn.in_transaction
+    assert conn.execute("SELECT count(*) FROM temp.sqlite_master").fetchone()[0] == 0  # staging dropped
+    # The same connection imports normally afterwards.
+    report = import_finess(conn, big)
+    assert structures_count(conn) == report.kept > 3000
+
+
+def test_a_failure_inside_the_swap_rolls_everything_back(conn, tmp_path):
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    before = stored(conn)
+    fts_before = conn.execute("SELECT rowid FROM structures_fts WHERE structures_fts MATCH 'tilleuls'").fetchall()
+    conn.execute(
+        "CREATE TEMP TRIGGER simulated_failure BEFORE INSERT ON main.structures WHEN NEW.finess = '310000036' "
+        "BEGIN SELECT RAISE(ABORT, 'panne simulée'); END"
+    )
+    rows = [structure_row(f"3100000{i}{i}", f"STRUCTURE {i}") for i in range(1, 4)]
+    rows.append(structure_row("310000036", "LA STRUCTURE QUI ÉCHOUE"))
+    with pytest.raises(ImporterError, match="panne simulée") as caught:
+        import_finess(conn, small_file(tmp_path / "b.csv", rows))
+    assert "conservées" in str(caught.value)
+    assert stored(conn) == before
+    assert conn.execute("SELECT rowid FROM structures_fts WHERE structures_fts MATCH 'tilleuls'").fetchall() == fts_before
+    assert integrity(conn) == "ok"
+
+
+def test_the_database_stays_writable_while_a_file_is_parsed(conn, tmp_path):
+    """Staging is TEMP: the app can save a visit while the CLI parses a big file."""
+    db_path = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    big = tmp_path / "big.csv"
+    generate(big, 3000, seed=4)
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    other.execute("CREATE TABLE IF NOT EXISTS app_writes (n INTEGER)")
+    writes = []
+
+    def write_from_the_app(done: int, total: int) -> None:
+        if 0 < done < total:
+            other.execute("BEGIN IMMEDIATE")  # would raise « database is locked » with timeout=0
+            other.execute("INSERT INTO app_writes VALUES (?)", (done,))
+            other.execute("COMMIT")
+            writes.append(done)
+
+    import_finess(conn, big, on_progress=write_from_the_app)
+    assert writes and other.execute("SELECT count(*) FROM app_writes").fetchone()[0] == len(writes)
+    other.close()
+
+
+def test_tables_coexist_with_the_versioned_schema(tmp_path):
+    from at_tui.store.migrations import SCHEMA_VERSION, open_database
+
+    path = tmp_path / "db.sqlite3"
+    conn = open_database(path)
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+    conn = open_database(path)  # reopening: not taken for a newer schema, nothing to migrate
+    assert structures_count(conn) == 3
+    conn.close()
+
+
+# -- kill -9 in the middle of an import ----------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from at_tui.importers.structures_store import import_finess
+    from at_tui.store.db import connect
+
+    db, source, marker, phase = sys.argv[1:5]
+    conn = connect(db)
+    conn.execute("PRAGMA cache_size = 16")  # spill uncommitted pages into the WAL before the commit
+
+    def signal_and_wait():
+        Path(marker).write_text("ready")
+        time.sleep(60)
+
+    def on_progress(done, total):
+        if phase == "parse" and 0 < done < total:
+            signal_and_wait()
+
+    def trace(statement):
+        if phase == "swap" and statement.startswith("INSERT INTO main.structures_fts (rowid"):
+            # Deep inside the swap transaction: structures already rewritten, the index half-built.
+            conn.set_progress_handler(signal_and_wait, 5000)
+
+    conn.set_trace_callback(trace)
+    import_finess(conn, source, on_progress=on_progress)
+    print("NOT KILLED")
+    """
+)
+
+
+@pytest.mark.parametrize("phase", ["parse", "swap"])
+def test_a_killed_import_leaves_the_previous_structures_intact(tmp_path, phase):
+    db_path = tmp_path / "at-tui.sqlite3"
+    conn = connect(db_path)
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    before = stored(conn)
+    conn.close()
+    big = tmp_path / "big.csv"
+    generate(big, 6000, seed=8)
+    marker = tmp_path / "marker"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    env.pop("AT_TUI_FIXTURES", None)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db_path), str(big), str(marker), phase],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            if child.poll() is not None:
+                pytest.fail(f"l'import s'est terminé sans être tué : {child.communicate()}")
+            if time.monotonic() > deadline:
+                pytest.fail("l'import n'a pas atteint le point attendu à temps")
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    if phase == "swap":  # the kill really struck with uncommitted pages written to the WAL
+        assert Path(f"{db_path}-wal").stat().st_size > 0
+    conn = connect(db_path)
+    try:
+        assert integrity(conn) == "ok"
+        assert stored(conn) == before
+        assert [s.finess for s in complete_structures(conn, "tilleul")] == ["460000020"]
+        report = import_finess(conn, big)  # and the next import goes through
+        assert structures_count(conn) == report.kept
+    finally:
+        conn.close()
+
+
+def test_text_progress_bar_for_the_command_line(conn, tmp_path):
+    import io
+
+    from at_tui.importers.progress import TextProgress
+
+    path = tmp_path / "f.csv"
+    generate(path, 1500, seed=6)
+    out = io.StringIO()
+    with TextProgress("Import FINESS", out, force=True) as bar:
+        import_finess(conn, path, on_progress=bar)
+    text = out.getvalue()
+    assert text.startswith(f"\rImport FINESS [{'.' * 30}]   0%  0,0 / ")
+    assert text.rstrip("\n").rsplit("\r", 1)[1].startswith(f"Import FINESS [{'#' * 30}] 100%")
+    assert text.endswith(" Mio\n")
+    silent = io.StringIO()  # not a terminal: nothing drawn
+    with TextProgress("Import FINESS", silent) as bar:
+        bar(10, 100)
+    assert silent.getvalue() == ""
