@@ -58,10 +58,10 @@ SEED = 20261122
 
 
 def floor_import(db_path: Path, source: Path, departements: frozenset[str]) -> tuple[float, int]:
-    from at_tui.store.db import connect
+    from at_tui.store.migrations import open_database
 
     started = time.perf_counter()
-    conn = connect(db_path)
+    conn = open_database(db_path)
     conn.execute(
         "CREATE TABLE plain (finess, finess_ej, name, long_name, departement, routing, phone, category_code, "
         "category_label, imported_at, name_folded, extra)"
@@ -81,7 +81,7 @@ def floor_import(db_path: Path, source: Path, departements: frozenset[str]) -> t
 def subject_import(db_path: Path, source: Path) -> dict:
     from at_tui.importers import structures_store
     from at_tui.importers.structures_store import import_finess
-    from at_tui.store.db import connect
+    from at_tui.store.migrations import open_database
 
     read_done: list[float] = []
     locked: list[float] = []
@@ -103,7 +103,7 @@ def subject_import(db_path: Path, source: Path) -> dict:
     structures_store.immediate = timed_immediate
     try:
         started = time.perf_counter()
-        conn = connect(db_path)
+        conn = open_database(db_path)
         report = import_finess(conn, source, on_progress=on_progress)
         conn.close()
         ended = time.perf_counter()
@@ -165,7 +165,7 @@ def main() -> int:
     from at_tui.importers.finess_reference import occitanie_departements
     from at_tui.importers.structures_store import complete_structures, search_fold
     from at_tui.importers.synthetic_finess import generate
-    from at_tui.store.db import connect
+    from at_tui.store.migrations import open_database
 
     departements = occitanie_departements()
     with tempfile.TemporaryDirectory(prefix="at-tui-bench-finess-") as tmp:
@@ -211,7 +211,7 @@ def main() -> int:
                                 f"locked {pair['subject']['locked_s']:.2f}s)")
 
         c.progress(verbose, "completion latency ...")
-        conn = connect(last_db)
+        conn = open_database(last_db)
         rng = random.Random(SEED)
         groups = completion_queries(conn, rng, args.queries)
 

@@ -127,3 +127,11 @@ def seeded(db_path: Path, reference: ReferenceData, monkeypatch: pytest.MonkeyPa
     ids["dac"] = dac.id
     workspace.close()
     return ids
+
+
+@pytest.fixture
+def fixtures_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled data files, to corrupt in tests."""
+    from data_helpers import copy_fixtures
+
+    return copy_fixtures(tmp_path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -14,14 +12,6 @@ from at_tui.importers.synthetic_finess import structure_row, write_rows
 from at_tui.reference import ReferenceDataError
 
 CATEGORIES = "finess/categories.toml"
-
-
-@pytest.fixture
-def fixtures_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "fixtures"
-    with resources.as_file(resources.files("at_tui") / "fixtures") as bundled:
-        shutil.copytree(bundled, target)
-    return target
 
 
 def edit(root: Path, old: str, new: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from at_tui.domain.text import fold
 from at_tui.importers.structures_store import complete_structures, import_finess, search_fold
 from at_tui.importers.synthetic_finess import generate, structure_row, write_rows
-from at_tui.store.db import connect
+from at_tui.store.migrations import open_database
 
 ROWS = [
     structure_row("460000012", "CENTRE HOSPITALIER DE CAHORS", long_name="CENTRE HOSPITALIER JEAN ROUGIER",
@@ -38,7 +38,7 @@ ROWS = [
 
 @pytest.fixture
 def conn(tmp_path: Path):
-    connection = connect(tmp_path / "db.sqlite3")
+    connection = open_database(tmp_path / "db.sqlite3")
     path = tmp_path / "finess.csv"
     write_rows(path, ROWS, encoding="cp1252")
     import_finess(connection, path)
@@ -123,7 +123,7 @@ def test_limit_and_empty_queries(conn):
 
 
 def test_nothing_imported_yet(tmp_path):
-    connection = connect(tmp_path / "empty.sqlite3")
+    connection = open_database(tmp_path / "empty.sqlite3")
     try:
         assert complete_structures(connection, "ehpad") == []
     finally:
@@ -131,7 +131,7 @@ def test_nothing_imported_yet(tmp_path):
 
 
 def test_completion_stays_index_backed_and_bounded_on_a_large_import(tmp_path):
-    connection = connect(tmp_path / "big.sqlite3")
+    connection = open_database(tmp_path / "big.sqlite3")
     path = tmp_path / "big.csv"
     generate(path, 6000, seed=12, occitanie_share=1.0)
     import_finess(connection, path)

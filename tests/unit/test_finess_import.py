@@ -29,7 +29,7 @@ from at_tui.importers.structures_store import (
     structures_count,
 )
 from at_tui.importers.synthetic_finess import generate, structure_row, write_rows
-from at_tui.store.db import connect
+from at_tui.store.migrations import open_database
 
 SRC = Path(at_tui.__file__).resolve().parent.parent
 OCCITANIE = {"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"}
@@ -37,7 +37,7 @@ OCCITANIE = {"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "
 
 @pytest.fixture
 def conn(tmp_path: Path):
-    connection = connect(tmp_path / "at-tui.sqlite3")
+    connection = open_database(tmp_path / "at-tui.sqlite3")
     yield connection
     connection.close()
 
@@ -479,10 +479,10 @@ CHILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from at_tui.importers.structures_store import import_finess
-    from at_tui.store.db import connect
+    from at_tui.store.migrations import open_database
 
     db, source, marker, phase = sys.argv[1:5]
-    conn = connect(db)
+    conn = open_database(db)
     conn.execute("PRAGMA cache_size = 16")  # spill uncommitted pages into the WAL before the commit
 
     def signal_and_wait():
@@ -508,7 +508,7 @@ CHILD = textwrap.dedent(
 @pytest.mark.parametrize("phase", ["parse", "swap"])
 def test_a_killed_import_leaves_the_previous_structures_intact(tmp_path, phase):
     db_path = tmp_path / "at-tui.sqlite3"
-    conn = connect(db_path)
+    conn = open_database(db_path)
     import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
     before = stored(conn)
     conn.close()
@@ -537,7 +537,7 @@ def test_a_killed_import_leaves_the_previous_structures_intact(tmp_path, phase):
             child.wait()
     if phase == "swap":  # the kill really struck with uncommitted pages written to the WAL
         assert Path(f"{db_path}-wal").stat().st_size > 0
-    conn = connect(db_path)
+    conn = open_database(db_path)
     try:
         assert integrity(conn) == "ok"
         assert stored(conn) == before

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import pytest
+from data_helpers import edit, load_error
 from pydantic import BaseModel
 
 from at_tui.domain.classification import COMPLEX_REQUESTS, PARAMETRIZATION, STRATEGIC, Offer
@@ -43,28 +43,6 @@ RECUEIL = {
 ENGLISH = re.compile(
     r"\b(Field required|Input should|Extra inputs|Value error|should be|is not|must be|or|expected)\b"
 )
-
-
-@pytest.fixture
-def fixtures_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "fixtures"
-    with resources.as_file(resources.files("at_tui") / "fixtures") as bundled:
-        shutil.copytree(bundled, target)
-    return target
-
-
-def edit(root: Path, name: str, old: str, new: str) -> None:
-    """Replace `old` (which must be there, once) in one data file."""
-    path = root / name
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} introuvable (ou ambigu) dans {name}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def load_error(root: Path) -> str:
-    with pytest.raises(ReferenceDataError) as caught:
-        load_reference(root)
-    return str(caught.value)
 
 
 def assert_names(message: str, *, file: str, item: str | None = None, field: str | None = None) -> None:

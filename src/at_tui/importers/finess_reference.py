@@ -8,7 +8,6 @@ are the ones of territory.toml. Both are validated by pydantic; any problem is a
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from at_tui.domain.playbook import Territory
 from at_tui.paths import fixtures_root
-from at_tui.reference import ReferenceDataError, describe_validation_error
+from at_tui.reference import ReferenceDataError, describe_validation_error, read_toml
 from at_tui.validation import french_message
 
 CATEGORIES_FILE = "finess/categories.toml"
@@ -57,7 +56,7 @@ class CategoryMapping:
 def load_categories(root: Traversable | Path | None = None, territory: Territory | None = None) -> CategoryMapping:
     """Load and check `finess/categories.toml` against the typologies of territory.toml."""
     root = root if root is not None else fixtures_root()
-    raw = _read_toml(root / "finess" / "categories.toml", CATEGORIES_FILE)
+    raw = read_toml(root / "finess" / "categories.toml", CATEGORIES_FILE)
     try:
         data = CategoryFile.model_validate(raw)
     except ValidationError as error:
@@ -86,7 +85,7 @@ def load_categories(root: Traversable | Path | None = None, territory: Territory
 
 def load_territory(root: Traversable | Path | None = None) -> Territory:
     root = root if root is not None else fixtures_root()
-    raw = _read_toml(root / TERRITORY_FILE, TERRITORY_FILE)
+    raw = read_toml(root / TERRITORY_FILE, TERRITORY_FILE)
     try:
         return Territory.model_validate(raw)
     except ValidationError as error:
@@ -96,17 +95,6 @@ def load_territory(root: Traversable | Path | None = None) -> Territory:
 def occitanie_departements(root: Traversable | Path | None = None) -> frozenset[str]:
     """The département codes the import keeps: those of territory.toml."""
     return frozenset(d.code for d in load_territory(root).departements)
-
-
-def _read_toml(entry: Traversable | Path, name: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(entry.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReferenceDataError(f"Fichier de données {name} introuvable.") from None
-    except UnicodeDecodeError:
-        raise ReferenceDataError(f"Fichier {name} : encodage invalide (UTF-8 attendu).") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ReferenceDataError(f"Fichier {name} : syntaxe TOML invalide ({error}).") from None
 
 
 def _item_path(raw: Any, loc: tuple) -> str:

@@ -33,30 +33,6 @@ from at_tui.store.db import immediate
 
 BATCH_ROWS = 2000
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS structures (
-        id INTEGER PRIMARY KEY,
-        finess TEXT NOT NULL UNIQUE,
-        finess_ej TEXT,
-        name TEXT NOT NULL,
-        long_name TEXT,
-        departement TEXT NOT NULL,
-        commune TEXT,
-        postcode TEXT,
-        phone TEXT,
-        category_code TEXT,
-        category_label TEXT,
-        typology TEXT,
-        imported_at TEXT NOT NULL,
-        name_folded TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS structures_by_name ON structures(name_folded)",
-    # Contentless: the words live only in the index (rowid = structures.id), rebuilt at each import.
-    """CREATE VIRTUAL TABLE IF NOT EXISTS structures_fts USING fts5(
-        name_words, long_name_words, place_words, content='', detail='column', prefix='1 2 3'
-    )""",
-)
-
 _STAGED = (
     "finess, finess_ej, name, long_name, departement, commune, postcode, phone, "
     "category_code, category_label, typology, name_folded"
@@ -69,11 +45,6 @@ _OUT = (
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    for statement in SCHEMA:
-        conn.execute(statement)
 
 
 # -- folding ---------------------------------------------------------------------------------
@@ -136,7 +107,6 @@ def replace_structures(
         count = _stage(conn, structures)
         try:
             with immediate(conn):
-                ensure_schema(conn)
                 conn.execute("DELETE FROM main.structures")
                 conn.execute("INSERT INTO main.structures_fts (structures_fts) VALUES ('delete-all')")
                 # Emptied, the table numbers the rows from 1 in insertion order: name order.

@@ -168,10 +168,10 @@ def _json(column: str, row: str) -> str:
 def _v4_structures(conn: sqlite3.Connection) -> None:
     """Structures imported from the public FINESS extract (at_tui.importers.structures_store).
 
-    IF NOT EXISTS: databases where the importer already created these tables keep them.
+    The word index is contentless: its rowid is structures.id, rebuilt at each import.
     """
     for statement in (
-        """CREATE TABLE IF NOT EXISTS structures (
+        """CREATE TABLE structures (
             id INTEGER PRIMARY KEY,
             finess TEXT NOT NULL UNIQUE,
             finess_ej TEXT,
@@ -187,8 +187,8 @@ def _v4_structures(conn: sqlite3.Connection) -> None:
             imported_at TEXT NOT NULL,
             name_folded TEXT NOT NULL
         )""",
-        "CREATE INDEX IF NOT EXISTS structures_by_name ON structures(name_folded)",
-        """CREATE VIRTUAL TABLE IF NOT EXISTS structures_fts USING fts5(
+        "CREATE INDEX structures_by_name ON structures(name_folded)",
+        """CREATE VIRTUAL TABLE structures_fts USING fts5(
             name_words, long_name_words, place_words, content='', detail='column', prefix='1 2 3'
         )""",
     ):
@@ -209,9 +209,10 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def open_database(
-    path: Path, migrations: tuple[Callable[[sqlite3.Connection], None], ...] = MIGRATIONS
+    path: Path | str, migrations: tuple[Callable[[sqlite3.Connection], None], ...] = MIGRATIONS
 ) -> sqlite3.Connection:
     """Open, refuse a newer schema, back up and upgrade an older one."""
+    path = Path(path)
     target = len(migrations)
     _refuse_newer(path, target)
     conn = connect(path)
