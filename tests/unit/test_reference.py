@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from data_helpers import edit, load_error
+from data_helpers import SEED_FILES, edit, load_error
 from pydantic import BaseModel
 
 from at_tui.domain.classification import COMPLEX_REQUESTS, PARAMETRIZATION, STRATEGIC, Offer
@@ -16,13 +16,6 @@ from at_tui.domain.facts import facts_from_answers
 from at_tui.domain.playbook import Source
 from at_tui.reference import ReferenceData, ReferenceDataError, load_reference
 
-SEED_FILES = {
-    "000_8cd7b3c9dcb7e50e.txt",
-    "001_f565f25cf5719294.txt",
-    "002_3ba0e5b07384dd8a.txt",
-    "003_16b757b26d487eb8.txt",
-    "004_f7222b5fc0dbfdde.txt",
-}
 QUESTIONNAIRE = "questionnaires/recueil-use.toml"
 PLAYBOOK = "playbooks/spico.toml"
 TERRITORY = "territory.toml"
