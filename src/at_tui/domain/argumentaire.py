@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import Field, model_validator
 
-from at_tui.domain.playbook import Identifier, Model, Source, _require_unique
+from at_tui.domain.playbook import Identifier, Model, Source, find_by_id, require_unique
 
 # The sections of a sheet, in the seed's order, with the titles the AT reads.
 SECTION_TITLES: dict[str, str] = {
@@ -46,8 +46,8 @@ class Sheet(Model):
 
     @model_validator(mode="after")
     def _coherent(self) -> Sheet:
-        _require_unique([g.id for g in self.guardrails], "garde-fou")
-        _require_unique(list(self.typologies), "typologie", "typologies")
+        require_unique([g.id for g in self.guardrails], "garde-fou")
+        require_unique(list(self.typologies), "typologie", "typologies")
         if not any(getattr(self, name) for name in SECTION_TITLES):
             raise ValueError("la fiche n'a aucune section (put_forward, do_not_propose, use_cases, referent, other)")
         return self
@@ -78,16 +78,10 @@ class Argumentaire(Model):
         return None
 
     def sheet(self, sheet_id: str) -> Sheet:
-        for sheet in self.sheets:
-            if sheet.id == sheet_id:
-                return sheet
-        raise KeyError(sheet_id)
+        return find_by_id(self.sheets, sheet_id)
 
     def page(self, page_id: str) -> Page:
-        for page in self.pages:
-            if page.id == page_id:
-                return page
-        raise KeyError(page_id)
+        return find_by_id(self.pages, page_id)
 
 
 def argumentaire_problems(

@@ -60,7 +60,7 @@ class StepVariant(Model):
 
     @model_validator(mode="after")
     def _unique_actions(self) -> StepVariant:
-        _require_unique([a.id for a in self.actions], "action")
+        require_unique([a.id for a in self.actions], "action")
         return self
 
 
@@ -101,17 +101,14 @@ class Playbook(Model):
 
     @model_validator(mode="after")
     def _coherent_steps(self) -> Playbook:
-        _require_unique([s.id for s in self.steps], "étape")
+        require_unique([s.id for s in self.steps], "étape")
         numbers = [s.number for s in self.steps]
         if numbers != sorted(set(numbers)):
             raise ValueError("les étapes doivent être numérotées dans l'ordre, sans doublon")
         return self
 
     def step(self, step_id: str) -> Step:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+        return find_by_id(self.steps, step_id)
 
     @property
     def guided_steps(self) -> tuple[Step, ...]:
@@ -172,7 +169,7 @@ class Question(Model):
         if self.type in CHOICE_TYPES:
             if not self.choices:
                 raise ValueError("champ « choices » : une question à choix doit lister ses choix")
-            _require_unique([c.value for c in self.choices], "choix", "value")
+            require_unique([c.value for c in self.choices], "choix", "value")
         elif self.choices:
             raise ValueError(f"champ « choices » : une question de type « {self.type} » n'a pas de choix")
         if self.fact is not None:
@@ -205,7 +202,7 @@ class Questionnaire(Model):
 
     @model_validator(mode="after")
     def _coherent(self) -> Questionnaire:
-        _require_unique([q.id for q in self.questions], "question")
+        require_unique([q.id for q in self.questions], "question")
         seen: dict[str, Question] = {}
         for question in self.questions:
             condition = question.show_if
@@ -225,14 +222,11 @@ class Questionnaire(Model):
                     )
             seen[question.id] = question
         facts = [q.fact for q in self.questions if q.fact]
-        _require_unique(facts, "critère de classification", "fact")
+        require_unique(facts, "critère de classification", "fact")
         return self
 
     def question(self, question_id: str) -> Question:
-        for question in self.questions:
-            if question.id == question_id:
-                return question
-        raise KeyError(question_id)
+        return find_by_id(self.questions, question_id)
 
     @property
     def classifies(self) -> bool:
@@ -270,12 +264,20 @@ class Territory(Model):
 
     @model_validator(mode="after")
     def _unique(self) -> Territory:
-        _require_unique([d.code for d in self.departements], "département", "code")
-        _require_unique([t.label for t in self.typologies], "typologie", "label")
+        require_unique([d.code for d in self.departements], "département", "code")
+        require_unique([t.label for t in self.typologies], "typologie", "label")
         return self
 
 
-def _require_unique(values: list, what: str, field: str = "id") -> None:
+def find_by_id(items, item_id: str):
+    """The item whose `id` is `item_id` (KeyError otherwise)."""
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise KeyError(item_id)
+
+
+def require_unique(values: list, what: str, field: str = "id") -> None:
     seen: set = set()
     for value in values:
         if value in seen:

@@ -14,9 +14,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from at_tui.domain.playbook import Territory
+from at_tui.domain.playbook import Model, Territory
 from at_tui.paths import fixtures_root
 from at_tui.reference import ReferenceDataError, describe_validation_error, read_toml
 from at_tui.validation import french_message
@@ -25,17 +25,13 @@ CATEGORIES_FILE = "finess/categories.toml"
 TERRITORY_FILE = "territory.toml"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CategoryEntry(_Model):
+class CategoryEntry(Model):
     code: str = Field(pattern=r"^\d{3,4}$")
     label: str = Field(min_length=1, max_length=200)
     typology: str = Field(min_length=1, max_length=60)
 
 
-class CategoryFile(_Model):
+class CategoryFile(Model):
     version: int = Field(ge=1)
     source: str = Field(min_length=1)
     categories: tuple[CategoryEntry, ...] = Field(min_length=1)

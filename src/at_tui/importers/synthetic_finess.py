@@ -17,7 +17,7 @@ import argparse
 import csv
 import random
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -368,13 +368,6 @@ def generate(
         summary.geolocalisation += len(pending_geo)
     summary.lines = line
     return summary
-
-
-def iter_synthetic_rows(rows: int, *, seed: int = 1, occitanie_share: float = 0.85) -> Iterator[list[str]]:
-    """The structureet rows `generate` would write (no geolocalisation, no malformed lines)."""
-    generator = _Generator(seed, occitanie_share)
-    for _ in range(rows):
-        yield generator.structure()[0]
 
 
 def main(argv: list[str] | None = None) -> int:
