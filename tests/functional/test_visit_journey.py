@@ -20,6 +20,8 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
         assert isinstance(app.screen, HomeScreen)
         await fill_new_visit_form(pilot, "CPTS Sud Toulousain", "haute garonne", "CPTS")
         await pilot.press("tab")
+        await type_text(pilot, "Muret")
+        await pilot.press("tab")
         await type_text(pilot, "Marie Dupont")
         await pilot.press("tab")
         await type_text(pilot, "Coordinatrice")
@@ -102,6 +104,7 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
     assert visit["departement"] == "31"
     assert visit["typologie"] == "CPTS/MSP"
     assert visit["contact_name"] == "Marie Dupont"
+    assert visit["commune"] == "Muret"
     assert visit["maillage"] == 1
     assert visit["status"] == "terminee"
     answers = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM answers")}

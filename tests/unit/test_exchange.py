@@ -140,6 +140,8 @@ def test_export_envelope_and_visit_fields(source):
         "contact_role": "Coordinatrice",
         "visit_date": "2026-11-22",
         "maillage": True,
+        "commune": "",
+        "finess": "",
     }
     assert exported["playbook"] == {"id": "spico", "version": 1}
     assert exported["questionnaire"] == {"id": "recueil-use", "version": 1}

@@ -143,6 +143,26 @@ def test_older_database_is_backed_up_then_upgraded_with_data_preserved(tmp_path:
         check.close()
 
 
+def test_v4_database_gains_commune_and_finess_with_their_history(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    old = open_database(path, migrations=MIGRATIONS[:4])
+    insert_visit(old)
+    old.close()
+
+    conn = open_database(path)
+    try:
+        assert tuple(conn.execute("SELECT commune, finess FROM visits").fetchone()) == ("", "")
+        conn.execute(
+            "UPDATE visits SET commune = 'Muret', structure = 'CPTS Muret', updated_at = '2026-11-22T10:00:00+00:00'"
+        )
+        changed = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT field, old_value, new_value FROM history")}
+        assert changed["commune"] == ('""', '"Muret"')
+        assert changed["structure"] == ('"CPTS du Grand Toulouse"', '"CPTS Muret"')
+    finally:
+        conn.close()
+    assert {"contacts", "professionals", "professionals_by_name"} <= tables(path)
+
+
 # -- newer schema -------------------------------------------------------------------
 
 

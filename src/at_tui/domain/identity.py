@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,11 @@ FIELD_LABELS = {
     "contact_role": "Contact (fonction)",
     "visit_date": "Date de la visite",
     "maillage": "Visite de maillage",
+    "commune": "Commune",
+    "finess": "N° FINESS",
 }
+
+_FINESS = re.compile(r"^(?:\d{9}|2[AB]\d{7})$")
 
 
 def parse_identity_field(territory: Territory, field: str, raw: Any) -> Any:
@@ -40,6 +45,13 @@ def parse_identity_field(territory: Territory, field: str, raw: Any) -> Any:
         return parse_visit_date(str(raw or ""))
     if field == "maillage":
         return bool(raw)
+    if field == "commune":
+        return clean_text(str(raw or ""), max_length=100)
+    if field == "finess":
+        number = str(raw or "").replace(" ", "").upper()
+        if number and not _FINESS.match(number):
+            raise FieldError(f"N° FINESS « {number[:20]} » invalide : 9 caractères attendus (ex. 310780259).")
+        return number
     raise KeyError(field)
 
 

@@ -17,6 +17,8 @@ IDENTITY_FIELDS = (
     "contact_role",
     "visit_date",
     "maillage",
+    "commune",
+    "finess",
 )
 
 STATUS_LABELS = {"en_cours": "En cours", "terminee": "Terminée"}
@@ -43,6 +45,8 @@ class Visit:
     finished_at: str | None = None
     override_offer: str | None = None
     override_justification: str | None = None
+    commune: str = ""
+    finess: str = ""  # FINESS number when the structure was picked from the imported extract
 
     @property
     def finished(self) -> bool:

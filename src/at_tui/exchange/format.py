@@ -55,6 +55,9 @@ class IdentityModel(_Strict):
     contact_role: str
     visit_date: str
     maillage: bool
+    # Added with schema v5: files written before have neither.
+    commune: str = ""
+    finess: str = ""
 
 
 class OverrideModel(_Strict):

@@ -32,6 +32,7 @@ class VisitFormScreen(Screen):
     def __init__(self, visit_id: str | None = None) -> None:
         super().__init__()
         self.visit_id = visit_id
+        self.finess = ""  # set when the structure is picked from the FINESS extract
 
     @property
     def editing(self) -> bool:
@@ -56,6 +57,8 @@ class VisitFormScreen(Screen):
             yield from self._field("typologie", Select(
                 [(t.label, t.label) for t in territory.typologies], prompt="Choisir la typologie…",
                 value=visit.typologie if visit else Select.NULL, id="typologie"))
+            yield from self._field("commune", Input(
+                value=visit.commune if visit else "", placeholder="Commune (ex. Auch)", id="commune"))
             yield from self._field("contact_name", Input(
                 value=visit.contact_name if visit else "", placeholder="Prénom Nom", id="contact_name"))
             yield from self._field("contact_role", Input(
@@ -91,8 +94,10 @@ class VisitFormScreen(Screen):
     def _raw(self) -> dict:
         values: dict = {}
         for name in FIELD_LABELS:
-            widget = self.query_one(f"#{name}")
-            value = widget.value
+            if name == "finess":
+                values[name] = self.finess
+                continue
+            value = self.query_one(f"#{name}").value
             values[name] = None if value is Select.NULL else value
         return values
 
@@ -144,7 +149,7 @@ class VisitFormScreen(Screen):
     def action_submit(self) -> None:
         visit, errors = self.app.workspace.start_visit(self._raw())
         for name in FIELD_LABELS:
-            if name != "maillage":
+            if name not in ("maillage", "finess"):
                 self._show(name, errors.get(name, ""))
         if errors:
             first = next(iter(errors))

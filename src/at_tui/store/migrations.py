@@ -130,9 +130,22 @@ def _v3_history_triggers(conn: sqlite3.Connection) -> None:
                VALUES (NEW.id, 'visite', 'null', '"créée"', NEW.created_at, 0);
            END""",
     ]
+    for statement in statements:
+        conn.execute(statement)
+    _create_visit_updated_trigger(conn, _V3_IDENTITY_COLUMNS)
+
+
+# The identity columns as schema v3 knew them; later versions recreate the trigger.
+_V3_IDENTITY_COLUMNS = (
+    "structure", "departement", "typologie", "contact_name", "contact_role", "visit_date", "maillage",
+)
+
+
+def _create_visit_updated_trigger(conn: sqlite3.Connection, identity_columns: tuple[str, ...]) -> None:
+    """History of visit-level changes: one entry per changed identity field, status or override."""
     changes = [
         (column, _json(column, "OLD"), _json(column, "NEW"), 1)
-        for column in IDENTITY_COLUMNS
+        for column in identity_columns
     ]
     changes.append(("statut", "json_quote(OLD.status)", "json_quote(NEW.status)", 0))
     override = (
@@ -145,18 +158,13 @@ def _v3_history_triggers(conn: sqlite3.Connection) -> None:
               SELECT NEW.id, '{field}', {old}, {new}, NEW.updated_at, {merge} WHERE {old} IS NOT {new};"""
         for field, old, new, merge in changes
     )
-    columns = ", ".join(IDENTITY_COLUMNS + ("status", "override_offer", "override_justification"))
-    statements.append(
+    columns = ", ".join(identity_columns + ("status", "override_offer", "override_justification"))
+    conn.execute(
         f"""CREATE TRIGGER visit_updated AFTER UPDATE OF {columns} ON visits
             WHEN NOT EXISTS (SELECT 1 FROM history_pause) BEGIN
               {body}
             END"""
     )
-    for statement in statements:
-        conn.execute(statement)
-
-
-IDENTITY_COLUMNS = tuple(f for f in IDENTITY_FIELDS)
 
 
 def _json(column: str, row: str) -> str:
@@ -195,11 +203,75 @@ def _v4_structures(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v5_directory(conn: sqlite3.Connection) -> None:
+    """The contacts directory and the professionals of the Annuaire Santé; commune and FINESS on visits.
+
+    `contacts` is the curated directory, copied from the bundled data files
+    (at_tui.store.directory). `professionals` is the public Annuaire Santé extract
+    (at_tui.importers.annuaire), replaced whole at each import, its rows numbered in
+    `name_folded` order so that FTS5 results (rowid order) come out alphabetically.
+    Both word indexes are contentless: their rowid is the row's id.
+    """
+    for statement in (
+        "ALTER TABLE visits ADD COLUMN commune TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE visits ADD COLUMN finess TEXT NOT NULL DEFAULT ''",
+        "DROP TRIGGER visit_updated",
+        """CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            contact_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            organisation TEXT NOT NULL,
+            role TEXT NOT NULL,
+            departements TEXT NOT NULL,
+            sector TEXT,
+            email TEXT,
+            phone TEXT,
+            url TEXT,
+            notes TEXT,
+            source TEXT NOT NULL,
+            last_checked TEXT NOT NULL
+        )""",
+        """CREATE VIRTUAL TABLE contacts_fts USING fts5(
+            name_words, other_words, content='', prefix='1 2 3'
+        )""",
+        """CREATE TABLE directory_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE professionals (
+            id INTEGER PRIMARY KEY,
+            identifier TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            first_name TEXT NOT NULL,
+            profession TEXT,
+            specialty TEXT,
+            structure TEXT,
+            commune TEXT,
+            postcode TEXT,
+            phone TEXT,
+            email TEXT,
+            departement TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            name_folded TEXT NOT NULL
+        )""",
+        "CREATE INDEX professionals_by_name ON professionals(name_folded)",
+        "CREATE INDEX professionals_by_departement ON professionals(departement, name_folded)",
+        "CREATE INDEX professionals_by_identifier ON professionals(identifier)",
+        """CREATE VIRTUAL TABLE professionals_fts USING fts5(
+            name_words, other_words, departement_words, content='', detail='column', prefix='1 2 3'
+        )""",
+    ):
+        conn.execute(statement)
+    _create_visit_updated_trigger(conn, IDENTITY_FIELDS)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_core,
     _v2_snapshots,
     _v3_history_triggers,
     _v4_structures,
+    _v5_directory,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -25,7 +25,8 @@ _VISIT_COLUMNS = (
     "id, structure, departement, typologie, contact_name, contact_role, visit_date, maillage, "
     "playbook_id, playbook_version, questionnaire_id, questionnaire_version, current_step, "
     "status, created_at, max(updated_at, coalesce((SELECT max(a.updated_at) FROM answers a "
-    "WHERE a.visit_id = visits.id), '')) AS updated_at, finished_at, override_offer, override_justification"
+    "WHERE a.visit_id = visits.id), '')) AS updated_at, finished_at, override_offer, override_justification, "
+    "commune, finess"
 )
 
 
@@ -144,8 +145,8 @@ class VisitStore:
             self.conn.execute(
                 """INSERT INTO visits (id, structure, departement, typologie, contact_name, contact_role,
                        visit_date, maillage, playbook_id, playbook_version, questionnaire_id,
-                       questionnaire_version, current_step, status, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?)""",
+                       questionnaire_version, current_step, status, created_at, updated_at, commune, finess)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en_cours', ?, ?, ?, ?)""",
                 (
                     visit_id,
                     identity["structure"],
@@ -162,6 +163,8 @@ class VisitStore:
                     first_step,
                     now,
                     now,
+                    identity.get("commune") or "",
+                    identity.get("finess") or "",
                 ),
             )
         return self.require(visit_id)
