@@ -12,6 +12,7 @@ from typing import Any
 
 from at_tui.domain.visit import Visit, question_key
 from at_tui.store.migrations import open_database
+from at_tui.store.readers import Readers
 from at_tui.store.visits import VisitStore
 
 
@@ -20,6 +21,7 @@ class Workspace:
         self.db_path = db_path
         self.conn = open_database(db_path)
         self.visits = VisitStore(self.conn)
+        self.readers = Readers(db_path)  # for searches run in worker threads
         self._reference = reference
         self._reference_lock = threading.Lock()
         self._questions: dict[tuple[str, int], dict] = {}
@@ -27,6 +29,7 @@ class Workspace:
         self._kept: dict[tuple[str, str, int], Any] = {}  # validated copies of older playbooks
 
     def close(self) -> None:
+        self.readers.close()
         self.conn.close()
 
     @property
