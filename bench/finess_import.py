@@ -162,8 +162,9 @@ def main() -> int:
         p.error("--runs and --rows must be >= 1")
     verbose = not args.json
 
+    from at_tui.domain.text import search_fold
     from at_tui.importers.finess_reference import occitanie_departements
-    from at_tui.importers.structures_store import complete_structures, search_fold
+    from at_tui.importers.structures_store import complete_structures
     from at_tui.importers.synthetic_finess import generate
     from at_tui.store.migrations import open_database
 

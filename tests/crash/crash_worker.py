@@ -72,5 +72,37 @@ def main() -> None:
         print(f"ACK {key} {counter}", flush=True)
 
 
+def import_annuaire_until_killed(db: str, source: str, marker: str, phase: str) -> None:
+    """`crash_worker.py import-annuaire DB SOURCE MARKER PHASE`: import an Annuaire Santé extract,
+    write MARKER and wait to be killed when PHASE is reached: « parse » (the file half read) or
+    « swap » (inside the write transaction, the professionals rewritten, the word index half-built)."""
+    import time
+
+    from at_tui.importers.professionals_store import import_annuaire
+    from at_tui.store.migrations import open_database
+
+    conn = open_database(db)
+    conn.execute("PRAGMA cache_size = 16")  # spill uncommitted pages into the WAL before the commit
+
+    def signal_and_wait():
+        Path(marker).write_text("ready")
+        time.sleep(60)
+
+    def on_progress(done, total):
+        if phase == "parse" and 0 < done < total:
+            signal_and_wait()
+
+    def trace(statement):
+        if phase == "swap" and statement.startswith("INSERT INTO main.professionals_fts (rowid"):
+            conn.set_progress_handler(signal_and_wait, 5000)
+
+    conn.set_trace_callback(trace)
+    import_annuaire(conn, source, on_progress=on_progress)
+    print("NOT KILLED", flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["import-annuaire"]:
+        import_annuaire_until_killed(*sys.argv[2:6])
+    else:
+        main()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from at_tui.domain.text import fold
-from at_tui.importers.structures_store import complete_structures, import_finess, search_fold
+from at_tui.domain.text import fold, search_fold
+from at_tui.importers.structures_store import complete_structures, import_finess
 from at_tui.importers.synthetic_finess import generate, structure_row, write_rows
 from at_tui.store.migrations import open_database
 

@@ -13,6 +13,10 @@ with mojibake (`Ã©` for `é`) are repaired field by field.
 Only the départements of the territory (territory.toml) are kept. A malformed
 line never stops the import: it is counted, and the first examples are kept
 with their line number and a French reason, in the `ImportReport`.
+
+The pieces that do not depend on the FINESS layout (`ImporterError`, the
+encoding detection, `read_lines`, the `ExtractReport` base and the field
+clean-ups) are shared with the Annuaire Santé importer (`at_tui.importers.annuaire`).
 """
 
 from __future__ import annotations
@@ -83,21 +87,19 @@ class MalformedLine:
 
 
 @dataclass
-class ImportReport:
+class ExtractReport:
+    """What reading an extract found, whatever its layout (FINESS, Annuaire Santé)."""
+
     path: str
     encoding: str  # the codec used: utf-8, utf-8-sig, cp1252 or latin-1
     encoding_label: str  # in French, for the AT
     total_bytes: int
-    metadata: tuple[str, ...] | None = None
-    extract_date: str | None = None
     lines: int = 0
-    read: int = 0  # `structureet` rows
+    read: int = 0  # data rows (FINESS: `structureet` rows)
     kept: int = 0
     skipped_other_region: int = 0
     malformed: int = 0
-    geolocalisation: int = 0
     mojibake_repaired: int = 0
-    unmapped_categories: Counter = field(default_factory=Counter)
     examples: list[MalformedLine] = field(default_factory=list)
 
     def add_malformed(self, line: int, reason: str, raw: str) -> None:
@@ -105,6 +107,21 @@ class ImportReport:
         if len(self.examples) < MAX_EXAMPLES:
             excerpt = raw.rstrip("\r\n")
             self.examples.append(MalformedLine(line, reason, excerpt[:120] + ("…" if len(excerpt) > 120 else "")))
+
+    def malformed_lines(self) -> list[str]:
+        """The kept examples of malformed lines, then how many more there were, in French."""
+        lines = [f"  ligne {example.line} : {example.reason}" for example in self.examples]
+        if self.malformed > len(self.examples):
+            lines.append(f"  … et {self.malformed - len(self.examples)} autre(s) ligne(s) mal formée(s).")
+        return lines
+
+
+@dataclass
+class ImportReport(ExtractReport):
+    metadata: tuple[str, ...] | None = None
+    extract_date: str | None = None
+    geolocalisation: int = 0
+    unmapped_categories: Counter = field(default_factory=Counter)
 
     def summary_lines(self) -> list[str]:
         """The end-of-import report, in French, one line each."""
@@ -122,23 +139,34 @@ class ImportReport:
             codes = ", ".join(code for code, _ in self.unmapped_categories.most_common(8))
             more = "…" if len(self.unmapped_categories) > 8 else ""
             lines.append(f"{total} structure(s) sans typologie proposée (catégories {codes}{more}).")
-        for example in self.examples:
-            lines.append(f"  ligne {example.line} : {example.reason}")
-        if self.malformed > len(self.examples):
-            lines.append(f"  … et {self.malformed - len(self.examples)} autre(s) ligne(s) mal formée(s).")
+        lines.extend(self.malformed_lines())
         return lines
 
 
 # -- encoding ---------------------------------------------------------------------------------
 
 
-def detect_encoding(path: Path) -> tuple[str, str, str]:
-    """(codec, errors, French label), decided on the raw bytes of the whole file."""
+def check_file(path: Path) -> None:
+    """Refuse, in French, a path that does not exist or is not a file."""
+    if not path.exists():
+        raise ImporterError(f"Fichier {path} introuvable.")
+    if not path.is_file():
+        raise ImporterError(f"{path} n'est pas un fichier.")
+
+
+def detect_encoding(
+    path: Path, what: str = "extrait FINESS", published: str = "sur data.gouv.fr"
+) -> tuple[str, str, str]:
+    """(codec, errors, French label), decided on the raw bytes of the whole file.
+
+    `what` names the expected file in the French messages (« extrait FINESS »),
+    `published` where the AT downloads it (« sur data.gouv.fr »).
+    """
     with path.open("rb") as handle:
         head = handle.read(4)
         if not head:
-            raise ImporterError(f"Le fichier {path} est vide : aucun extrait FINESS à importer.")
-        _refuse_binary(path, head)
+            raise ImporterError(f"Le fichier {path} est vide : aucun {what} à importer.")
+        _refuse_binary(path, head, published)
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         utf8 = True
@@ -148,7 +176,7 @@ def detect_encoding(path: Path) -> tuple[str, str, str]:
             if first and b"\x00" in chunk[:65536]:  # further down, a stray NUL is one bad line, not a binary file
                 raise ImporterError(
                     f"Le fichier {path} n'est pas un fichier texte (octets nuls) : "
-                    "ce n'est pas un extrait FINESS au format CSV."
+                    f"ce n'est pas un {what} au format CSV."
                 )
             if utf8:
                 try:
@@ -173,11 +201,11 @@ def detect_encoding(path: Path) -> tuple[str, str, str]:
     return "latin-1", "strict", "Latin-1 (ISO-8859-1)"
 
 
-def _refuse_binary(path: Path, head: bytes) -> None:
+def _refuse_binary(path: Path, head: bytes, published: str = "sur data.gouv.fr") -> None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ImporterError(
             f"Le fichier {path} est encodé en UTF-16, non pris en charge : "
-            "utilisez l'extrait publié sur data.gouv.fr tel quel (UTF-8 ou Windows-1252)."
+            f"utilisez l'extrait publié {published} tel quel (UTF-8 ou Windows-1252)."
         )
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\x1f\x8b"):
         raise ImporterError(
@@ -187,6 +215,32 @@ def _refuse_binary(path: Path, head: bytes) -> None:
 
 
 # -- reading ----------------------------------------------------------------------------------
+
+
+def read_lines(
+    path: Path, codec: str, errors: str, on_progress: ProgressCallback | None = None
+) -> Iterator[tuple[int, str]]:
+    """(line number from 1, text with its line end) of every physical line, streamed.
+
+    `on_progress(bytes_read, total_bytes)` is called with 0 first, then about every
+    256 KiB, and with the total once the last line was read; an exception raised
+    by it propagates to the caller's loop, which stops the reading.
+    """
+    total = path.stat().st_size
+    with path.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=codec, errors=errors, newline="")
+        if on_progress is not None:
+            on_progress(0, total)
+        next_progress = PROGRESS_STEP_BYTES
+        for number, line in enumerate(text, 1):
+            if on_progress is not None and not number & 511:
+                position = raw.tell()
+                if position >= next_progress:
+                    on_progress(position, total)
+                    next_progress = position + PROGRESS_STEP_BYTES
+            yield number, line
+    if on_progress is not None:
+        on_progress(total, total)
 
 
 class _LineFeed:
@@ -226,10 +280,7 @@ class FinessReader:
         on_progress: ProgressCallback | None = None,
     ) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            raise ImporterError(f"Fichier {self.path} introuvable.")
-        if not self.path.is_file():
-            raise ImporterError(f"{self.path} n'est pas un fichier.")
+        check_file(self.path)
         if departements is None:
             from at_tui.importers.finess_reference import occitanie_departements
 
@@ -291,8 +342,6 @@ class FinessReader:
         report = self.report
         departements = self.departements
         typologies, labels = self._typologies, self._labels
-        on_progress = self.on_progress
-        total = report.total_bytes
         repair = self._codec.startswith("utf-8")
         seen: dict[str, int] = {}
         feed = _LineFeed()
@@ -302,139 +351,127 @@ class FinessReader:
         metadata_line = self._metadata_line
         read = kept = skipped = geolocalisation = 0
         number = 0
-        with self.path.open("rb") as raw:
-            text = io.TextIOWrapper(raw, encoding=self._codec, errors=self._errors, newline="")
-            if on_progress is not None:
-                on_progress(0, total)
-            next_progress = PROGRESS_STEP_BYTES
-            for number, line in enumerate(text, 1):
-                if on_progress is not None and not number & 511:
-                    position = raw.tell()
-                    if position >= next_progress:
-                        on_progress(position, total)
-                        next_progress = position + PROGRESS_STEP_BYTES
-                if line.startswith(geolocation_prefix):
+        for number, line in read_lines(self.path, self._codec, self._errors, self.on_progress):
+            if line.startswith(geolocation_prefix):
+                geolocalisation += 1
+                continue
+            if number == metadata_line:
+                continue
+            if '"' in line:  # quoted fields: the csv module, one physical line at a time
+                feed.line = line
+                try:
+                    row = next(reader)
+                except csv.Error as error:
+                    report.add_malformed(number, f"ligne illisible ({error})", line)
+                    continue
+                last = row[-1] if row else ""
+                if "\n" in last or "\r" in last:
+                    if row[0].strip().lower() == SECTION_STRUCTURE:
+                        read += 1
+                    report.add_malformed(number, "guillemet ouvrant sans guillemet fermant", line)
+                    continue
+            else:
+                row = line.rstrip("\r\n").split(";")
+            if not line.startswith(structure_prefix):
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                section = row[0].strip().lower()
+                if section == SECTION_GEOLOCATION:
                     geolocalisation += 1
                     continue
-                if number == metadata_line:
-                    continue
-                if '"' in line:  # quoted fields: the csv module, one physical line at a time
-                    feed.line = line
-                    try:
-                        row = next(reader)
-                    except csv.Error as error:
-                        report.add_malformed(number, f"ligne illisible ({error})", line)
-                        continue
-                    last = row[-1] if row else ""
-                    if "\n" in last or "\r" in last:
-                        if row[0].strip().lower() == SECTION_STRUCTURE:
-                            read += 1
-                        report.add_malformed(number, "guillemet ouvrant sans guillemet fermant", line)
-                        continue
-                else:
-                    row = line.rstrip("\r\n").split(";")
-                if not line.startswith(structure_prefix):
-                    if not row or (len(row) == 1 and not row[0].strip()):
-                        continue  # blank line
-                    section = row[0].strip().lower()
-                    if section == SECTION_GEOLOCATION:
-                        geolocalisation += 1
-                        continue
-                    if section != SECTION_STRUCTURE:
-                        shown = row[0].strip()[:30] or "(vide)"
-                        report.add_malformed(
-                            number, f"section « {shown} » inconnue (attendu : structureet ou geolocalisation)", line
-                        )
-                        continue
-                read += 1
-                count = len(row)
-                if count != STRUCTURE_FIELDS and (count < STRUCTURE_FIELDS or any(f.strip() for f in row[STRUCTURE_FIELDS:])):
-                    report.add_malformed(number, f"{count} champs au lieu de {STRUCTURE_FIELDS}", line)
-                    continue
-                finess = row[COL_FINESS].strip()
-                if not (len(finess) == 9 and finess.isdigit()) and not FINESS_NUMBER.fullmatch(finess):
+                if section != SECTION_STRUCTURE:
+                    shown = row[0].strip()[:30] or "(vide)"
                     report.add_malformed(
-                        number,
-                        f"numéro FINESS « {finess[:20]} » invalide (9 caractères attendus : "
-                        "le département puis 7 chiffres)",
-                        line,
+                        number, f"section « {shown} » inconnue (attendu : structureet ou geolocalisation)", line
                     )
                     continue
-                finess_ej = row[COL_FINESS_EJ].strip()
-                if finess_ej and not (len(finess_ej) == 9 and finess_ej.isdigit()) and not FINESS_NUMBER.fullmatch(
-                    finess_ej
-                ):
-                    report.add_malformed(
-                        number, f"numéro FINESS juridique « {finess_ej[:20]} » invalide (9 caractères attendus)", line
-                    )
-                    continue
-                departement = row[COL_DEPARTEMENT].strip().upper()
-                if departement not in departements:
-                    if not departement:
-                        report.add_malformed(number, "département manquant (colonne 14)", line)
-                        continue
-                    if len(departement) == 1 and departement.isdigit() and "0" + departement in departements:
-                        departement = "0" + departement
-                    else:
-                        skipped += 1
-                        continue
-                if line.rstrip("\r\n").isprintable():
-                    name = row[COL_RS].strip()
-                    long_name = row[COL_RS_LONG].strip()
-                    routing = row[COL_ACHEMINEMENT].strip()
-                    category_label = row[COL_CATEGORY_LABEL].strip()
-                else:
-                    name = _clean(row[COL_RS])
-                    long_name = _clean(row[COL_RS_LONG])
-                    routing = _clean(row[COL_ACHEMINEMENT])
-                    category_label = _clean(row[COL_CATEGORY_LABEL])
-                if repair and not line.isascii() and _MOJIBAKE.search(line):
-                    fixed = [_repair_mojibake(v) for v in (name, long_name, routing, category_label)]
-                    if fixed != [name, long_name, routing, category_label]:
-                        report.mojibake_repaired += 1
-                        name, long_name, routing, category_label = fixed
-                if not name:
-                    name = long_name
-                    if not name:
-                        report.add_malformed(number, "raison sociale manquante (colonnes 4 et 5 vides)", line)
-                        continue
-                first_seen = seen.get(finess)
-                if first_seen is not None:
-                    report.add_malformed(number, f"numéro FINESS {finess} en double (déjà vu ligne {first_seen})", line)
-                    continue
-                seen[finess] = number
-                # « 31000 TOULOUSE » → postcode and commune; a CEDEX is not a commune.
-                if len(routing) > 6 and routing[5] == " " and routing[:5].isdigit():
-                    postcode, commune = routing[:5], routing[6:].lstrip()
-                else:
-                    postcode, commune = _split_routing(routing)
-                if commune and "CEDEX" in commune.upper():
-                    commune = _CEDEX.sub("", commune).strip()
-                phone = row[COL_PHONE].strip()
-                if phone and not (len(phone) == 10 and phone.isdigit()):
-                    phone = _phone(phone)
-                category = row[COL_CATEGORY].strip()
-                typology = typologies.get(category)
-                if typology is None:
-                    report.unmapped_categories[category or "(vide)"] += 1
-                kept += 1
-                yield FinessStructure(
-                    finess,
-                    finess_ej or None,
-                    name,
-                    long_name or None,
-                    departement,
-                    commune or None,
-                    postcode,
-                    phone or None,
-                    category or None,
-                    category_label or labels.get(category) or None,
-                    typology,
+            read += 1
+            count = len(row)
+            if count != STRUCTURE_FIELDS and (count < STRUCTURE_FIELDS or any(f.strip() for f in row[STRUCTURE_FIELDS:])):
+                report.add_malformed(number, f"{count} champs au lieu de {STRUCTURE_FIELDS}", line)
+                continue
+            finess = row[COL_FINESS].strip()
+            if not (len(finess) == 9 and finess.isdigit()) and not FINESS_NUMBER.fullmatch(finess):
+                report.add_malformed(
+                    number,
+                    f"numéro FINESS « {finess[:20]} » invalide (9 caractères attendus : "
+                    "le département puis 7 chiffres)",
+                    line,
                 )
+                continue
+            finess_ej = row[COL_FINESS_EJ].strip()
+            if finess_ej and not (len(finess_ej) == 9 and finess_ej.isdigit()) and not FINESS_NUMBER.fullmatch(
+                finess_ej
+            ):
+                report.add_malformed(
+                    number, f"numéro FINESS juridique « {finess_ej[:20]} » invalide (9 caractères attendus)", line
+                )
+                continue
+            departement = row[COL_DEPARTEMENT].strip().upper()
+            if departement not in departements:
+                if not departement:
+                    report.add_malformed(number, "département manquant (colonne 14)", line)
+                    continue
+                if len(departement) == 1 and departement.isdigit() and "0" + departement in departements:
+                    departement = "0" + departement
+                else:
+                    skipped += 1
+                    continue
+            if line.rstrip("\r\n").isprintable():
+                name = row[COL_RS].strip()
+                long_name = row[COL_RS_LONG].strip()
+                routing = row[COL_ACHEMINEMENT].strip()
+                category_label = row[COL_CATEGORY_LABEL].strip()
+            else:
+                name = _clean(row[COL_RS])
+                long_name = _clean(row[COL_RS_LONG])
+                routing = _clean(row[COL_ACHEMINEMENT])
+                category_label = _clean(row[COL_CATEGORY_LABEL])
+            if repair and not line.isascii() and _MOJIBAKE.search(line):
+                fixed = [_repair_mojibake(v) for v in (name, long_name, routing, category_label)]
+                if fixed != [name, long_name, routing, category_label]:
+                    report.mojibake_repaired += 1
+                    name, long_name, routing, category_label = fixed
+            if not name:
+                name = long_name
+                if not name:
+                    report.add_malformed(number, "raison sociale manquante (colonnes 4 et 5 vides)", line)
+                    continue
+            first_seen = seen.get(finess)
+            if first_seen is not None:
+                report.add_malformed(number, f"numéro FINESS {finess} en double (déjà vu ligne {first_seen})", line)
+                continue
+            seen[finess] = number
+            # « 31000 TOULOUSE » → postcode and commune; a CEDEX is not a commune.
+            if len(routing) > 6 and routing[5] == " " and routing[:5].isdigit():
+                postcode, commune = routing[:5], routing[6:].lstrip()
+            else:
+                postcode, commune = _split_routing(routing)
+            if commune and "CEDEX" in commune.upper():
+                commune = _CEDEX.sub("", commune).strip()
+            phone = row[COL_PHONE].strip()
+            if phone and not (len(phone) == 10 and phone.isdigit()):
+                phone = _phone(phone)
+            category = row[COL_CATEGORY].strip()
+            typology = typologies.get(category)
+            if typology is None:
+                report.unmapped_categories[category or "(vide)"] += 1
+            kept += 1
+            yield FinessStructure(
+                finess,
+                finess_ej or None,
+                name,
+                long_name or None,
+                departement,
+                commune or None,
+                postcode,
+                phone or None,
+                category or None,
+                category_label or labels.get(category) or None,
+                typology,
+            )
         report.read, report.kept, report.skipped_other_region = read, kept, skipped
         report.geolocalisation, report.lines = geolocalisation, number
-        if on_progress is not None:
-            on_progress(total, total)
 
 
 def read_finess(path: Path | str, **options) -> tuple[list[FinessStructure], ImportReport]:

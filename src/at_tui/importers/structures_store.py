@@ -1,11 +1,12 @@
 """The imported FINESS structures in the local database: atomic replacement and completion.
 
-Replacing is atomic. The rows are first written into a TEMP staging table
-(private to the connection: no lock is taken on the database while the file is
-parsed, so the app keeps saving visits meanwhile), then ONE `BEGIN IMMEDIATE`
-transaction empties `structures` and its word index and copies the staging rows
-in. A failed or interrupted import (an error, Ctrl-C, a killed process, a power
-cut) leaves the previous structures exactly as they were.
+Replacing is atomic (`at_tui.importers.staging`, shared with the Annuaire Santé
+import). The rows are first written into a TEMP staging table (private to the
+connection: no lock is taken on the database while the file is parsed, so the
+app keeps saving visits meanwhile), then ONE `BEGIN IMMEDIATE` transaction
+empties `structures` and its word index and copies the staging rows in. A
+failed or interrupted import (an error, Ctrl-C, a killed process, a power cut)
+leaves the previous structures exactly as they were.
 
 Completion for « Nouvelle visite » is index-backed and bounded by LIMIT, best
 matches first: FINESS number prefix (UNIQUE index) → prefix of the folded name
@@ -22,16 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import unicodedata
-from collections.abc import Iterable
-from itertools import islice
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from at_tui.domain.text import fold
+from at_tui.domain.text import search_fold
 from at_tui.importers.finess import FinessReader, FinessStructure, ImporterError, ImportReport, ProgressCallback
+from at_tui.importers.staging import replace_from_staging
 from at_tui.store.db import immediate
-
-BATCH_ROWS = 2000
 
 _STAGED = (
     "finess, finess_ej, name, long_name, departement, commune, postcode, phone, "
@@ -47,42 +45,6 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-# -- folding ---------------------------------------------------------------------------------
-
-
-def _reference_fold(text: str) -> str:
-    """`fold` (accents, case, punctuation), plus œ → oe and æ → ae, which fold keeps as they are."""
-    folded = fold(text)
-    if "œ" in folded or "æ" in folded:
-        folded = folded.replace("œ", "oe").replace("æ", "ae")
-    return folded
-
-
-def _char_fold(char: str) -> str:
-    """What `_reference_fold` makes of one character, its non-alphanumerics as a space."""
-    decomposed = unicodedata.normalize("NFKD", char.casefold())
-    letters = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
-    return letters.replace("œ", "oe").replace("æ", "ae")
-
-
-# Latin letters and the Windows-1252 punctuation, folded one character at a time: fold works
-# character by character, so translating then collapsing spaces gives the same text, faster.
-_FOLD_TABLE = {
-    code: _char_fold(chr(code))
-    for code in [*range(0x250), *(ord(c) for c in bytes(range(0x80, 0xA0)).decode("cp1252", "ignore"))]
-}
-
-
-def search_fold(text: str | None) -> str:
-    """The form names are stored and searched in: `fold`, with œ/æ spelled oe/ae."""
-    if not text:
-        return ""
-    translated = text.translate(_FOLD_TABLE)
-    if translated.isascii():  # every character was in the table: same result as the reference
-        return " ".join(translated.split())
-    return _reference_fold(text)
-
-
 # -- replacing --------------------------------------------------------------------------------
 
 
@@ -94,66 +56,50 @@ def replace_structures(
     An exception raised while `structures` is iterated (a progress callback, Ctrl-C)
     abandons the import, the previous structures intact.
     """
-    if conn.in_transaction:
-        raise RuntimeError("replace_structures needs a connection outside any transaction")
     stamp = imported_at or utc_now()
-    conn.execute("DROP TABLE IF EXISTS temp.structures_staging")
-    conn.execute(
-        "CREATE TEMP TABLE structures_staging (finess TEXT, finess_ej TEXT, name TEXT, long_name TEXT, "
-        "departement TEXT, commune TEXT, postcode TEXT, phone TEXT, category_code TEXT, category_label TEXT, "
-        "typology TEXT, name_folded TEXT, long_name_words TEXT, place_words TEXT)"
+
+    def swap(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM main.structures")
+        conn.execute("INSERT INTO main.structures_fts (structures_fts) VALUES ('delete-all')")
+        # Emptied, the table numbers the rows from 1 in insertion order: name order.
+        conn.execute(
+            f"INSERT INTO main.structures ({_STAGED}, imported_at) "
+            f"SELECT {_STAGED}, ? FROM temp.structures_staging ORDER BY name_folded, finess",
+            (stamp,),
+        )
+        conn.execute(
+            "INSERT INTO main.structures_fts (rowid, name_words, long_name_words, place_words) "
+            "SELECT s.id, t.name_folded, t.long_name_words, t.place_words "
+            "FROM temp.structures_staging t JOIN main.structures s ON s.finess = t.finess "
+            "ORDER BY s.id"  # FTS5 builds its index fastest in rowid order
+        )
+
+    return replace_from_staging(
+        conn,
+        staging="structures_staging",
+        columns="finess TEXT, finess_ej TEXT, name TEXT, long_name TEXT, departement TEXT, commune TEXT, "
+        "postcode TEXT, phone TEXT, category_code TEXT, category_label TEXT, typology TEXT, name_folded TEXT, "
+        "long_name_words TEXT, place_words TEXT",
+        rows=_staged(structures),
+        swap=swap,
+        kept="Les structures déjà importées sont conservées.",
+        caller="replace_structures",
+        transaction=immediate,  # looked up at each call: a benchmark times the swap by replacing it
     )
-    try:
-        count = _stage(conn, structures)
-        try:
-            with immediate(conn):
-                conn.execute("DELETE FROM main.structures")
-                conn.execute("INSERT INTO main.structures_fts (structures_fts) VALUES ('delete-all')")
-                # Emptied, the table numbers the rows from 1 in insertion order: name order.
-                conn.execute(
-                    f"INSERT INTO main.structures ({_STAGED}, imported_at) "
-                    f"SELECT {_STAGED}, ? FROM temp.structures_staging ORDER BY name_folded, finess",
-                    (stamp,),
-                )
-                conn.execute(
-                    "INSERT INTO main.structures_fts (rowid, name_words, long_name_words, place_words) "
-                    "SELECT s.id, t.name_folded, t.long_name_words, t.place_words "
-                    "FROM temp.structures_staging t JOIN main.structures s ON s.finess = t.finess "
-                    "ORDER BY s.id"  # FTS5 builds its index fastest in rowid order
-                )
-        except sqlite3.IntegrityError as error:
-            raise ImporterError(
-                f"Import abandonné : données incohérentes ({error}). Les structures déjà importées sont conservées."
-            ) from error
-        return count
-    finally:
-        if conn.in_transaction:  # interrupted while staging
-            conn.execute("ROLLBACK")
-        conn.execute("DROP TABLE IF EXISTS temp.structures_staging")
 
 
-def _stage(conn: sqlite3.Connection, structures: Iterable[FinessStructure]) -> int:
-    """Write into the TEMP staging table, in one transaction that locks nothing in the database."""
-    insert = "INSERT INTO temp.structures_staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    count = 0
-    iterator = iter(structures)
-    conn.execute("BEGIN")
-    while batch := list(islice(iterator, BATCH_ROWS)):
-        rows = []
-        for s in batch:
-            name_folded = search_fold(s.name)
-            long_folded = search_fold(s.long_name)
-            place = search_fold(s.commune)
-            rows.append((
-                s.finess, s.finess_ej, s.name, s.long_name, s.departement, s.commune, s.postcode, s.phone,
-                s.category_code, s.category_label, s.typology, name_folded,
-                long_folded if long_folded != name_folded else "",
-                f"{place} {s.departement} {s.postcode or ''}",
-            ))
-        conn.executemany(insert, rows)
-        count += len(rows)
-    conn.execute("COMMIT")
-    return count
+def _staged(structures: Iterable[FinessStructure]) -> Iterator[tuple]:
+    """The staging rows: each structure with its folded name and word-index columns."""
+    for s in structures:
+        name_folded = search_fold(s.name)
+        long_folded = search_fold(s.long_name)
+        place = search_fold(s.commune)
+        yield (
+            s.finess, s.finess_ej, s.name, s.long_name, s.departement, s.commune, s.postcode, s.phone,
+            s.category_code, s.category_label, s.typology, name_folded,
+            long_folded if long_folded != name_folded else "",
+            f"{place} {s.departement} {s.postcode or ''}",
+        )
 
 
 def import_finess(
