@@ -177,6 +177,24 @@ def seed_database(home: Path, visits: int, finished: int) -> int:
         del os.environ["AT_TUI_HOME"]
 
 
+def seed_professionals(home: Path, rows: int, source: Path) -> None:
+    """Import a synthetic Annuaire Santé extract of `rows` rows, all in Occitanie."""
+    os.environ["AT_TUI_HOME"] = str(home)
+    from at_tui.importers.professionals_store import import_annuaire
+    from at_tui.importers.synthetic_annuaire import generate
+    from at_tui.paths import database_path
+    from at_tui.store.migrations import open_database
+
+    generate(source, rows, seed=1, occitanie_share=1.0, no_departement_share=0.0)
+    conn = open_database(database_path())
+    try:
+        import_annuaire(conn, source)
+    finally:
+        conn.close()
+        del os.environ["AT_TUI_HOME"]
+        source.unlink()
+
+
 # -- one child ---------------------------------------------------------------
 
 
@@ -273,6 +291,8 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=2, help="unmeasured pairs first (pyc, page cache) (default: 2)")
     p.add_argument("--visits", type=int, default=DEFAULT_VISITS, help=f"visits in the database (default: {DEFAULT_VISITS})")
     p.add_argument("--importtime", action="store_true", help="also profile the subject's imports (-X importtime)")
+    p.add_argument("--professionals", type=int, default=0,
+                   help="also import this many synthetic Annuaire Santé rows first (start-up must not grow with it)")
     p.add_argument(
         "--no-pyc-cache", action="store_true",
         help="children inherit the bytecode settings as they are (with PYTHONDONTWRITEBYTECODE=1 and no "
@@ -290,6 +310,9 @@ def main() -> int:
         scratch.mkdir()
         c.progress(verbose, f"seeding {args.visits} visits in {home} ...")
         rows = seed_database(home, args.visits, min(DEFAULT_FINISHED, args.visits // 4))
+        if args.professionals:
+            c.progress(verbose, f"importing {args.professionals:,} synthetic professionals ...")
+            seed_professionals(home, args.professionals, tmp_path / "annuaire.txt")
         pycache = None if args.no_pyc_cache else tmp_path / "pycache"
         if pycache is not None and args.warmup < 1:
             p.error("--warmup must be >= 1 to fill the bytecode cache (or pass --no-pyc-cache)")
@@ -339,6 +362,7 @@ def main() -> int:
         "runs": args.runs,
         "warmup": args.warmup,
         "visits": rows,
+        "professionals": args.professionals,
         "bytecode": "inherited environment" if args.no_pyc_cache else "cached (PYTHONPYCACHEPREFIX in temp dir)",
         "targets": {"time_ratio": TIME_TARGET, "rss_ratio": RSS_TARGET},
         "time_ratio": time_ratio,

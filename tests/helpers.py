@@ -47,3 +47,22 @@ async def fill_new_visit_form(pilot, structure: str, departement: str, typology:
     await pilot.press("enter")
     await pilot.pause()
     return form
+
+
+async def acknowledge_guardrails(pilot) -> int:
+    """At step 1, tick by keys the guardrails of the visit's argumentaire sheet, from the focused one
+    (the first when the step opens) to the last; the focus ends on what follows them.
+    Returns how many were ticked."""
+    boxes = list(pilot.app.screen.query("Checkbox.guardrail"))
+    if not boxes:
+        return 0
+    assert pilot.app.focused in boxes, f"focus on {pilot.app.focused}, not on a guardrail"
+    ticked = 0
+    for box in boxes[boxes.index(pilot.app.focused):]:
+        assert pilot.app.focused is box, f"focus on {pilot.app.focused}, not on the guardrail {box.id}"
+        if not box.value:
+            await pilot.press("space")
+            ticked += 1
+        await pilot.press("tab")
+    await pilot.pause()
+    return ticked

@@ -20,6 +20,7 @@ class ATApp(App[str | None]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         Binding("f1", "help", "Aide", id="help"),
+        Binding("f3", "lookup", "Annuaire", id="lookup"),
         Binding("ctrl+q", "quit", "Quitter", id="quit", show=False),
     ]
 
@@ -40,6 +41,9 @@ class ATApp(App[str | None]):
         if self._reference is None and not self.check_data_files():
             return
         self.push_screen(HomeScreen())
+        # Off the start-up path: the first F3 then answers at once.
+        self.set_timer(1.5, lambda: self.run_worker(
+            self.workspace.ensure_directory, thread=True, group="prewarm", exit_on_error=False))
 
     def check_data_files(self) -> bool:
         """Validate the data files at start, unless these exact files already passed."""
@@ -93,6 +97,32 @@ class ATApp(App[str | None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "lookup":  # not offered again from the lookup itself
+            return getattr(self.screen, "offers_lookup", True)
+        return True
+
+    def action_lookup(self) -> None:
+        """The contacts lookup; from inside a visit, filtered on the visit's département."""
+        from at_tui.screens.lookup import LookupScreen
+
+        if not getattr(self.screen, "offers_lookup", True):
+            return
+        visit = getattr(self.screen, "visit", None)
+        if visit is None:
+            self.push_screen(LookupScreen())
+            return
+        self.push_screen(LookupScreen(visit.departement, context=f"filtré sur le {visit.departement} (visite en cours)"))
+
+    def action_argumentaire(self, typology: str | None = None) -> None:
+        """The general pages and the typology sheets; from a visit, on its typology's sheet."""
+        from at_tui.screens.argumentaire import ArgumentaireScreen
+
+        if not isinstance(self.screen, ArgumentaireScreen):
+            reference = self.workspace.reference
+            order = [t.label for t in reference.territory.typologies] if reference.territory else []
+            self.push_screen(ArgumentaireScreen(reference.argumentaire, typology, order))
 
     def action_new_visit(self) -> None:
         self.go_home()
@@ -149,6 +179,17 @@ class ATApp(App[str | None]):
                 f"Écrire la visite « {visit.structure} » dans un fichier JSON",
                 lambda: self.action_export(visit.id),
             )
+        yield SystemCommand(
+            "Annuaire des contacts",
+            "Référents DAC, animateurs, chargés de mission, projets, professionnels de santé",
+            self.action_lookup,
+        )
+        typology = visit.typologie if visit is not None else None
+        yield SystemCommand(
+            "Argumentaire SPICO",
+            "Présentation de SPICO, positionnement, maillage et fiches par typologie",
+            lambda: self.action_argumentaire(typology),
+        )
         yield SystemCommand("Accueil", "Revenir à la liste des visites", self.go_home)
         yield SystemCommand("Aide", "Les touches et le déroulé d'une visite", self.action_help)
         yield SystemCommand("Changer de thème", "Choisir les couleurs de l'application", self.action_change_theme)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from at_tui import cli_contacts
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -23,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", metavar="FICHIER", help="fichier JSON produit par « at-tui export »")
     finess = commands.add_parser("import-finess", help="importer l'extraction publique FINESS (établissements)")
     finess.add_argument("file", metavar="FICHIER", help="fichier etalab FINESS (« ; », sans en-tête)")
+    annuaire = commands.add_parser(
+        "import-annuaire", help="importer l'extraction publique de l'Annuaire Santé (professionnels d'Occitanie)"
+    )
+    annuaire.add_argument("file", metavar="FICHIER", help="fichier PS_LibreAcces_Personne_activite (« | », avec en-tête)")
+    cli_contacts.add_parser(commands)
     commands.add_parser("check-data", help="vérifier les fichiers de données (processus, questionnaires)")
     return parser
 
@@ -43,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
             return import_command(args)
         if args.command == "import-finess":
             return import_finess_command(args)
+        if args.command == "import-annuaire":
+            return import_annuaire_command(args)
+        if args.command == "contacts":
+            return _with_workspace(lambda workspace: cli_contacts.contacts_command(args, workspace))
         if args.command == "check-data":
             return check_data_command()
     except KeyboardInterrupt:
@@ -60,6 +71,22 @@ def _workspace():
     from at_tui.workspace import Workspace
 
     return Workspace(database_path())
+
+
+def _with_workspace(command) -> int:
+    from at_tui.reference import ReferenceDataError
+    from at_tui.store.db import StoreError
+
+    try:
+        workspace = _workspace()
+    except StoreError as error:
+        return _fail(str(error))
+    try:
+        return command(workspace)
+    except (StoreError, ReferenceDataError) as error:
+        return _fail(str(error))
+    finally:
+        workspace.close()
 
 
 def run_app() -> int:
@@ -137,6 +164,28 @@ def import_finess_command(args) -> int:
         try:
             with TextProgress("Import FINESS") as bar:
                 report = import_finess(conn, Path(args.file), on_progress=bar)
+        finally:
+            conn.close()
+    except (ImporterError, ReferenceDataError, StoreError) as error:
+        return _fail(str(error))
+    print("\n".join(report.summary_lines()))
+    return 0
+
+
+def import_annuaire_command(args) -> int:
+    from at_tui.importers.finess import ImporterError
+    from at_tui.importers.professionals_store import import_annuaire
+    from at_tui.importers.progress import TextProgress
+    from at_tui.paths import database_path
+    from at_tui.reference import ReferenceDataError
+    from at_tui.store.db import StoreError
+    from at_tui.store.migrations import open_database
+
+    try:
+        conn = open_database(database_path())
+        try:
+            with TextProgress("Import Annuaire Santé") as bar:
+                report = import_annuaire(conn, Path(args.file), on_progress=bar)
         finally:
             conn.close()
     except (ImporterError, ReferenceDataError, StoreError) as error:

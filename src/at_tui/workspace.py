@@ -22,6 +22,8 @@ class Workspace:
         self.conn = open_database(db_path)
         self.visits = VisitStore(self.conn)
         self.readers = Readers(db_path)  # for searches run in worker threads
+        self._directory_lock = threading.Lock()
+        self._directory_synced = False
         self._reference = reference
         self._reference_lock = threading.Lock()
         self._questions: dict[tuple[str, int], dict] = {}
@@ -46,6 +48,40 @@ class Workspace:
     @property
     def territory(self):
         return self.reference.territory
+
+    # -- contacts lookup (callable from worker threads) ------------------------
+
+    def ensure_directory(self) -> None:
+        """Copy the bundled contacts into the database if they changed (once per session)."""
+        if self._directory_synced:
+            return
+        with self._directory_lock:
+            if self._directory_synced:
+                return
+            from at_tui.store.db import connect
+            from at_tui.store.directory import sync_contacts
+
+            conn = connect(self.db_path)  # its own connection: this may run in a worker thread
+            try:
+                sync_contacts(conn, self.reference.contacts, self.territory)
+            finally:
+                conn.close()
+            self._directory_synced = True
+
+    def search_directory(self, query):
+        """Contacts then professionals matching `query` (a domain.lookup.Query)."""
+        from at_tui.store.directory import search
+
+        self.ensure_directory()
+        return search(self.readers.get(), query)
+
+    def complete_structures(self, text: str, limit: int = 8) -> list:
+        """Imported FINESS structures matching what the AT typed (none if never imported).
+
+        For worker threads: runs on this thread's read connection, never on `conn`."""
+        from at_tui.importers.structures_store import complete_structures
+
+        return complete_structures(self.readers.get(), text, limit)
 
     # -- playbook of a visit --------------------------------------------------
 

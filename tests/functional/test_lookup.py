@@ -163,3 +163,30 @@ async def test_palette_finds_the_lookup(make_app):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, LookupScreen)
+
+
+async def test_imported_professionals_appear_as_their_own_kind(make_app, db_path, tmp_path):
+    from at_tui.importers.professionals_store import import_annuaire
+    from at_tui.importers.synthetic_annuaire import activity_row, write_rows
+    from at_tui.store.migrations import open_database
+
+    source = write_rows(tmp_path / "annuaire.txt", [
+        activity_row(identifier="10000000001", last_name="Martin", first_name="Hélène", profession="Infirmier",
+                     structure="Centre de santé du Gers", commune="Auch", postcode="32000", departement="32",
+                     email="h.martin@example.fr"),
+        activity_row(identifier="10000000002", last_name="Roux", first_name="Paul", profession="Médecin",
+                     commune="Toulouse", postcode="31000", departement="31"),
+    ])
+    conn = open_database(db_path)
+    import_annuaire(conn, source)
+    conn.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_lookup(pilot)
+        found = await search_for(pilot, "helene")
+        assert found == [("Hélène Martin", "professionnel", "h.martin@example.fr")]
+        assert "2 professionnels importés" in str(app.screen.query_one("#lookup-status").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        body = str(app.screen.query_one("#card-body").render())
+        assert "Professionnel de santé" in body and "Infirmier" in body and "Importé le" in body

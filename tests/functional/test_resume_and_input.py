@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import fill_new_visit_form, press_to, type_text
+from helpers import acknowledge_guardrails, fill_new_visit_form, press_to, type_text
 from textual import events
 from textual.widgets import Input, RadioSet, SelectionList, Static, TextArea
 
@@ -131,6 +131,7 @@ async def test_quit_mid_questionnaire_and_resume_in_a_new_app(make_app, db_path)
     async with app.run_test(size=SMALL) as pilot:
         await fill_new_visit_form(pilot, "CPTS du Lauragais", "31", "CPTS")
         await press_to(pilot, "ctrl+s", ChecklistScreen)
+        await acknowledge_guardrails(pilot)
         await press_to(pilot, "ctrl+n", ChecklistScreen)
         screen = await press_to(pilot, "ctrl+n", QuestionnaireScreen)
 
@@ -183,6 +184,8 @@ async def test_quit_mid_questionnaire_and_resume_in_a_new_app(make_app, db_path)
 
     answers = {r["key"]: json.loads(r["value"]) for r in query(db_path, "SELECT key, value FROM answers")}
     assert answers == {
+        "ack:cpts-msp:pas-equipe-ressource-systematique": True,
+        "ack:cpts-msp:pas-groupes-favoris": True,
         "q:opportunite": True,
         "q:situation_actuelle": "Mails non securises",
         "q:fonctionnalites": ["partage_informations"],

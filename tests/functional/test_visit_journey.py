@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from helpers import fill_new_visit_form, type_text
+from helpers import acknowledge_guardrails, fill_new_visit_form, type_text
 from textual.widgets import RadioSet, SelectionList
 
 from at_tui.screens.checklist import ChecklistScreen
@@ -29,8 +29,9 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
 
-        # Step 1: check both actions, write the report.
+        # Step 1: acknowledge the argumentaire's guardrails, check both actions, write the report.
         assert isinstance(app.screen, ChecklistScreen)
+        assert await acknowledge_guardrails(pilot) == 2
         await pilot.press("space", "tab", "space", "tab")
         await type_text(pilot, "Presentation a la coordinatrice et au bureau")
         await pilot.press("ctrl+n")
@@ -116,6 +117,7 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
     assert answers["q:fonctionnalites"] == '["echanges_messages"]'
     assert answers["check:presentation:offre-coordination"] == "true"
     assert answers["check:presentation:bonnes-pratiques"] == "true"
+    assert answers["ack:cpts-msp:pas-groupes-favoris"] == "true"
     assert "Presentation a la coordinatrice" in answers["notes:presentation"]
     fields = [r["field"] for r in conn.execute("SELECT field FROM history ORDER BY id")]
     assert fields[0] == "visite" and "statut" in fields

@@ -350,11 +350,46 @@ def test_bad_answers_are_refused(exported, target):
         ("q:question_inventee", "x", "question inconnue"),
         ("notes:etape_inventee", "x", "étape « etape_inventee » inconnue"),
         ("check:presentation:danse", True, "action « danse » inconnue"),
+        ("ack:crt:garde-fou-invente", True, "garde-fou « garde-fou-invente » inconnu de la fiche argumentaire « crt »"),
+        ("ack:fiche-inventee:vagues-go-ars", True, "fiche argumentaire « fiche-inventee » inconnue"),
+        ("ack:crt", True, "garde-fou «  » inconnu"),
+        ("ack:crt:vagues-go-ars", False, "true est attendu"),
+        ("ack:crt:vagues-go-ars", "oui", "true est attendu"),
         ("secret", "x", "clé de réponse inconnue"),
     ):
         envelope = copy.deepcopy(exported)
         envelope["visits"][0]["answers"][key] = value
         refused(target, envelope, "MSP des Coteaux", visit_id, key, fragment)
+
+
+def test_acknowledged_guardrails_survive_the_round_trip(source, target):
+    visit = start(source, structure="CRT du Tarn", departement="81", typologie="CRT")
+    for guardrail in ("vagues-go-ars", "se-referer-cp-cm"):
+        source.visits.set_answer(visit.id, f"ack:crt:{guardrail}", True)
+    envelope = export_visits(source, visit.id)
+    assert {k: v for k, v in envelope["visits"][0]["answers"].items() if k.startswith("ack:")} == {
+        "ack:crt:se-referer-cp-cm": True,
+        "ack:crt:vagues-go-ars": True,
+    }
+    envelope["visits"][0]["answers"]["ack:crt:compte-structure"] = None  # null: not acknowledged
+    assert import_visits(target, envelope).imported == [visit.id]
+    assert_same_visit(source, target, visit.id)
+    assert "ack:crt:compte-structure" not in target.visits.answers(visit.id)
+
+
+def test_acknowledgement_unknown_to_this_laptop_is_refused(source, tmp_path, reference):
+    visit = start(source, structure="CRT du Tarn", departement="81", typologie="CRT")
+    source.visits.set_answer(visit.id, "ack:crt:vagues-go-ars", True)
+    envelope = export_visits(source)
+    # A laptop whose at-tui has no argumentaire does not know the guardrail.
+    bare = ReferenceData(
+        playbooks=reference.playbooks, questionnaires=reference.questionnaires, territory=reference.territory
+    )
+    laptop = make_workspace(tmp_path, "bare", bare)
+    try:
+        refused(laptop, envelope, "CRT du Tarn", "ack:crt:vagues-go-ars", "fiche argumentaire « crt » inconnue")
+    finally:
+        laptop.close()
 
 
 def test_incoherent_status_and_timestamps_are_refused(exported, target):

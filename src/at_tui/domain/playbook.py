@@ -73,6 +73,8 @@ class Step(Model):
     title: str = Field(min_length=1)
     kind: StepKind
     variants: tuple[StepVariant, ...] = Field(min_length=1)
+    # Show the argumentaire sheet of the visit's typology (and its guardrails) at this step.
+    argumentaire: bool = False
 
     def variant_for(self, offer: Offer | None) -> StepVariant:
         for variant in self.variants:

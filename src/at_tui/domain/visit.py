@@ -97,6 +97,11 @@ def notes_key(step_id: str) -> str:
     return f"notes:{step_id}"
 
 
+def ack_key(sheet_id: str, guardrail_id: str) -> str:
+    """The AT acknowledged a guardrail of an argumentaire sheet (value `True`)."""
+    return f"ack:{sheet_id}:{guardrail_id}"
+
+
 def questionnaire_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """The questionnaire's answers keyed by question id."""
     return {k[2:]: v for k, v in answers.items() if k.startswith("q:")}

@@ -13,6 +13,7 @@ from at_tui.exchange.compare import VisitContent
 from at_tui.exchange.references import References, resolve
 
 if TYPE_CHECKING:  # imported lazily at run time (start-up time matters)
+    from at_tui.domain.argumentaire import Argumentaire
     from at_tui.domain.playbook import Playbook, Questionnaire
     from at_tui.exchange.format import VisitModel
     from at_tui.workspace import Workspace
@@ -66,7 +67,7 @@ def validate_visit(
     if playbook is not None and questionnaire is not None:
         for key, raw in visit.answers.items():
             try:
-                value = answer_value(playbook, questionnaire, key, raw)
+                value = answer_value(playbook, questionnaire, key, raw, workspace.reference.argumentaire)
             except FieldError as error:
                 problems.append(f"{label} : réponse « {key[:80]} » : {error}")
                 continue
@@ -108,8 +109,13 @@ _TYPE_NAMES = {
 }
 
 
-def answer_value(playbook: Playbook, questionnaire: Questionnaire, key: str, raw: Any) -> Any:
-    """The stored value for one answer of the file (None: no answer); FieldError in French."""
+def answer_value(
+    playbook: Playbook, questionnaire: Questionnaire, key: str, raw: Any, argumentaire: Argumentaire | None = None
+) -> Any:
+    """The stored value for one answer of the file (None: no answer); FieldError in French.
+
+    Acknowledged guardrails (`ack:`) are checked against this laptop's `argumentaire`.
+    """
     from at_tui.domain.answers import parse_answer
     from at_tui.domain.text import FieldError, clean_text
 
@@ -143,7 +149,30 @@ def answer_value(playbook: Playbook, questionnaire: Questionnaire, key: str, raw
         if not isinstance(raw, str):
             raise FieldError(f"un texte est attendu, pas {_shown(raw)}")
         return clean_text(raw, multiline=True) or None
-    raise FieldError("clé de réponse inconnue (attendu : q:…, check:…:… ou notes:…)")
+    if namespace == "ack":
+        sheet_id, _, guardrail_id = rest.partition(":")
+        _guardrail(argumentaire, sheet_id, guardrail_id)
+        if raw is None:
+            return None
+        if raw is not True:
+            raise FieldError(f"true est attendu (prise de connaissance), pas {_shown(raw)}")
+        return raw
+    raise FieldError("clé de réponse inconnue (attendu : q:…, check:…:…, notes:… ou ack:…:…)")
+
+
+def _guardrail(argumentaire: Argumentaire | None, sheet_id: str, guardrail_id: str):
+    from at_tui.domain.text import FieldError
+
+    try:
+        sheet = argumentaire.sheet(sheet_id) if argumentaire is not None else None
+    except KeyError:
+        sheet = None
+    if sheet is None:
+        raise FieldError(f"fiche argumentaire « {sheet_id[:60]} » inconnue sur ce poste")
+    for guardrail in sheet.guardrails:
+        if guardrail.id == guardrail_id:
+            return guardrail
+    raise FieldError(f"garde-fou « {guardrail_id[:60]} » inconnu de la fiche argumentaire « {sheet_id} »")
 
 
 def _step(playbook: Playbook, step_id: str):

@@ -1,21 +1,35 @@
-"""Steps 1 and 2: the step's actions as a checklist, its resources, deliverables and notes."""
+"""Steps 1 and 2: the step's actions as a checklist, its resources, deliverables and notes.
+
+A step flagged `argumentaire` in the playbook (step 1) first shows the argumentaire sheet of
+the visit's typology: its guardrails, to acknowledge before going on, then its sections.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Static, TextArea
+from textual.binding import Binding
+from textual.widgets import Checkbox, Markdown, Static, TextArea
 
 from at_tui.domain.text import FieldError
-from at_tui.domain.visit import check_key, notes_key
+from at_tui.domain.visit import ack_key, check_key, notes_key
 from at_tui.screens.visit_base import VisitScreen, _escape
 from at_tui.widgets.error_line import ErrorLine
+from at_tui.widgets.guardrails import ACK_PREFIX, GuardrailPanel
+from at_tui.widgets.sheet_view import sections_markdown
 from at_tui.widgets.step_info import step_info
 
 
 class ChecklistScreen(VisitScreen):
+    BINDINGS = [
+        Binding("f6", "argumentaire", "Argumentaire", id="checklist.argumentaire"),
+    ]
+
     def compose_body(self) -> ComposeResult:
         answers = self.workspace.visits.answers(self.visit.id)
         variant = self.stop.step.variant_for(None)
+        self.sheet = None
+        if self.stop.step.argumentaire:
+            yield from self._compose_argumentaire(answers)
         yield Static(_lead_text(variant), classes="lead")
         yield Static("Actions", classes="section-title")
         for action in variant.actions:
@@ -36,11 +50,40 @@ class ChecklistScreen(VisitScreen):
         yield ErrorLine(id="notes-error")
         yield from step_info(variant)
 
+    def _compose_argumentaire(self, answers: dict) -> ComposeResult:
+        self.sheet = sheet = self.workspace.reference.argumentaire.for_typology(self.visit.typologie)
+        if sheet is None:
+            yield Static(
+                f"Pas de fiche argumentaire pour la typologie « {_escape(self.visit.typologie)} » : "
+                "présentez SPICO avec les pages générales (F6).",
+                id="no-sheet",
+                classes="lead",
+            )
+            return
+        acknowledged = {g.id for g in sheet.guardrails if answers.get(ack_key(sheet.id, g.id))}
+        if sheet.guardrails:
+            yield GuardrailPanel(sheet, acknowledged, id="guardrails")
+        yield Static(f"Argumentaire — {_escape(sheet.title)}", classes="section-title")
+        yield Markdown(sections_markdown(sheet), id="sheet-sections", open_links=False)
+
     def on_mount(self) -> None:
         super().on_mount()
         self.query(Checkbox).first().focus()
 
+    def on_screen_resume(self) -> None:
+        typology = self.visit.typologie
+        super().on_screen_resume()
+        if self.stop.step.argumentaire and self.visit.typologie != typology:
+            # The typology was changed (F2): show the new typology's sheet and guardrails.
+            self.app.call_later(self.app.open_visit, self.visit.id, self.stop.key)
+
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.has_class("guardrail"):
+            guardrail_id = event.checkbox.id.removeprefix(ACK_PREFIX)
+            self.workspace.visits.set_answer(
+                self.visit.id, ack_key(self.sheet.id, guardrail_id), True if event.value else None
+            )
+            return
         action_id = event.checkbox.id.removeprefix("check-")
         self.workspace.visits.set_answer(
             self.visit.id, check_key(self.stop.step.id, action_id), True if event.value else None
@@ -58,10 +101,30 @@ class ChecklistScreen(VisitScreen):
         event.text_area.remove_class("-field-error")
 
     def can_leave_forward(self) -> bool:
+        pending = self.pending_guardrails()
+        if pending:
+            count = len(pending)
+            what = "1 garde-fou" if count == 1 else f"{count} garde-fous"
+            self.notify(
+                f"Cochez les garde-fous de l'argumentaire pour confirmer que vous en avez pris "
+                f"connaissance : encore {what} avant de continuer.",
+                title="Garde-fous à confirmer",
+                severity="warning",
+            )
+            pending[0].focus()
+            return False
         if self.query_one("#notes", TextArea).has_class("-field-error"):
             self.notify("Corrigez le compte rendu avant de continuer.", severity="error")
             return False
         return True
+
+    def pending_guardrails(self) -> list[Checkbox]:
+        """The guardrails of this step not acknowledged yet (none without a sheet)."""
+        panels = self.query(GuardrailPanel)
+        return panels.first().pending() if panels else []
+
+    def action_argumentaire(self) -> None:
+        self.app.action_argumentaire(self.visit.typologie)
 
 
 def _lead_text(variant) -> str:

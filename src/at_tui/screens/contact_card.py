@@ -16,6 +16,7 @@ from at_tui.widgets.key_bar import KeyBar
 
 class ContactCard(ModalScreen):
     CSS_PATH = "screens.tcss"
+    offers_lookup = False
     BINDINGS = [
         Binding("escape", "close", "Fermer", id="card.close"),
         Binding("c", "copy_email", "Copier l'e-mail", id="card.copy"),
@@ -70,4 +71,4 @@ def _card_text(entry: Entry) -> str:
          format_date(entry.last_checked) if entry.last_checked else None),
     ]
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"[dim]{label:<{width}}[/dim]  {escape(value)}" for label, value in rows if value)
+    return "\n".join(f"[dim]{label:<{width}}  [/dim]{escape(value)}" for label, value in rows if value)

@@ -22,6 +22,7 @@ class HomeScreen(Screen):
         Binding("n", "app.new_visit", "Nouvelle visite", id="home.new"),
         Binding("enter", "resume", "Reprendre", id="home.resume", priority=True),
         Binding("e", "app.export", "Exporter", id="home.export"),
+        Binding("a", "app.argumentaire", "Argumentaire", id="home.argumentaire"),
         Binding("ctrl+q", "app.quit", "Quitter", id="home.quit"),
     ]
 

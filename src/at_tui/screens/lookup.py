@@ -17,7 +17,13 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from at_tui.domain.lookup import KIND_CHOICES, Entry, Query, Results
 from at_tui.widgets.key_bar import KeyBar
 
-COLUMNS = ("Nom", "Type", "Structure · rôle", "Dépt", "E-mail")
+# (label, width); « Structure · rôle » (0) takes what the screen has left. Below
+# WIDE columns the département goes (the card and the filter show it).
+COLUMNS = (("Nom", 24), ("Type", 10), ("Structure · rôle", 0), ("Dépt", 6), ("E-mail", 30))
+NARROW_COLUMNS = (("Nom", 20), ("Type", 8), ("Structure · rôle", 0), ("E-mail", 22))
+WIDE = 110
+CELL_PADDING = 2  # DataTable pads each cell by one column on each side
+MIN_STRUCTURE_WIDTH = 12
 KIND_SHORT = {
     "dac": "DAC", "at": "AT", "map": "MAP", "cm": "CM", "referent": "Référent", "projet": "Projet",
     "boite": "Boîte mail", "canal": "Canal", "professionnel": "Pro. santé",
@@ -26,6 +32,7 @@ KIND_SHORT = {
 
 class LookupScreen(Screen):
     CSS_PATH = "screens.tcss"
+    offers_lookup = False  # F3 does nothing here: hidden from the key bar
     BINDINGS = [
         Binding("escape", "close", "Fermer", id="lookup.close"),
         Binding("enter", "open_card", "Fiche", id="lookup.card", priority=True),
@@ -60,9 +67,31 @@ class LookupScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#lookup-results", DataTable).add_columns(*COLUMNS)
         self.query_one("#lookup-query", Input).focus()
         self.search()
+
+    def on_resize(self) -> None:
+        self._fill(self.entries)
+
+    def _fill(self, entries: tuple[Entry, ...]) -> None:
+        """(Re)draw the table, its columns sized to the screen's width."""
+        table = self.query_one("#lookup-results", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        wide = self.size.width >= WIDE
+        columns = COLUMNS if wide else NARROW_COLUMNS
+        # The table has a margin of one column on each side and a 2-column scrollbar.
+        rest = self.size.width - 4 - sum(width + CELL_PADDING for _, width in columns)
+        for label, width in columns:
+            table.add_column(label, width=width or max(MIN_STRUCTURE_WIDTH, rest))
+        for entry in entries:
+            cells = [entry.name, KIND_SHORT.get(entry.kind, entry.kind), _structure_cell(entry), _short_departements(entry),
+                     entry.email or ""]
+            if not wide:
+                del cells[3]
+            table.add_row(*cells, key=entry.key)
+        if entries and row:
+            table.move_cursor(row=min(row, len(entries) - 1))
 
     # -- searching ----------------------------------------------------------------
 
@@ -79,21 +108,29 @@ class LookupScreen(Screen):
         self._wanted = self.current_query()
         self._run(self._wanted)
 
-    @work(thread=True, exclusive=True, group="lookup")
+    @work(thread=True, exclusive=True, group="lookup", exit_on_error=False)
     def _run(self, query: Query) -> None:
-        results = self.app.workspace.search_directory(query)
+        import sqlite3
+
+        from at_tui.reference import ReferenceDataError
+
+        try:
+            results = self.app.workspace.search_directory(query)
+        except (sqlite3.Error, ReferenceDataError) as error:
+            self.app.call_from_thread(self._failed, query, str(error))
+            return
         self.app.call_from_thread(self._show, results)
+
+    def _failed(self, query: Query, message: str) -> None:
+        if query == self._wanted:
+            self.query_one("#lookup-status", Static).update(f"[b $error]Recherche impossible :[/] {message}")
 
     def _show(self, results: Results) -> None:
         if results.query != self._wanted:
             return  # superseded by what the AT typed since
         self.entries = results.entries
-        table = self.query_one("#lookup-results", DataTable)
-        table.clear()
-        for entry in results.entries:
-            organisation = entry.organisation if entry.organisation == entry.role else f"{entry.organisation} · {entry.role}"
-            table.add_row(entry.name, KIND_SHORT.get(entry.kind, entry.kind), organisation,
-                          _short_departements(entry), entry.email or "", key=entry.key)
+        self.query_one("#lookup-results", DataTable).move_cursor(row=0)
+        self._fill(results.entries)
         self.query_one("#lookup-status", Static).update(_status(results, self.context))
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -156,6 +193,16 @@ def copy_email(app, entry: Entry | None) -> None:
     else:
         app.copy_to_clipboard(entry.email)
         app.notify(f"Adresse copiée : {entry.email}", title="Presse-papiers")
+
+
+# The agency's own teams: their organisation is always the agency, their role says more.
+AGENCY_KINDS = frozenset({"at", "map", "cm", "referent"})
+
+
+def _structure_cell(entry: Entry) -> str:
+    if entry.kind in AGENCY_KINDS or entry.organisation == entry.role:
+        return entry.role
+    return f"{entry.organisation} · {entry.role}"
 
 
 def _short_departements(entry: Entry) -> str:

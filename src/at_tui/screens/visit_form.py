@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Header, Input, Select, Static
@@ -15,6 +16,7 @@ from at_tui.domain.text import FieldError
 from at_tui.domain.visit import format_date
 from at_tui.widgets.error_line import ErrorLine
 from at_tui.widgets.key_bar import KeyBar
+from at_tui.widgets.structure_suggestions import StructureInput, StructureSuggestions
 
 
 class VisitFormScreen(Screen):
@@ -33,6 +35,7 @@ class VisitFormScreen(Screen):
         super().__init__()
         self.visit_id = visit_id
         self.finess = ""  # set when the structure is picked from the FINESS extract
+        self._settled_name: str | None = None  # the name as picked or stored, not typed
 
     @property
     def editing(self) -> bool:
@@ -45,10 +48,16 @@ class VisitFormScreen(Screen):
         yield Header()
         title = "Identité de la visite — chaque champ est enregistré dès sa saisie" if visit else "Nouvelle visite"
         yield Static(f"[b]{title}[/b]", id="form-title")
+        if visit:
+            self.finess, self._settled_name = visit.finess, visit.structure
         with VerticalScroll(id="form-body"):
-            yield from self._field("structure", Input(
-                value=visit.structure if visit else "", placeholder="Nom de la structure (ex. CPTS Sud Toulousain)",
-                id="structure"))
+            suggestions = StructureSuggestions(workspace.complete_structures, id="structure-suggestions")
+            yield from self._field("structure", StructureInput(
+                suggestions, value=visit.structure if visit else "",
+                placeholder="Nom de la structure (ex. CPTS Sud Toulousain)", id="structure"), suggestions)
+            info = Static(self._finess_text(), id="finess-info", classes="form-hint")
+            info.display = bool(self.finess)
+            yield info
             names = [departement_label(d) for d in territory.departements]
             current = next((departement_label(d) for d in territory.departements if visit and d.code == visit.departement), "")
             yield from self._field("departement", Input(
@@ -71,13 +80,18 @@ class VisitFormScreen(Screen):
                 value=visit.maillage if visit else False, id="maillage")
         yield KeyBar()
 
-    def _field(self, name: str, control) -> ComposeResult:
+    def _field(self, name: str, control, *under) -> ComposeResult:
         required = name in ("structure", "departement", "typologie", "visit_date")
         mark = " [b $error]*[/]" if required else ""
         control.compact = True
         with Horizontal(classes="form-row"):
             yield Static(FIELD_LABELS[name] + mark, classes="form-label")
-            yield control
+            if under:  # e.g. the suggestion list, right under the control
+                with Vertical(classes="form-control"):
+                    yield control
+                    yield from under
+            else:
+                yield control
         yield ErrorLine(id=f"{name}-error", classes="form-error")
 
     def on_mount(self) -> None:
@@ -131,6 +145,8 @@ class VisitFormScreen(Screen):
         self._show(name, "")
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "structure":
+            self._structure_typed(event.value)
         self._save_field(event.input.id, event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -143,6 +159,52 @@ class VisitFormScreen(Screen):
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self._save_field("maillage", event.value)
+
+    # -- completion from the imported FINESS structures ------------------------------
+
+    def _structure_typed(self, value: str) -> None:
+        if value == self._settled_name:
+            return  # picked from the list, or the stored name: nothing typed
+        self._settled_name = None
+        if self.finess:
+            self._link_finess("")  # the name was edited by hand: no longer that FINESS structure
+        self.query_one(StructureSuggestions).complete(value)
+
+    def on_structure_suggestions_picked(self, message: StructureSuggestions.Picked) -> None:
+        structure = message.structure
+        territory = self.app.workspace.territory
+        self._settled_name = structure.name
+        self._fill("structure", structure.name)
+        self._fill("commune", structure.commune or "")
+        departement = next((d for d in territory.departements if d.code == structure.departement), None)
+        self._fill("departement", departement_label(departement) if departement else structure.departement)
+        proposed = structure.typology in {t.label for t in territory.typologies}
+        if proposed:
+            self.query_one("#typologie", Select).value = structure.typology
+        self._link_finess(structure.finess, structure.category_label, proposed)
+        self.query_one("#structure", Input).focus()  # a click on the list may have moved it
+
+    def _fill(self, name: str, value: str) -> None:
+        """As if typed: in edit mode the Input.Changed that follows saves it."""
+        field = self.query_one(f"#{name}", Input)
+        field.value = value
+        field.cursor_position = len(value)
+
+    def _link_finess(self, number: str, category: str | None = None, proposed: bool = True) -> None:
+        self.finess = number
+        if self.editing:
+            self.app.workspace.save_identity(self.visit_id, "finess", number)
+        info = self.query_one("#finess-info", Static)
+        info.update(self._finess_text(category, proposed))
+        info.display = bool(number)
+
+    def _finess_text(self, category: str | None = None, proposed: bool = True) -> str:
+        if not self.finess:
+            return ""
+        text = f"FINESS {self.finess}" + (f" · {escape(category)}" if category else "")
+        if not proposed:
+            text += "\n[b]Typologie à choisir[/b] : cette catégorie FINESS n'en propose pas."
+        return text
 
     # -- actions ------------------------------------------------------------------
 

@@ -117,7 +117,8 @@ def _contacts(conn: sqlite3.Connection, query: Query) -> list[Entry]:
         )
         params = [query.match_expression(), *params, query.limit]
     else:
-        sql = f"SELECT {_CONTACT_COLUMNS} FROM contacts c {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {_KIND_ORDER}, c.id LIMIT ?"
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT {_CONTACT_COLUMNS} FROM contacts c {condition} ORDER BY {_KIND_ORDER}, c.id LIMIT ?"
         params.append(query.limit)
     return [_contact_entry(row) for row in conn.execute(sql, params)]
 

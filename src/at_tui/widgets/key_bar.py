@@ -1,7 +1,8 @@
 """The bottom line of every screen: the keys that work here, as one line of text.
 
 Textual's Footer mounts a widget per key and recomposes on every focus change;
-drawn as text, the same information costs a fraction of the start-up time.
+drawn as text, the same information costs a fraction of the start-up time. When
+the keys do not fit the terminal's width, they take a second line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from textual.widgets import Static
 
 class KeyBar(Static):
     DEFAULT_CSS = """
-    KeyBar { dock: bottom; height: 1; background: $footer-background; color: $footer-foreground; }
+    KeyBar { dock: bottom; height: auto; max-height: 2; background: $footer-background; color: $footer-foreground; }
     """
 
     def on_mount(self) -> None:
@@ -42,12 +43,23 @@ class KeyBar(Static):
             key = Content.styled(f" {app.get_key_display(binding)} ", "bold $footer-key-foreground")
             part = key + Content(f"{binding.description} ")
             parts.append(part.stylize("dim") if not enabled else part)
-        line = Content("").join(parts)
+        width = self.size.width or 80
+        lines = _wrap(parts, width)
         if palette is not None and app.ENABLE_COMMAND_PALETTE:
             right = Content.styled(f" {app.get_key_display(palette)}", "bold $footer-key-foreground") + Content(
                 " palette "
             )
-            room = (self.size.width or 80) - line.cell_length - right.cell_length
+            room = width - lines[-1].cell_length - right.cell_length
             if room > 0:  # else the keys of this screen matter more; F1 lists everything
-                line = line + Content(" " * room) + right
-        self.update(line)
+                lines[-1] = lines[-1] + Content(" " * room) + right
+        self.update(Content("\n").join(lines))
+
+
+def _wrap(parts: list[Content], width: int) -> list[Content]:
+    """The keys on as few lines as the width allows (a narrow terminal gets a second line)."""
+    lines: list[Content] = [Content("")]
+    for part in parts:
+        if lines[-1].cell_length and lines[-1].cell_length + part.cell_length > width:
+            lines.append(Content(""))
+        lines[-1] = lines[-1] + part
+    return lines
