@@ -151,30 +151,20 @@ def import_command(args) -> int:
 
 
 def import_finess_command(args) -> int:
-    from at_tui.importers.finess import ImporterError
-    from at_tui.importers.progress import TextProgress
     from at_tui.importers.structures_store import import_finess
-    from at_tui.paths import database_path
-    from at_tui.reference import ReferenceDataError
-    from at_tui.store.db import StoreError
-    from at_tui.store.migrations import open_database
 
-    try:
-        conn = open_database(database_path())
-        try:
-            with TextProgress("Import FINESS") as bar:
-                report = import_finess(conn, Path(args.file), on_progress=bar)
-        finally:
-            conn.close()
-    except (ImporterError, ReferenceDataError, StoreError) as error:
-        return _fail(str(error))
-    print("\n".join(report.summary_lines()))
-    return 0
+    return _import_extract(args, "Import FINESS", import_finess)
 
 
 def import_annuaire_command(args) -> int:
-    from at_tui.importers.finess import ImporterError
     from at_tui.importers.professionals_store import import_annuaire
+
+    return _import_extract(args, "Import Annuaire Santé", import_annuaire)
+
+
+def _import_extract(args, title: str, importer) -> int:
+    """Import a public extract into the app's database, a progress bar on stderr, its report on stdout."""
+    from at_tui.importers.finess import ImporterError
     from at_tui.importers.progress import TextProgress
     from at_tui.paths import database_path
     from at_tui.reference import ReferenceDataError
@@ -184,8 +174,8 @@ def import_annuaire_command(args) -> int:
     try:
         conn = open_database(database_path())
         try:
-            with TextProgress("Import Annuaire Santé") as bar:
-                report = import_annuaire(conn, Path(args.file), on_progress=bar)
+            with TextProgress(title) as bar:
+                report = importer(conn, Path(args.file), on_progress=bar)
         finally:
             conn.close()
     except (ImporterError, ReferenceDataError, StoreError) as error:

@@ -91,8 +91,8 @@ def test_store_reference_and_workspace_do_not_import_textual(tmp_path: Path) -> 
         DISCOVER
         + f"""
 from pathlib import Path
-imported = import_tree('at_tui.domain') + import_tree('at_tui.store')
-for name in ('at_tui.reference', 'at_tui.workspace'):
+imported = import_tree('at_tui.domain') + import_tree('at_tui.store') + import_tree('at_tui.importers')
+for name in ('at_tui.reference', 'at_tui.workspace', 'at_tui.cli_contacts'):
     importlib.import_module(name)
     imported.append(name)
 after_import = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))
@@ -107,6 +107,9 @@ ws.save_answer(visit, "opportunite", True)
 ws.save_answer(visit, "utilisateurs_potentiels", "8")
 ws.save_answer(visit, "messagerie_seule", True)
 ws.deliverables(ws.visits.require(visit.id))
+from at_tui.domain.lookup import Query
+assert ws.search_directory(Query.parse("dac 32")).entries
+ws.complete_structures("ehpad")
 ws.close()
 after_use = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))
 print(json.dumps({{"imported": imported, "after_import": after_import, "after_use": after_use}}))

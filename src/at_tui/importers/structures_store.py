@@ -29,6 +29,7 @@ from pathlib import Path
 from at_tui.domain.text import search_fold
 from at_tui.importers.finess import FinessReader, FinessStructure, ImporterError, ImportReport, ProgressCallback
 from at_tui.importers.staging import replace_from_staging
+from at_tui.store.bounded import Page, after
 from at_tui.store.db import immediate
 
 _STAGED = (
@@ -184,40 +185,25 @@ def complete_structures(conn: sqlite3.Connection, text: str, limit: int = 8) -> 
 
 
 def _complete(conn: sqlite3.Connection, query: str, limit: int) -> list[FinessStructure]:
-    found: dict[str, tuple] = {}
-
-    def take(sql: str, params: tuple) -> bool:
-        """Add the rows not found yet; True once there are `limit` of them."""
-        for row in conn.execute(sql, params):
-            if row[0] not in found:
-                found[row[0]] = tuple(row)
-                if len(found) >= limit:
-                    return True
-        return False
-
+    page = Page(conn, limit)
     compact = query.replace(" ", "").upper()
     if compact.isdigit() or (compact[:2] in ("2A", "2B") and compact[2:].isdigit()):
         sql = f"SELECT {_OUT} FROM structures s WHERE s.finess >= ? AND s.finess < ? ORDER BY s.finess LIMIT ?"
-        if take(sql, (compact, _after(compact), limit)):
-            return _structures(found)
+        if page.take(sql, (compact, after(compact), limit)):
+            return _structures(page)
     sql = f"SELECT {_OUT} FROM structures s WHERE s.name_folded >= ? AND s.name_folded < ? ORDER BY s.name_folded LIMIT ?"
-    if take(sql, (query, _after(query), limit)):
-        return _structures(found)
+    if page.take(sql, (query, after(query), limit)):
+        return _structures(page)
     words = " AND ".join(f'"{token}"*' for token in query.split())
     sql = (
         f"SELECT {_OUT} FROM structures_fts JOIN structures s ON s.id = structures_fts.rowid "
         "WHERE structures_fts MATCH ? ORDER BY structures_fts.rowid LIMIT ?"
     )
     for match in (f"{{name_words}} : ({words})", f"{{name_words long_name_words}} : ({words})", words):
-        if take(sql, (match, limit + len(found))):
+        if page.take(sql, (match, limit + len(page))):
             break
-    return _structures(found)
+    return _structures(page)
 
 
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string starting with `prefix`."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def _structures(found: dict[str, tuple]) -> list[FinessStructure]:
-    return [FinessStructure(*row) for row in found.values()]
+def _structures(page: Page) -> list[FinessStructure]:
+    return [FinessStructure(*row) for row in page.rows.values()]

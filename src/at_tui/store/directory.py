@@ -35,6 +35,7 @@ from at_tui.domain.lookup import (
     covered_departements,
 )
 from at_tui.domain.playbook import Territory
+from at_tui.store.bounded import Page, after
 from at_tui.store.db import immediate
 
 _FINGERPRINT_KEY = "contacts_fingerprint"
@@ -145,18 +146,9 @@ def _professional_entry(row: sqlite3.Row | tuple) -> Entry:
 
 
 def _professionals(conn: sqlite3.Connection, query: Query, limit: int) -> list[Entry]:
-    found: dict[int, tuple] = {}
-
-    def take(sql: str, params: tuple) -> bool:
-        """Add the rows not found yet; True once the page is full."""
-        for row in conn.execute(sql, params):
-            if row[0] not in found:
-                found[row[0]] = tuple(row)
-                if len(found) >= limit:
-                    return True
-        return False
-
-    entries = lambda: [_professional_entry(row) for row in found.values()]  # noqa: E731
+    page = Page(conn, limit)
+    take = page.take
+    entries = lambda: [_professional_entry(row) for row in page.rows.values()]  # noqa: E731
     dept = query.departement
     if not query.words:
         # No words: the département's professionals (or everyone) in name order.
@@ -170,11 +162,11 @@ def _professionals(conn: sqlite3.Connection, query: Query, limit: int) -> list[E
     if dept is None:
         sql = (f"SELECT {_PRO_COLUMNS} FROM professionals p INDEXED BY professionals_by_name "
                "WHERE p.name_folded >= ? AND p.name_folded < ? ORDER BY p.name_folded LIMIT ?")
-        params: tuple = (text, _after(text), limit)
+        params: tuple = (text, after(text), limit)
     else:
         sql = (f"SELECT {_PRO_COLUMNS} FROM professionals p INDEXED BY professionals_by_departement "
                "WHERE p.departement = ? AND p.name_folded >= ? AND p.name_folded < ? ORDER BY p.name_folded LIMIT ?")
-        params = (dept, text, _after(text), limit)
+        params = (dept, text, after(text), limit)
     if take(sql, params):
         return entries()
     words = query.match_expression()
@@ -184,14 +176,9 @@ def _professionals(conn: sqlite3.Connection, query: Query, limit: int) -> list[E
         "WHERE professionals_fts MATCH ? ORDER BY professionals_fts.rowid LIMIT ?"
     )
     for match in (f"{{name_words}} : ({words}){in_dept}", f"({words}){in_dept}"):
-        if take(sql, (match, limit + len(found))):
+        if take(sql, (match, limit + len(page))):
             break
     return entries()
-
-
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string starting with `prefix`."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def professionals_total(conn: sqlite3.Connection) -> int:
