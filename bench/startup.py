@@ -178,21 +178,26 @@ def seed_database(home: Path, visits: int, finished: int) -> int:
 
 
 def seed_professionals(home: Path, rows: int, source: Path) -> None:
-    """Import a synthetic Annuaire Santé extract of `rows` rows, all in Occitanie."""
-    os.environ["AT_TUI_HOME"] = str(home)
-    from at_tui.importers.professionals_store import import_annuaire
-    from at_tui.importers.synthetic_annuaire import generate
-    from at_tui.paths import database_path
-    from at_tui.store.migrations import open_database
+    """Import a synthetic Annuaire Santé extract of `rows` rows, all in Occitanie.
 
-    generate(source, rows, seed=1, occitanie_share=1.0, no_departement_share=0.0)
-    conn = open_database(database_path())
-    try:
-        import_annuaire(conn, source)
-    finally:
+    In a child process: a forked child's peak RSS starts at its parent's, so this
+    process must stay as small as the apps it measures.
+    """
+    code = textwrap.dedent(
+        f"""
+        from at_tui.importers.professionals_store import import_annuaire
+        from at_tui.importers.synthetic_annuaire import generate
+        from at_tui.paths import database_path
+        from at_tui.store.migrations import open_database
+
+        generate({str(source)!r}, {rows}, seed=1, occitanie_share=1.0, no_departement_share=0.0)
+        conn = open_database(database_path())
+        import_annuaire(conn, {str(source)!r})
         conn.close()
-        del os.environ["AT_TUI_HOME"]
-        source.unlink()
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, "AT_TUI_HOME": str(home)}, check=True)
+    source.unlink()
 
 
 # -- one child ---------------------------------------------------------------
