@@ -87,3 +87,39 @@ def progress(enabled: bool, text: str) -> None:
     """Progress on stderr, so `--json` output on stdout stays parseable."""
     if enabled:
         print(text, file=sys.stderr, flush=True)
+
+
+def timed_import(module, run) -> dict:
+    """Run `run(on_progress)` (an importer call) with `module.immediate` timed: the swap.
+
+    Returns the importer's report with the wall time, the time after the whole file was
+    read ("after_read_s") and the time the database was locked for the swap ("locked_s").
+    """
+    import time
+
+    read_done: list[float] = []
+    locked: list[float] = []
+
+    def on_progress(done: int, total: int) -> None:
+        if done == total:
+            read_done.append(time.perf_counter())
+
+    original = module.immediate
+
+    class TimedImmediate(original):  # the swap transaction, timed
+        def __enter__(self):
+            self.started = time.perf_counter()
+            return super().__enter__()
+
+        def __exit__(self, *exc):
+            super().__exit__(*exc)
+            locked.append(time.perf_counter() - self.started)
+
+    module.immediate = TimedImmediate
+    try:
+        started = time.perf_counter()
+        report = run(on_progress)
+        ended = time.perf_counter()
+    finally:
+        module.immediate = original
+    return {"report": report, "wall_s": ended - started, "after_read_s": ended - read_done[-1], "locked_s": locked[-1]}

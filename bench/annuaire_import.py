@@ -102,36 +102,20 @@ def child_floor(db_path: str, source: str) -> dict:
 
 def child_subject(db_path: str, source: str) -> dict:
     from at_tui.importers import professionals_store
-    from at_tui.importers.professionals_store import import_annuaire
     from at_tui.store.migrations import open_database
 
-    read_done: list[float] = []
-    locked: list[float] = []
+    def run(on_progress):
+        conn = open_database(db_path)
+        try:
+            return professionals_store.import_annuaire(conn, source, on_progress=on_progress)
+        finally:
+            conn.close()
 
-    def on_progress(done: int, total: int) -> None:
-        if done == total:
-            read_done.append(time.perf_counter())
-
-    class timed_immediate(professionals_store.immediate):  # the swap transaction, timed
-        def __enter__(self):
-            self.started = time.perf_counter()
-            return super().__enter__()
-
-        def __exit__(self, *exc):
-            super().__exit__(*exc)
-            locked.append(time.perf_counter() - self.started)
-
-    professionals_store.immediate = timed_immediate
     baseline = rss_kib()
-    started = time.perf_counter()
-    conn = open_database(db_path)
-    report = import_annuaire(conn, source, on_progress=on_progress)
-    conn.close()
-    ended = time.perf_counter()
+    timed = c.timed_import(professionals_store, run)
+    report = timed.pop("report")
     return {
-        "wall_s": ended - started,
-        "after_read_s": ended - read_done[-1],
-        "locked_s": locked[-1],
+        **timed,
         "read": report.read,
         "kept": report.kept,
         "people": report.people,

@@ -80,43 +80,18 @@ def floor_import(db_path: Path, source: Path, departements: frozenset[str]) -> t
 
 def subject_import(db_path: Path, source: Path) -> dict:
     from at_tui.importers import structures_store
-    from at_tui.importers.structures_store import import_finess
     from at_tui.store.migrations import open_database
 
-    read_done: list[float] = []
-    locked: list[float] = []
-
-    def on_progress(done: int, total: int) -> None:
-        if done == total:
-            read_done.append(time.perf_counter())
-
-    class timed_immediate(structures_store.immediate):  # the swap transaction, timed
-        def __enter__(self):
-            self.started = time.perf_counter()
-            return super().__enter__()
-
-        def __exit__(self, *exc):
-            super().__exit__(*exc)
-            locked.append(time.perf_counter() - self.started)
-
-    original = structures_store.immediate
-    structures_store.immediate = timed_immediate
-    try:
-        started = time.perf_counter()
+    def run(on_progress):
         conn = open_database(db_path)
-        report = import_finess(conn, source, on_progress=on_progress)
-        conn.close()
-        ended = time.perf_counter()
-    finally:
-        structures_store.immediate = original
-    return {
-        "wall_s": ended - started,
-        "after_read_s": ended - read_done[-1],
-        "locked_s": locked[-1],
-        "read": report.read,
-        "kept": report.kept,
-        "malformed": report.malformed,
-    }
+        try:
+            return structures_store.import_finess(conn, source, on_progress=on_progress)
+        finally:
+            conn.close()
+
+    timed = c.timed_import(structures_store, run)
+    report = timed.pop("report")
+    return {**timed, "read": report.read, "kept": report.kept, "malformed": report.malformed}
 
 
 def completion_queries(conn, rng: random.Random, count: int) -> dict[str, list[str]]:
