@@ -72,15 +72,21 @@ def main() -> None:
         print(f"ACK {key} {counter}", flush=True)
 
 
-def import_annuaire_until_killed(db: str, source: str, marker: str, phase: str) -> None:
-    """`crash_worker.py import-annuaire DB SOURCE MARKER PHASE`: import an Annuaire Santé extract,
-    write MARKER and wait to be killed when PHASE is reached: « parse » (the file half read) or
-    « swap » (inside the write transaction, the professionals rewritten, the word index half-built)."""
+def import_until_killed(kind: str, db: str, source: str, marker: str, phase: str) -> None:
+    """`crash_worker.py import KIND DB SOURCE MARKER PHASE`: import a FINESS (KIND « finess ») or
+    Annuaire Santé (« annuaire ») extract, write MARKER and wait to be killed when PHASE is
+    reached: « parse » (the file half read) or « swap » (inside the write transaction, the rows
+    rewritten, the word index half-built)."""
     import time
 
     from at_tui.importers.professionals_store import import_annuaire
+    from at_tui.importers.structures_store import import_finess
     from at_tui.store.migrations import open_database
 
+    importer, index = {
+        "finess": (import_finess, "structures_fts"),
+        "annuaire": (import_annuaire, "professionals_fts"),
+    }[kind]
     conn = open_database(db)
     conn.execute("PRAGMA cache_size = 16")  # spill uncommitted pages into the WAL before the commit
 
@@ -93,16 +99,16 @@ def import_annuaire_until_killed(db: str, source: str, marker: str, phase: str) 
             signal_and_wait()
 
     def trace(statement):
-        if phase == "swap" and statement.startswith("INSERT INTO main.professionals_fts (rowid"):
+        if phase == "swap" and statement.startswith(f"INSERT INTO main.{index} (rowid"):
             conn.set_progress_handler(signal_and_wait, 5000)
 
     conn.set_trace_callback(trace)
-    import_annuaire(conn, source, on_progress=on_progress)
+    importer(conn, source, on_progress=on_progress)
     print("NOT KILLED", flush=True)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["import-annuaire"]:
-        import_annuaire_until_killed(*sys.argv[2:6])
+    if sys.argv[1:2] == ["import"]:
+        import_until_killed(*sys.argv[2:7])
     else:
         main()

@@ -207,7 +207,62 @@ def test_kill_9_never_loses_an_acknowledged_answer(tmp_path: Path) -> None:
     print(f"{ROUNDS} tours, {sum(len(v) for v in journal.acked.values())} sauvegardes confirmées, {elapsed:.1f} s")
 
 
-# -- kill -9 during an Annuaire Santé import ------------------------------------------------------------
+# -- kill -9 during an import of a public extract ---------------------------------------------------
+
+
+def kill_import_at(kind: str, phase: str, home: Path, db_path: Path, source: Path, marker: Path) -> None:
+    """Run the worker's import of `source` and SIGKILL it once it signals `phase` was reached."""
+    process = subprocess.Popen(
+        [sys.executable, str(WORKER), "import", kind, str(db_path), str(source), str(marker), phase],
+        env=worker_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            if process.poll() is not None:
+                pytest.fail(f"l'import s'est terminé sans être tué : {process.communicate()}")
+            if time.monotonic() > deadline:
+                pytest.fail("l'import n'a pas atteint le point attendu à temps")
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if phase == "swap":  # the kill really struck with uncommitted pages written to the WAL
+        assert Path(f"{db_path}-wal").stat().st_size > 0
+
+
+@pytest.mark.parametrize("phase", ["parse", "swap"])
+def test_kill_9_during_a_finess_import_keeps_the_previous_one(tmp_path: Path, phase: str) -> None:
+    from at_tui.importers.structures_store import complete_structures, import_finess, structures_count
+    from at_tui.importers.synthetic_finess import generate
+    from at_tui.store.migrations import open_database
+
+    home = tmp_path / "home"
+    home.mkdir()
+    db_path = home / "at-tui.sqlite3"
+    first = tmp_path / "first.csv"
+    generate(first, 300, seed=1)
+    conn = open_database(db_path)
+    import_finess(conn, first, imported_at="2026-11-22T10:00:00+00:00")
+    before = [tuple(r) for r in conn.execute("SELECT * FROM structures ORDER BY id")]
+    word = before[0][-1].split()[0]  # name_folded
+    completed = [s.finess for s in complete_structures(conn, word)]
+    conn.close()
+    big = tmp_path / "big.csv"
+    generate(big, 6000, seed=8)
+    kill_import_at("finess", phase, home, db_path, big, tmp_path / "marker")
+    conn = open_database(db_path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert [tuple(r) for r in conn.execute("SELECT * FROM structures ORDER BY id")] == before
+        assert [s.finess for s in complete_structures(conn, word)] == completed and completed
+        report = import_finess(conn, big)  # and the next import goes through
+        assert structures_count(conn) == report.kept > len(before)
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("phase", ["parse", "swap"])
@@ -231,27 +286,7 @@ def test_kill_9_during_an_annuaire_import_keeps_the_previous_one(tmp_path: Path,
     conn.close()
     big = tmp_path / "big.txt"
     generate(big, 40_000, seed=2, occitanie_share=0.5)
-    marker = tmp_path / "marker"
-    process = subprocess.Popen(
-        [sys.executable, str(WORKER), "import-annuaire", str(db_path), str(big), str(marker), phase],
-        env=worker_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            if process.poll() is not None:
-                pytest.fail(f"l'import s'est terminé sans être tué : {process.communicate()}")
-            if time.monotonic() > deadline:
-                pytest.fail("l'import n'a pas atteint le point attendu à temps")
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    if phase == "swap":  # the kill really struck with uncommitted pages written to the WAL
-        assert Path(f"{db_path}-wal").stat().st_size > 0
+    kill_import_at("annuaire", phase, home, db_path, big, tmp_path / "marker")
     conn = open_database(db_path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -8,13 +8,7 @@ or is killed leaves the previous structures intact.
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -470,82 +464,6 @@ def test_tables_coexist_with_the_versioned_schema(tmp_path):
     conn = open_database(path)  # reopening: not taken for a newer schema, nothing to migrate
     assert structures_count(conn) == 3
     conn.close()
-
-
-# -- kill -9 in the middle of an import ----------------------------------------------------------------
-
-CHILD = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from at_tui.importers.structures_store import import_finess
-    from at_tui.store.migrations import open_database
-
-    db, source, marker, phase = sys.argv[1:5]
-    conn = open_database(db)
-    conn.execute("PRAGMA cache_size = 16")  # spill uncommitted pages into the WAL before the commit
-
-    def signal_and_wait():
-        Path(marker).write_text("ready")
-        time.sleep(60)
-
-    def on_progress(done, total):
-        if phase == "parse" and 0 < done < total:
-            signal_and_wait()
-
-    def trace(statement):
-        if phase == "swap" and statement.startswith("INSERT INTO main.structures_fts (rowid"):
-            # Deep inside the swap transaction: structures already rewritten, the index half-built.
-            conn.set_progress_handler(signal_and_wait, 5000)
-
-    conn.set_trace_callback(trace)
-    import_finess(conn, source, on_progress=on_progress)
-    print("NOT KILLED")
-    """
-)
-
-
-@pytest.mark.parametrize("phase", ["parse", "swap"])
-def test_a_killed_import_leaves_the_previous_structures_intact(tmp_path, phase):
-    db_path = tmp_path / "at-tui.sqlite3"
-    conn = open_database(db_path)
-    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
-    before = stored(conn)
-    conn.close()
-    big = tmp_path / "big.csv"
-    generate(big, 6000, seed=8)
-    marker = tmp_path / "marker"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
-    env.pop("AT_TUI_FIXTURES", None)
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db_path), str(big), str(marker), phase],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            if child.poll() is not None:
-                pytest.fail(f"l'import s'est terminé sans être tué : {child.communicate()}")
-            if time.monotonic() > deadline:
-                pytest.fail("l'import n'a pas atteint le point attendu à temps")
-            time.sleep(0.01)
-        os.kill(child.pid, signal.SIGKILL)
-        assert child.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    if phase == "swap":  # the kill really struck with uncommitted pages written to the WAL
-        assert Path(f"{db_path}-wal").stat().st_size > 0
-    conn = open_database(db_path)
-    try:
-        assert integrity(conn) == "ok"
-        assert stored(conn) == before
-        assert [s.finess for s in complete_structures(conn, "tilleul")] == ["460000020"]
-        report = import_finess(conn, big)  # and the next import goes through
-        assert structures_count(conn) == report.kept
-    finally:
-        conn.close()
 
 
 def test_text_progress_bar_for_the_command_line(conn, tmp_path):
