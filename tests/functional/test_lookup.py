@@ -190,3 +190,17 @@ async def test_imported_professionals_appear_as_their_own_kind(make_app, db_path
         await pilot.pause()
         body = str(app.screen.query_one("#card-body").render())
         assert "Professionnel de santé" in body and "Infirmier" in body and "Importé le" in body
+
+
+async def test_a_late_result_for_an_older_query_is_dropped(make_app):
+    from at_tui.domain.lookup import Query
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lookup(pilot)
+        current = await search_for(pilot, "cocon")
+        stale = app.workspace.search_directory(Query.parse("dac"))  # what « dac » would have found
+        assert len(stale.entries) > 1
+        screen._show(stale)  # arrives after the AT typed on: ignored
+        await pilot.pause()
+        assert shown(app) == current
