@@ -62,18 +62,11 @@ def _read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("COMMIT")
 
 
-def _export_visit(workspace: Workspace, visit: Visit) -> dict:
+def visit_content(workspace: Workspace, visit: Visit) -> dict:
+    """A visit's own data as the export format writes it, without what is computed or history:
+    also the `content` a sync operation sends (docs/sync-protocol.md)."""
     from at_tui.domain.visit import IDENTITY_FIELDS
 
-    try:
-        result = workspace.outcome(visit)
-        deliverables = workspace.deliverables(visit)
-    except Exception as error:  # missing snapshot, territory changed...
-        raise ExchangeError(
-            f"{visit_label(visit.structure, visit.id)} : impossible de calculer sa classification "
-            f"({error}). Rien n'a été exporté."
-        ) from error
-    computed = result.computed
     return {
         "id": visit.id,
         "identity": {name: getattr(visit, name) for name in IDENTITY_FIELDS},
@@ -91,6 +84,21 @@ def _export_visit(workspace: Workspace, visit: Visit) -> dict:
             if visit.override_offer
             else None
         ),
+    }
+
+
+def _export_visit(workspace: Workspace, visit: Visit) -> dict:
+    try:
+        result = workspace.outcome(visit)
+        deliverables = workspace.deliverables(visit)
+    except Exception as error:  # missing snapshot, territory changed...
+        raise ExchangeError(
+            f"{visit_label(visit.structure, visit.id)} : impossible de calculer sa classification "
+            f"({error}). Rien n'a été exporté."
+        ) from error
+    computed = result.computed
+    return {
+        **visit_content(workspace, visit),
         "classification": {
             "computed": (
                 {

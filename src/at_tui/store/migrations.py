@@ -266,12 +266,88 @@ def _v5_directory(conn: sqlite3.Connection) -> None:
     _create_visit_updated_trigger(conn, IDENTITY_FIELDS)
 
 
+def _v6_outbox(conn: sqlite3.Connection) -> None:
+    """The sync outbox (docs/sync-protocol.md), fed by triggers in the transaction of each change.
+
+    Any change to a visit or its answers leaves exactly one `pending` operation for
+    that visit: created by the first change, later changes find it there. Its payload
+    and base revision are fixed when it is first sent (state `sent`); a change after
+    that opens the next pending operation. `sync_pause` holds a row only inside the
+    transaction that applies what a pull brought, which must not be sent back.
+    `sync_visits` keeps, per visit, the central revision the local copy is based on,
+    the CM's follow-up, and the central copy a pull could not apply; `sync_state` the
+    pull cursors and the time of the last successful sync.
+    """
+    op_id = (
+        "lower(substr(hex(randomblob(4)), 1) || '-' || substr(hex(randomblob(2)), 1) || '-4' || "
+        "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
+        "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+    )
+    statements = [
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY,
+            op_id TEXT NOT NULL UNIQUE,
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            kind TEXT NOT NULL DEFAULT 'content' CHECK (kind IN ('content', 'followup')),
+            base_rev INTEGER,
+            payload TEXT,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'done', 'conflict', 'rejected')),
+            result TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX outbox_one_pending ON outbox(visit_id) WHERE state = 'pending'",
+        "CREATE INDEX outbox_by_state ON outbox(state, seq)",
+        """CREATE TABLE sync_visits (
+            visit_id TEXT PRIMARY KEY REFERENCES visits(id),
+            rev INTEGER NOT NULL DEFAULT 0,
+            owner TEXT,
+            followup TEXT,
+            central_copy TEXT,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE TABLE sync_pause (reason TEXT NOT NULL)",
+        # Visits that existed before: each gets its first operation (never sent yet).
+        f"""INSERT INTO outbox (op_id, visit_id, created_at, updated_at)
+            SELECT {op_id}, id, updated_at, updated_at FROM visits""",
+    ]
+    enqueue = (
+        "INSERT INTO outbox (op_id, visit_id, created_at, updated_at) "
+        f"SELECT {op_id}, NEW.{{column}}, strftime('%Y-%m-%dT%H:%M:%f+00:00'), strftime('%Y-%m-%dT%H:%M:%f+00:00') "
+        "WHERE NOT EXISTS (SELECT 1 FROM sync_pause) "
+        "AND NOT EXISTS (SELECT 1 FROM outbox WHERE visit_id = NEW.{column} AND state = 'pending');"
+    )
+    for name, event, table, column in (
+        ("outbox_visit_created", "INSERT", "visits", "id"),
+        ("outbox_visit_changed", "UPDATE", "visits", "id"),
+        ("outbox_answer_created", "INSERT", "answers", "visit_id"),
+        ("outbox_answer_changed", "UPDATE", "answers", "visit_id"),
+    ):
+        statements.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {enqueue.format(column=column)} END"
+        )
+    statements.append(
+        "CREATE TRIGGER outbox_answer_deleted AFTER DELETE ON answers BEGIN "
+        + enqueue.replace("NEW.", "OLD.").format(column="visit_id") + " END"
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_core,
     _v2_snapshots,
     _v3_history_triggers,
     _v4_structures,
     _v5_directory,
+    _v6_outbox,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

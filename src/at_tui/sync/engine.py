@@ -1,0 +1,125 @@
+"""One sync: push every waiting operation in batches, then pull what changed centrally.
+
+Used by `at-tui sync` and, in the background, by the app. Every step commits
+before the next: a sync cut anywhere (network, Ctrl-C, power) resumes where it
+stopped, and resending is harmless (the central's ledger).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from at_tui.sync import outbox
+from at_tui.sync.transport import CursorExpired, SyncError, TooLarge, Transport
+
+BATCH = 200
+PAGE = 500
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    received: int = 0
+    errors: list[str] = field(default_factory=list)
+    left: int = 0  # operations still waiting at the end
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and not self.left and not self.conflicts and not self.rejected
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{self.sent} envoyée(s), {self.duplicates} déjà présente(s) au central, "
+            f"{self.conflicts} conflit(s), {self.rejected} refusée(s), {self.received} visite(s) reçue(s).",
+        ]
+        if self.left:
+            lines.append(f"{self.left} modification(s) encore en attente d'envoi.")
+        lines += self.errors
+        return lines
+
+
+Progress = Callable[[int, int], None]
+
+
+def sync(workspace, transport: Transport, *, on_progress: Progress | None = None) -> Report:
+    report = Report()
+    try:
+        push(workspace, transport, report, on_progress)
+        pull(workspace, transport, report)
+    except SyncError as error:
+        report.errors.append(str(error))
+    else:
+        outbox.set_state(workspace.conn, "last_success", outbox.utc_now())
+    report.left = outbox.summary(workspace.conn).waiting
+    return report
+
+
+def push(workspace, transport: Transport, report: Report, on_progress: Progress | None = None) -> None:
+    conn = workspace.conn
+    total = outbox.summary(conn).waiting
+    size = BATCH
+    done = 0
+    while True:
+        batch = outbox.take_batch(conn, lambda visit_id: _content(workspace, visit_id), size)
+        if not batch:
+            return
+        try:
+            answer = transport.post("/v1/push", {"operations": [op.as_json() for op in batch]})
+        except TooLarge:
+            if len(batch) == 1:
+                raise SyncError("Une visite est trop volumineuse pour le serveur : elle reste sur ce poste.") from None
+            size = max(1, len(batch) // 2)  # the operations stay `sent`, taken again first
+            continue
+        except SyncError as error:
+            outbox.record_attempt(conn, [op.op_id for op in batch], str(error))
+            raise
+        results = answer["results"]
+        outbox.record_results(conn, results)
+        if {r["op_id"] for r in results} != {op.op_id for op in batch}:
+            # Unanswered operations stay `sent` and go again next time; stop rather than loop.
+            raise SyncError("Réponse incomplète du serveur : la synchronisation reprendra plus tard.")
+        for result in results:
+            status = result["status"]
+            original = result.get("original_status")
+            if status == "applied":
+                report.sent += 1
+            elif status == "duplicate" and original == "conflict":
+                report.conflicts += 1
+            elif status == "duplicate" and original == "rejected":
+                report.rejected += 1
+            elif status == "duplicate":
+                report.duplicates += 1
+            elif status == "conflict":
+                report.conflicts += 1
+            else:
+                report.rejected += 1
+        done += len(batch)
+        if on_progress is not None:
+            on_progress(min(done, total), max(total, done))
+
+
+def pull(workspace, transport: Transport, report: Report) -> None:
+    conn = workspace.conn
+    cursor = outbox.get_state(conn, "cursor:visits") or "0"
+    while True:
+        try:
+            page = transport.get("/v1/visits", {"since": cursor, "limit": PAGE})
+        except CursorExpired:
+            if cursor == "0":
+                raise
+            cursor = "0"  # full resync: nothing local is removed, pulled rows are merged again
+            continue
+        report.received += outbox.apply_pulled(conn, page["items"], "visits", page["cursor"])
+        cursor = page["cursor"]
+        if not page.get("more"):
+            return
+
+
+def _content(workspace, visit_id: str) -> dict:
+    from at_tui.exchange.exporter import visit_content
+
+    return visit_content(workspace, workspace.visits.require(visit_id))

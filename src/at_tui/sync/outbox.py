@@ -1,0 +1,181 @@
+"""The outbox and the central state of each visit, in the local database (schema v6).
+
+The triggers of migration v6 keep one `pending` operation per changed visit. Sending
+takes two steps, each one transaction: `take_batch` fixes the payload and base
+revision of the operations about to leave (state `sent`: from then on they are never
+modified, the central may already hold them), then `record_results` files what the
+central answered. A `sent` operation whose answer was lost is sent again as it is:
+the central's ledger answers `duplicate`. Nothing is ever deleted: done, conflicting
+and rejected operations stay, the last two shown to the AT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from at_tui.store.db import immediate
+
+IN_FLIGHT = ("pending", "sent")
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    op_id: str
+    visit_id: str
+    kind: str
+    base_rev: int
+    payload: dict
+
+    def as_json(self) -> dict:
+        return {"op_id": self.op_id, "visit_id": self.visit_id, "kind": self.kind,
+                "base_rev": self.base_rev, "payload": self.payload}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    waiting: int  # pending or sent, not yet acknowledged
+    conflicts: int
+    rejected: int
+    last_success: str | None
+
+
+def take_batch(conn: sqlite3.Connection, content_of: Callable[[str], dict], limit: int) -> list[Operation]:
+    """The operations to send now, oldest first: those already sent without an answer, as they
+    were, then pending ones fixed with the visit's content (`content_of(visit_id)`) and the
+    central revision it is based on. At most one operation per visit is in flight, and a
+    visit waiting for the AT to settle a conflict sends nothing."""
+    with immediate(conn):
+        rows = conn.execute(
+            """SELECT o.seq, o.op_id, o.visit_id, o.kind, o.base_rev, o.payload, o.state,
+                      coalesce(v.rev, 0) AS rev
+                 FROM outbox o LEFT JOIN sync_visits v ON v.visit_id = o.visit_id
+                WHERE o.state IN ('pending', 'sent')
+                  AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.visit_id = o.visit_id AND c.state = 'conflict')
+                ORDER BY o.seq"""
+        ).fetchall()
+        batch: list[Operation] = []
+        busy: set[str] = {row["visit_id"] for row in rows if row["state"] == "sent"}
+        now = utc_now()
+        for row in rows:
+            if len(batch) >= limit:
+                break
+            if row["state"] == "sent":
+                batch.append(Operation(row["op_id"], row["visit_id"], row["kind"], row["base_rev"],
+                                       json.loads(row["payload"])))
+                continue
+            if row["visit_id"] in busy:
+                continue  # its previous operation has no answer yet
+            payload = content_of(row["visit_id"])
+            conn.execute(
+                "UPDATE outbox SET state = 'sent', payload = ?, base_rev = ?, updated_at = ? WHERE seq = ?",
+                (json.dumps(payload, ensure_ascii=False), row["rev"], now, row["seq"]),
+            )
+            busy.add(row["visit_id"])
+            batch.append(Operation(row["op_id"], row["visit_id"], row["kind"], row["rev"], payload))
+    return batch
+
+
+def record_attempt(conn: sqlite3.Connection, op_ids: Iterable[str], error: str) -> None:
+    """A send that got no answer: the operations stay `sent`, the error is kept for the status."""
+    with immediate(conn):
+        conn.executemany(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE op_id = ?",
+            [(error, utc_now(), op_id) for op_id in op_ids],
+        )
+
+
+def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]]) -> None:
+    """File the central's answers, all in one transaction."""
+    now = utc_now()
+    with immediate(conn):
+        for result in results:
+            row = conn.execute("SELECT visit_id FROM outbox WHERE op_id = ?", (result["op_id"],)).fetchone()
+            if row is None:
+                continue  # not ours: ignore rather than trust it
+            visit_id = row["visit_id"]
+            status = result["status"]
+            state = {"applied": "done", "duplicate": "done", "conflict": "conflict"}.get(status, "rejected")
+            if status == "duplicate" and result.get("original_status") in ("conflict", "rejected"):
+                state = result["original_status"]
+            conn.execute(
+                "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = ?, updated_at = ? "
+                "WHERE op_id = ?",
+                (state, json.dumps(dict(result), ensure_ascii=False),
+                 result.get("reason") if state == "rejected" else None, now, result["op_id"]),
+            )
+            if state == "done" and result.get("rev") is not None:
+                _upsert_central(conn, visit_id, rev=int(result["rev"]), now=now)
+            elif state == "conflict" and result.get("central") is not None:
+                central = result["central"]
+                _upsert_central(conn, visit_id, central_copy=json.dumps(central, ensure_ascii=False), now=now,
+                                followup=json.dumps(central.get("followup"), ensure_ascii=False),
+                                owner=central.get("owner"))
+
+
+def _upsert_central(conn: sqlite3.Connection, visit_id: str, *, now: str, **values: Any) -> None:
+    conn.execute("INSERT OR IGNORE INTO sync_visits (visit_id, updated_at) VALUES (?, ?)", (visit_id, now))
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(f"UPDATE sync_visits SET {assignments}, updated_at = ? WHERE visit_id = ?",
+                 (*values.values(), now, visit_id))
+
+
+def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], dataset: str, cursor: str) -> int:
+    """Keep what a pull brought and its cursor, in one transaction; returns how many visits.
+
+    The CM's follow-up and the central revision are kept for every visit known here.
+    A visit with operations waiting or parked is never overwritten: its central copy
+    is kept aside, for the conflict screen.
+    """
+    now = utc_now()
+    count = 0
+    with immediate(conn):
+        for item in items:
+            visit_id = item["id"]
+            if conn.execute("SELECT 1 FROM visits WHERE id = ?", (visit_id,)).fetchone() is None:
+                continue  # a visit made elsewhere: not on this laptop (yet)
+            waiting = conn.execute(
+                "SELECT 1 FROM outbox WHERE visit_id = ? AND state IN ('pending', 'sent', 'conflict')", (visit_id,)
+            ).fetchone()
+            values: dict[str, Any] = {
+                "followup": json.dumps(item.get("followup"), ensure_ascii=False), "owner": item.get("owner"),
+            }
+            if waiting:
+                values["central_copy"] = json.dumps(dict(item), ensure_ascii=False)
+            else:
+                values["rev"] = int(item["rev"])
+            _upsert_central(conn, visit_id, now=now, **values)
+            count += 1
+        set_state(conn, f"cursor:{dataset}", cursor, now)
+    return count
+
+
+def set_state(conn: sqlite3.Connection, key: str, value: str, now: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO sync_state (key, value, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        (key, value, now or utc_now()),
+    )
+
+
+def get_state(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def summary(conn: sqlite3.Connection) -> Summary:
+    counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    return Summary(
+        waiting=counts.get("pending", 0) + counts.get("sent", 0),
+        conflicts=counts.get("conflict", 0),
+        rejected=counts.get("rejected", 0),
+        last_success=get_state(conn, "last_success"),
+    )
