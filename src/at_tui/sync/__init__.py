@@ -1,0 +1,1 @@
+"""Syncing the laptop with the central store (docs/sync-protocol.md); never imports Textual."""
