@@ -13,6 +13,8 @@ from textual.screen import Screen
 
 from at_tui.workspace import Workspace
 
+SYNC_PROBE_SECONDS = 30.0
+
 
 class ATApp(App[str | None]):
     TITLE = "at-tui"
@@ -33,6 +35,9 @@ class ATApp(App[str | None]):
         self.db_path = db_path
         self._reference = reference
         self.workspace: Workspace | None = None
+        self._syncing = False
+        self._online = False
+        self.sync_status = None  # the last at_tui.sync.background.Status
 
     def on_mount(self) -> None:
         from at_tui.screens.home import HomeScreen
@@ -44,6 +49,41 @@ class ATApp(App[str | None]):
         # Off the start-up path: the first F3 then answers at once.
         self.set_timer(1.5, lambda: self.run_worker(
             self.workspace.ensure_directory, thread=True, group="prewarm", exit_on_error=False))
+        self.set_timer(2.0, self.request_sync)
+        self.set_interval(SYNC_PROBE_SECONDS, self.request_sync)
+
+    # -- background sync ---------------------------------------------------------
+
+    def request_sync(self, force: bool = False) -> None:
+        """Probe the central store in a worker thread; sync when it answers and something waits.
+
+        Going back online, or `force` (a visit just finished), syncs even with nothing
+        waiting, to bring the CMs' follow-up."""
+        if self._syncing:
+            return
+        self._syncing = True
+        self.run_worker(lambda: self._sync_worker(force or not self._online), thread=True, group="sync",
+                        exit_on_error=False)
+
+    def _sync_worker(self, force: bool) -> None:
+        from at_tui.sync.background import sync_once
+
+        try:
+            status = sync_once(self.db_path, self.workspace.reference, force=force)
+        except Exception as error:  # never let a sync problem reach the AT's typing
+            from at_tui.sync.credentials import redact
+
+            status = None
+            self.call_from_thread(self.notify, redact(f"Synchronisation : {error}"), severity="warning")
+        self.call_from_thread(self._show_sync_status, status)
+
+    def _show_sync_status(self, status) -> None:
+        self._syncing = False
+        if status is None:
+            return
+        self._online = status.online
+        self.sync_status = status
+        self.sub_title = status.text() or self.SUB_TITLE
 
     def check_data_files(self) -> bool:
         """Validate the data files at start, unless these exact files already passed."""

@@ -85,3 +85,4 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
         self.workspace.visits.set_status(self.visit.id, "terminee")
         self.notify(f"Visite « {self.visit.structure} » terminée.")
         self.app.go_home()
+        self.app.request_sync(force=True)  # sent at once when the central store answers

@@ -1,0 +1,72 @@
+"""What the app runs in a worker thread: probe the server cheaply, sync when it answers.
+
+Everything here uses its own database connection (a fresh Workspace), never the
+UI thread's: a sync never holds up typing, and typing never breaks a sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from at_tui.sync import outbox
+
+
+@dataclass(frozen=True)
+class Status:
+    configured: bool
+    online: bool
+    waiting: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    last_success: str | None = None
+    problem: str | None = None  # French, never the token
+
+    def text(self) -> str:
+        if not self.configured:
+            return ""
+        parts = ["en ligne" if self.online else "hors ligne"]
+        parts.append(f"{self.waiting} en attente" if self.waiting else "tout est envoyé")
+        if self.conflicts:
+            parts.append(f"{self.conflicts} conflit(s)")
+        if self.rejected:
+            parts.append(f"{self.rejected} refus")
+        if self.last_success:
+            moment = dt.datetime.fromisoformat(self.last_success).astimezone()
+            parts.append(f"synchro {moment:%d/%m %H:%M}")
+        return "Synchronisation : " + " · ".join(parts)
+
+
+def current_status(conn, online: bool, configured: bool, problem: str | None = None) -> Status:
+    summary = outbox.summary(conn)
+    return Status(configured, online, summary.waiting, summary.conflicts, summary.rejected,
+                  summary.last_success, problem)
+
+
+def sync_once(db_path: Path, reference, *, force: bool = False) -> Status:
+    """Probe the configured server; when it answers and something waits (or `force`), sync."""
+    from at_tui.sync.credentials import CredentialsError, get_token, load_settings
+    from at_tui.sync.engine import sync
+    from at_tui.sync.transport import Transport
+    from at_tui.workspace import Workspace
+
+    workspace = Workspace(db_path, reference=reference)
+    try:
+        try:
+            settings = load_settings()
+            token = get_token(settings.server_url) if settings else None
+        except CredentialsError as error:
+            return current_status(workspace.conn, False, True, str(error))
+        if settings is None or token is None:
+            return current_status(workspace.conn, False, settings is not None,
+                                  None if settings is None else "aucun jeton : at-tui login")
+        ca_bundle = str(settings.ca_bundle) if settings.ca_bundle else None
+        with Transport(settings.server_url, token, ca_bundle=ca_bundle) as transport:
+            if not transport.reachable():
+                return current_status(workspace.conn, False, True)
+            report = sync(workspace, transport) if force or outbox.summary(workspace.conn).waiting else None
+        problem = "; ".join(report.errors) if report and report.errors else None
+        return current_status(workspace.conn, problem is None, True, problem)
+    finally:
+        workspace.close()
