@@ -134,3 +134,41 @@ def test_visits_of_an_older_database_get_their_first_operation(tmp_path: Path):
         assert ops(conn) == [("3f1c9a52-7f0e-4c2b-9d4e-2a6b8c1d0e11", "pending", None)]
     finally:
         conn.close()
+
+
+def test_a_conflict_settled_field_by_field_is_queued_on_the_central_revision(workspace, visit):
+    from at_tui.domain.conflicts import CENTRAL, LOCAL, differences, merge
+
+    conn = workspace.conn
+    workspace.save_answer(visit, "utilisateurs_potentiels", "12")
+    [op] = outbox.take_batch(conn, content_of(workspace), 10)
+    central_content = json.loads(json.dumps(op.payload))
+    central_content["identity"]["contact_name"] = "Claire Dupuis-Martin"
+    central_content["answers"]["q:utilisateurs_potentiels"] = 40
+    central_content["answers"]["q:opportunite"] = True
+    workspace.save_identity(visit.id, "contact_role", "Présidente")  # typed meanwhile, on the laptop
+    central = {"id": visit.id, "rev": 3, "owner": "marie", "content": central_content, "followup": None}
+    outbox.record_results(conn, [{"op_id": op.op_id, "status": "conflict", "rev": 3, "central": central}])
+
+    [(visit_id, kept)] = outbox.conflicts(conn)
+    assert visit_id == visit.id
+    local = content_of(workspace)(visit.id)
+    found = {d.path: (d.local, d.central) for d in differences(local, kept["content"])}
+    assert found[("identity", "contact_name")] == ("Claire Dupuis", "Claire Dupuis-Martin")
+    assert found[("identity", "contact_role")] == ("Présidente", "Coordinatrice")
+    assert found[("answers", "q:utilisateurs_potentiels")] == (12, 40)
+    assert found[("answers", "q:opportunite")] == (None, True)
+
+    choices = {("identity", "contact_name"): CENTRAL, ("answers", "q:opportunite"): CENTRAL,
+               ("identity", "contact_role"): LOCAL}
+    outbox.resolve_conflict(conn, visit.id, merge(local, kept["content"], choices), kept["rev"])
+
+    settled = workspace.visits.require(visit.id)
+    assert (settled.contact_name, settled.contact_role) == ("Claire Dupuis-Martin", "Présidente")
+    answers = workspace.visits.answers(visit.id)
+    assert answers["q:utilisateurs_potentiels"] == 12 and answers["q:opportunite"] is True
+    assert outbox.conflicts(conn) == []
+    [next_op] = outbox.take_batch(conn, content_of(workspace), 10)
+    assert next_op.base_rev == 3 and next_op.payload["identity"]["contact_name"] == "Claire Dupuis-Martin"
+    states = [s for _, s, _ in ops(conn)]
+    assert states.count("resolved") == 1  # the conflicting operation is kept

@@ -291,7 +291,8 @@ def _v6_outbox(conn: sqlite3.Connection) -> None:
             kind TEXT NOT NULL DEFAULT 'content' CHECK (kind IN ('content', 'followup')),
             base_rev INTEGER,
             payload TEXT,
-            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'done', 'conflict', 'rejected')),
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sent', 'done', 'conflict', 'resolved', 'rejected')),
             result TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,
             last_error TEXT,

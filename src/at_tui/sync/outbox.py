@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +157,57 @@ def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], d
             count += 1
         set_state(conn, f"cursor:{dataset}", cursor, now)
     return count
+
+
+def conflicts(conn: sqlite3.Connection) -> list[tuple[str, dict]]:
+    """(visit id, central copy) of each visit whose operation conflicts, oldest first."""
+    rows = conn.execute(
+        """SELECT o.visit_id, coalesce(v.central_copy, json_extract(o.result, '$.central')) AS central
+             FROM outbox o LEFT JOIN sync_visits v ON v.visit_id = o.visit_id
+            WHERE o.state = 'conflict' ORDER BY o.seq"""
+    ).fetchall()
+    return [(row["visit_id"], json.loads(row["central"])) for row in rows if row["central"]]
+
+
+def resolve_conflict(conn: sqlite3.Connection, visit_id: str, merged: Mapping[str, Any], central_rev: int) -> None:
+    """Write the content the AT settled on and queue it on top of the central revision, in one
+    transaction: the visit and its answers take the merged values (history records them), the
+    conflicting operation is marked resolved (kept), and a pending operation based on
+    `central_rev` is left for the next push."""
+    from at_tui.domain.visit import IDENTITY_FIELDS
+    from at_tui.store.visits import encode
+
+    now = utc_now()
+    identity = merged["identity"]
+    override = merged.get("override") or {}
+    with immediate(conn):
+        columns = [*IDENTITY_FIELDS, "status", "current_step", "finished_at", "override_offer",
+                   "override_justification"]
+        values = [int(bool(identity[name])) if name == "maillage" else identity.get(name, "") for name in IDENTITY_FIELDS]
+        values += [merged["status"], merged["current_step"], merged.get("finished_at"), override.get("offer"),
+                   override.get("justification")]
+        conn.execute(
+            f"UPDATE visits SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? WHERE id = ?",
+            (*values, now, visit_id),
+        )
+        answers = merged.get("answers") or {}
+        for (key,) in conn.execute("SELECT key FROM answers WHERE visit_id = ?", (visit_id,)).fetchall():
+            if key not in answers:
+                conn.execute("DELETE FROM answers WHERE visit_id = ? AND key = ?", (visit_id, key))
+        conn.executemany(
+            "INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (visit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at "
+            "WHERE value IS NOT excluded.value",
+            [(visit_id, key, encode(value), now) for key, value in answers.items()],
+        )
+        conn.execute("UPDATE outbox SET state = 'resolved', updated_at = ? WHERE visit_id = ? AND state = 'conflict'",
+                     (now, visit_id))
+        _upsert_central(conn, visit_id, rev=central_rev, central_copy=None, now=now)
+        conn.execute(
+            "INSERT INTO outbox (op_id, visit_id, created_at, updated_at) SELECT ?, ?, ?, ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE visit_id = ? AND state = 'pending')",
+            (str(uuid.uuid4()), visit_id, now, now, visit_id),
+        )
 
 
 def set_state(conn: sqlite3.Connection, key: str, value: str, now: str | None = None) -> None:
