@@ -164,6 +164,19 @@ class ATApp(App[str | None]):
             order = [t.label for t in reference.territory.typologies] if reference.territory else []
             self.push_screen(ArgumentaireScreen(reference.argumentaire, typology, order))
 
+    def action_resolve_conflicts(self) -> None:
+        """Open the conflict screen on each conflicting visit in turn."""
+        from at_tui.screens.conflict import ConflictScreen
+        from at_tui.sync.outbox import conflicts
+
+        pending = conflicts(self.workspace.conn)
+        if not pending:
+            self.notify("Aucun conflit de synchronisation.")
+            return
+        visit_id, central = pending[0]
+        self.push_screen(ConflictScreen(visit_id, central),
+                         lambda settled: self.action_resolve_conflicts() if settled else None)
+
     def action_new_visit(self) -> None:
         self.go_home()
         self.open_new_visit()
@@ -230,6 +243,12 @@ class ATApp(App[str | None]):
             "Présentation de SPICO, positionnement, maillage et fiches par typologie",
             lambda: self.action_argumentaire(typology),
         )
+        if self.sync_status is not None and self.sync_status.conflicts:
+            yield SystemCommand(
+                f"Résoudre les conflits de synchronisation ({self.sync_status.conflicts})",
+                "Comparer, champ par champ, la visite de ce poste et celle du central",
+                self.action_resolve_conflicts,
+            )
         yield SystemCommand("Accueil", "Revenir à la liste des visites", self.go_home)
         yield SystemCommand("Aide", "Les touches et le déroulé d'une visite", self.action_help)
         yield SystemCommand("Changer de thème", "Choisir les couleurs de l'application", self.action_change_theme)
