@@ -121,6 +121,24 @@ print(json.dumps({{"imported": imported, "after_import": after_import, "after_us
     assert result["after_use"] == []
 
 
+def test_central_service_does_not_import_textual() -> None:
+    """The central service (a server: FastAPI, uvicorn) never pulls in the terminal UI."""
+    pytest.importorskip("fastapi")
+    result = run_python(
+        DISCOVER
+        + """
+imported = import_tree('at_tui.central')
+for name in ('at_tui.cli_central', 'uvicorn'):
+    importlib.import_module(name)
+    imported.append(name)
+print(json.dumps({"imported": imported,
+                  "loaded": sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))}))
+"""
+    )
+    assert {"at_tui.central.app", "at_tui.central.sqlite_storage", "at_tui.central.storage"} <= set(result["imported"])
+    assert result["loaded"] == [], f"le service central charge : {result['loaded']}"
+
+
 def _domain_files() -> list[Path]:
     files = sorted(DOMAIN_DIR.rglob("*.py"))
     assert files, DOMAIN_DIR

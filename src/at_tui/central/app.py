@@ -1,0 +1,389 @@
+"""The central service's HTTP API (FastAPI), per `docs/sync-protocol.md`.
+
+`create_app(storage, limits)` builds the application. In front of every route a
+small ASGI layer (`Gatekeeper`) checks the token (401, before anything of the
+request is read) and the body size (413, on `Content-Length` and on the bytes
+actually received, before any parsing). Endpoints are plain functions: FastAPI
+runs them in its thread pool, the storage is synchronous.
+
+The token is only ever read from the `Authorization` header; it is never
+logged, never echoed, never accepted in a URL.
+"""
+
+
+import json
+import sqlite3
+import uuid
+from enum import Enum
+from http import HTTPStatus
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from at_tui import __version__
+from at_tui.central import operations
+from at_tui.central.auth import authenticate
+from at_tui.central.models import (
+    CentralVisitModel,
+    ErrorModel,
+    HealthModel,
+    Limits,
+    PushResponse,
+    ReferencePage,
+    VisitPage,
+)
+from at_tui.central.storage import (
+    DATASETS,
+    STREAM_REFERENCE,
+    STREAM_VISITS,
+    Storage,
+    StorageError,
+    User,
+    format_cursor,
+    parse_cursor,
+)
+from at_tui.validation import french_message
+
+__all__ = ["Limits", "create_app"]
+
+HEALTH_PATH = "/v1/health"
+PUBLIC_PATHS = frozenset({HEALTH_PATH, "/openapi.json"})
+USER_KEY = "at_tui_central_user"
+MAX_REV = 2**31
+
+UNAUTHORIZED = "Jeton d'accès absent, inconnu ou révoqué : reconnectez le poste avec un jeton valide."
+VISIT_NOT_FOUND = "Visite introuvable."
+CURSOR_GONE = "Curseur inconnu ou expiré : reprenez la réception depuis le début (since=0)."
+UNAVAILABLE = "Service central momentanément indisponible : réessayez dans quelques instants."
+
+_ENGLISH_DETAILS = {
+    "There was an error parsing the body": "Corps de la requête illisible (JSON attendu).",
+}
+
+
+class FrenchJSONResponse(JSONResponse):
+    """JSON with accents as they are; a lone surrogate (from a client's bad string) stays valid JSON."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+        # A lone surrogate can only sit inside a JSON string: « \udXXX » is its valid JSON escape.
+        return text.encode("utf-8", errors="backslashreplace")
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("identifiant invalide (UUID attendu)") from None
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer: accept it as 3 (but never true, "3" or 3.5).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Revision = Annotated[int, BeforeValidator(_integral)]
+UUIDText = Annotated[str, Field(min_length=1, max_length=45, json_schema_extra={"format": "uuid"}), AfterValidator(_uuid)]
+
+
+# The reference data sets, as an enumeration so that the OpenAPI spec lists them.
+Dataset = Enum("Dataset", {name: name for name in DATASETS}, type=str)
+
+
+def _errors(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorModel, "description": description}}
+
+
+AUTH_ERRORS = {
+    **_errors(401, "Jeton absent, inconnu ou révoqué."),
+    **_errors(422, "Requête invalide (paramètre, champ ou limite) : le message dit lequel."),
+    **_errors(503, "Base momentanément indisponible : réessayer plus tard (Retry-After)."),
+}
+
+
+def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
+    """The central service on `storage`, with `limits` (the protocol's defaults when omitted)."""
+    limits = limits or Limits()
+
+    class PushOperation(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+
+        op_id: UUIDText = Field(description="UUID de l'opération, fait sur le poste (clé du registre)")
+        visit_id: UUIDText = Field(description="UUID de la visite")
+        kind: Literal["content", "followup"]
+        base_rev: Revision = Field(ge=0, le=MAX_REV, description="révision sur laquelle l'opération s'appuie (0 : création)")
+        payload: dict[str, Any] = Field(
+            description="`content` : la visite (docs/visit-format.md, sans history, classification, deliverables) ; "
+            "`followup` : {status, lead, comment}. Vérifié opération par opération (refus : `rejected`)."
+        )
+
+    class PushRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+
+        operations: list[PushOperation] = Field(max_length=limits.max_operations)
+
+    bearer = HTTPBearer(auto_error=False, description="Jeton d'appareil `att_…` (at-tui central add-user / add-token)")
+
+    def current_user(
+        request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> User:
+        user = request.scope.get("state", {}).get(USER_KEY)
+        if user is None:  # the Gatekeeper answers first; this only guards a misassembled app
+            raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+        return user
+
+    CurrentUser = Annotated[User, Depends(current_user)]
+    Since = Annotated[
+        str | None,
+        Query(max_length=100, description="curseur rendu par la page précédente ; absent ou 0 : depuis le début"),
+    ]
+    Limit = Annotated[int, Query(ge=1, le=limits.max_page, description=f"éléments par page ({limits.max_page} au plus)")]
+
+    app = FastAPI(
+        title="at-tui — service central",
+        version=__version__,
+        description="Magasin central des visites des AT (GRADeS e-santé Occitanie). Contrat : docs/sync-protocol.md.",
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=FrenchJSONResponse,
+    )
+
+    @app.get(
+        HEALTH_PATH,
+        response_model=HealthModel,
+        tags=["service"],
+        summary="Le service répond (sans jeton)",
+        response_description="Le service est en marche.",
+    )
+    def health() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.post(
+        "/v1/push",
+        response_model=PushResponse,
+        response_model_exclude_unset=True,
+        tags=["visites"],
+        summary="Envoyer des opérations (chacune appliquée dans sa propre transaction)",
+        response_description="Un résultat par opération, dans l'ordre : applied, duplicate, conflict ou rejected.",
+        responses={**AUTH_ERRORS, **_errors(413, f"Corps de plus de {limits.max_body_bytes} octets.")},
+    )
+    def push(body: PushRequest, user: CurrentUser) -> dict[str, Any]:
+        results = []
+        for item in body.operations:
+            op = operations.Operation(item.op_id, item.visit_id, item.kind, item.base_rev, item.payload)
+            results.append(operations.apply(storage, user, op, limits.max_text))
+        return {"results": results}
+
+    @app.get(
+        "/v1/visits",
+        response_model=VisitPage,
+        tags=["visites"],
+        summary="Recevoir les visites modifiées depuis un curseur",
+        response_description="Les visites visibles modifiées après le curseur, dans l'ordre de validation.",
+        responses={**AUTH_ERRORS, **_errors(410, "Curseur inconnu ou expiré : tout reprendre depuis 0.")},
+    )
+    def list_visits(user: CurrentUser, since: Since = None, limit: Limit = limits.default_page) -> dict[str, Any]:
+        after = parse_cursor(storage, since, STREAM_VISITS)
+        if after is None:
+            raise HTTPException(410, CURSOR_GONE)
+        page = storage.visits_since(after, limit, owner=None if user.role == "cm" else user.name)
+        last = page.items[-1].seq if page.items else after
+        return {"items": [visit.public() for visit in page.items], "cursor": format_cursor(storage.instance, last), "more": page.more}
+
+    @app.get(
+        "/v1/visits/{visit_id}",
+        response_model=CentralVisitModel,
+        tags=["visites"],
+        summary="Une visite (introuvable si elle n'est pas visible)",
+        response_description="La visite telle que le central la connaît.",
+        responses={**AUTH_ERRORS, **_errors(404, "Visite inexistante ou non visible.")},
+    )
+    def get_visit(visit_id: Annotated[str, Path(description="UUID de la visite")], user: CurrentUser) -> dict[str, Any]:
+        try:
+            canonical = str(uuid.UUID(visit_id))
+        except ValueError:
+            raise HTTPException(404, VISIT_NOT_FOUND) from None
+        visit = storage.get_visit(canonical)
+        if visit is None or (user.role != "cm" and visit.owner != user.name):
+            raise HTTPException(404, VISIT_NOT_FOUND)
+        return visit.public()
+
+    @app.get(
+        "/v1/reference/{dataset}",
+        response_model=ReferencePage,
+        tags=["référence"],
+        summary="Recevoir un jeu de données de référence depuis un curseur",
+        response_description="Les éléments modifiés après le curseur (une suppression est un élément « deleted »).",
+        responses={**AUTH_ERRORS, **_errors(410, "Curseur inconnu ou expiré : tout reprendre depuis 0.")},
+    )
+    def reference(dataset: Dataset, user: CurrentUser, since: Since = None, limit: Limit = limits.default_page) -> dict[str, Any]:
+        after = parse_cursor(storage, since, STREAM_REFERENCE)
+        if after is None:
+            raise HTTPException(410, CURSOR_GONE)
+        page = storage.reference_since(dataset.value, after, limit)
+        last = page.items[-1].seq if page.items else after
+        return {"items": [item.public() for item in page.items], "cursor": format_cursor(storage.instance, last), "more": page.more}
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return FrenchJSONResponse({"detail": describe_request_errors(error.errors(), limits)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        detail = error.detail
+        try:
+            phrase = HTTPStatus(error.status_code).phrase
+        except ValueError:
+            phrase = None
+        status = error.status_code
+        if detail in _ENGLISH_DETAILS:  # a body FastAPI could not decode (not UTF-8, too deep…): invalid, like bad JSON
+            detail, status = _ENGLISH_DETAILS[detail], 422
+        elif detail == phrase:
+            detail = _french_status(status)
+        return FrenchJSONResponse({"detail": detail}, status_code=status, headers=error.headers)
+
+    @app.exception_handler(StorageError)
+    @app.exception_handler(sqlite3.OperationalError)
+    async def unavailable(request: Request, error: Exception) -> JSONResponse:
+        # The cause (database busy, disk full…) is for the operator's log, not for the client.
+        return FrenchJSONResponse({"detail": UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
+
+    app.add_middleware(Gatekeeper, storage=storage, max_body_bytes=limits.max_body_bytes)
+    return app
+
+
+class Gatekeeper:
+    """Token check (401) then body size (413), before routing or parsing; `Cache-Control: no-store` on answers."""
+
+    def __init__(self, app: ASGIApp, storage: Storage, max_body_bytes: int) -> None:
+        self.app = app
+        self.storage = storage
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = _no_store(send)
+        if scope["path"] not in PUBLIC_PATHS:
+            authorization = _header(scope, b"authorization")
+            try:
+                user = await run_in_threadpool(authenticate, self.storage, authorization) if authorization else None
+            except (StorageError, sqlite3.OperationalError):
+                await _answer(send, 503, UNAVAILABLE, {"Retry-After": "5"})
+                return
+            if user is None:
+                await _answer(send, 401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+                return
+            scope.setdefault("state", {})[USER_KEY] = user
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await _answer(send, 413, _too_large(self.max_body_bytes))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # client gone
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await _answer(send, 413, _too_large(self.max_body_bytes))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _no_store(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (b"cache-control", b"no-store")]}
+        await send(message)
+
+    return wrapped
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _answer(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _too_large(limit: int) -> str:
+    return f"Requête trop volumineuse ({limit} octets au plus) : envoyez moins d'opérations à la fois."
+
+
+def _french_status(status: int) -> str:
+    return {
+        404: "Ressource introuvable.",
+        405: "Méthode non autorisée sur cette adresse.",
+        400: "Requête invalide.",
+    }.get(status, f"Erreur {status}.")
+
+
+def describe_request_errors(errors: Any, limits: Limits, shown: int = 5) -> str:
+    """A FastAPI validation error told in French, each problem with its place."""
+    parts: list[str] = []
+    for detail in errors:
+        loc = [str(part) for part in detail.get("loc", ())]
+        kind = detail.get("type")
+        where, rest = (loc[0], loc[1:]) if loc else ("", [])
+        if kind == "json_invalid":
+            parts.append("corps JSON invalide")
+            continue
+        if where == "body" and not rest and kind == "missing":
+            parts.append("corps de la requête manquant (objet JSON attendu)")
+            continue
+        if where == "body" and rest == ["operations"] and kind == "too_long":
+            parts.append(f"trop d'opérations dans un envoi ({limits.max_operations} au plus)")
+            continue
+        message = _message(detail)
+        path = ".".join(rest)
+        label = "paramètre" if where in ("query", "path", "header") else "champ"
+        parts.append(f"{label} « {path} » : {message}" if path else message)
+    listed = parts[:shown]
+    if len(parts) > shown:
+        listed.append(f"et {len(parts) - shown} autre(s) problème(s)")
+    text = " ; ".join(listed) or "requête invalide"
+    return text[:1].upper() + text[1:] + "."
+
+
+def _message(detail: dict) -> str:
+    kind = detail.get("type")
+    ctx = detail.get("ctx") or {}
+    if kind in ("less_than_equal", "less_than"):
+        return f"la valeur doit être au plus {ctx.get('le', ctx.get('lt'))}"
+    if kind == "too_long":
+        return f"{ctx.get('max_length')} éléments au plus"
+    if kind == "string_too_long":
+        return f"texte trop long ({ctx.get('max_length')} caractères au maximum)"
+    return french_message(detail)

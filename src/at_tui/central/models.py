@@ -1,0 +1,175 @@
+"""What travels between a laptop and the central service, as pydantic models (FastAPI-free).
+
+A visit's `content` is one visit object of the export format (`docs/visit-format.md`)
+without `history`, `classification` and `deliverables`: the models of
+`at_tui.exchange.format` are reused for its parts. The central checks the
+structure and the types; it does not check the answers against a questionnaire
+(it has no reference data of its own: the laptop that captured them did).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from at_tui.exchange.format import IdentityModel, OverrideModel, RefModel, Timestamp, VisitId
+from at_tui.validation import french_message
+
+MAX_TEXT = 20_000
+MAX_ANSWER_KEY = 200
+MAX_LIST_ITEMS = 500
+MAX_INTEGER = 2**53  # exactly representable by every JSON reader
+ANSWER_NAMESPACES = ("q", "check", "notes", "ack")
+FOLLOWUP_STATUSES = ("a_traiter", "en_cours", "gagnee", "perdue", "sans_suite")
+DEFAULT_FOLLOWUP = {"status": "a_traiter", "lead": "AT", "comment": ""}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The service's limits (`docs/sync-protocol.md`, « Limites »)."""
+
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_operations: int = 500
+    max_text: int = MAX_TEXT
+    max_page: int = 1000
+    default_page: int = 500
+
+
+def _answers(value: dict[str, Any]) -> dict[str, Any]:
+    for key, raw in value.items():
+        namespace, sep, rest = key.partition(":")
+        if not sep or not rest or namespace not in ANSWER_NAMESPACES or len(key) > MAX_ANSWER_KEY:
+            raise ValueError(
+                f"clé de réponse « {key[:60]} » invalide (attendu : q:…, check:…:…, notes:… ou ack:…:…, "
+                f"{MAX_ANSWER_KEY} caractères au plus)"
+            )
+        if not _answer_value_ok(raw):
+            raise ValueError(
+                f"réponse « {key[:60]} » : un texte, un nombre entier, true/false, une liste de textes "
+                "ou null est attendu"
+            )
+    return value
+
+
+def _answer_value_ok(raw: Any) -> bool:
+    if raw is None or isinstance(raw, (str, bool)):
+        return True
+    if isinstance(raw, int):
+        return -MAX_INTEGER <= raw <= MAX_INTEGER
+    if isinstance(raw, list):
+        return len(raw) <= MAX_LIST_ITEMS and all(isinstance(item, str) for item in raw)
+    return False
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class VisitContent(_Strict):
+    """What the AT captures: a visit of the export format without history and computed fields."""
+
+    id: VisitId
+    identity: IdentityModel
+    playbook: RefModel
+    questionnaire: RefModel
+    status: Literal["en_cours", "terminee"]
+    current_step: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    created_at: Timestamp
+    updated_at: Timestamp
+    finished_at: Timestamp | None
+    answers: Annotated[dict[str, Any], AfterValidator(_answers)]
+    override: OverrideModel | None
+
+
+class Followup(_Strict):
+    """The follow-up a CM keeps: status, who leads, comment. Replaced whole by a `followup` operation."""
+
+    status: Literal["a_traiter", "en_cours", "gagnee", "perdue", "sans_suite"]
+    lead: Literal["AT", "CM"]
+    comment: str = Field(max_length=MAX_TEXT)
+
+
+class CentralVisitModel(BaseModel):
+    """A visit as the central knows it."""
+
+    id: str = Field(description="UUID de la visite, fait sur le poste")
+    rev: int = Field(ge=1, description="révision : 1 à la création, +1 à chaque opération appliquée")
+    owner: str = Field(description="l'AT propriétaire")
+    content: VisitContent
+    followup: Followup
+    updated_at: str = Field(description="dernière opération appliquée (UTC, ISO 8601)")
+
+
+class OperationResult(BaseModel):
+    op_id: str
+    status: Literal["applied", "duplicate", "conflict", "rejected"]
+    rev: int | None = Field(default=None, description="applied/duplicate : révision obtenue ; conflict : révision centrale")
+    reason: str | None = Field(default=None, description="rejected : la raison, en français")
+    central: CentralVisitModel | None = Field(default=None, description="conflict : la copie centrale")
+    original_status: Literal["applied", "conflict", "rejected"] | None = Field(
+        default=None, description="duplicate : le statut de la première réception"
+    )
+
+
+class PushResponse(BaseModel):
+    results: list[OperationResult] = Field(description="un résultat par opération, dans l'ordre de l'envoi")
+
+
+class VisitPage(BaseModel):
+    items: list[CentralVisitModel]
+    cursor: str = Field(description="curseur opaque, à renvoyer tel quel dans `since`")
+    more: bool = Field(description="il reste des pages")
+
+
+class ReferenceItemModel(BaseModel):
+    key: str
+    content: Any = None
+    deleted: bool = False
+
+
+class ReferencePage(BaseModel):
+    items: list[ReferenceItemModel]
+    cursor: str
+    more: bool
+
+
+class ErrorModel(BaseModel):
+    detail: str = Field(description="le message, en français")
+
+
+class HealthModel(BaseModel):
+    status: Literal["ok"]
+
+
+def validation_reason(error: ValidationError, limit: int = 5) -> str:
+    """« champ « identity.departement » : un texte non vide est attendu, pas 31 » (several joined by « ; »)."""
+    parts = []
+    for detail in error.errors(include_url=False):
+        path = ".".join(str(part) for part in detail["loc"])
+        parts.append((f"champ « {path} » : " if path else "") + french_message(detail))
+    shown = parts[:limit]
+    if len(parts) > limit:
+        shown.append(f"et {len(parts) - limit} autre(s) problème(s)")
+    return " ; ".join(shown)
+
+
+def too_long_text(value: Any, max_text: int, path: str = "") -> str | None:
+    """The place of the first text (value or key) longer than `max_text`, or None."""
+    if isinstance(value, str):
+        return path if len(value) > max_text else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and len(key) > max_text:
+                return where[:200]
+            found = too_long_text(item, max_text, where)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = too_long_text(item, max_text, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None

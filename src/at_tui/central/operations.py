@@ -1,0 +1,165 @@
+"""The protocol's rules for one pushed operation (`docs/sync-protocol.md`, « Envoi »).
+
+`apply` validates what can be checked without the database, then hands a pure
+`decide(ledger entry, central visit)` to the storage, which runs it and writes
+its decision in one transaction. The order of the rules:
+
+1. op id already in the ledger → its stored answer, `duplicate` (nothing
+   re-applied); the same op id sent by another user, or for another
+   operation, is refused (and not recorded: the op id is taken);
+2. authorization: `content` only for an AT, on a new visit or one of its own;
+   `followup` only for a CM; another AT's visit is « visite introuvable »,
+   the same words as a visit that does not exist;
+3. invalid payload → `rejected` with the reason;
+4. unknown visit and base_rev 0 → created at rev 1;
+5. base_rev = central rev → applied, rev + 1;
+6. otherwise → `conflict`, with the central copy.
+
+Every outcome of 2–6 is recorded in the ledger with the operation's effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from at_tui.central.models import DEFAULT_FOLLOWUP, Followup, VisitContent, too_long_text, validation_reason
+from at_tui.central.storage import CentralVisit, Decision, LedgerEntry, Storage, User, VisitWrite
+
+NOT_FOUND = "visite introuvable"
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Operation:
+    op_id: str  # canonical UUID
+    visit_id: str  # canonical UUID
+    kind: str  # content / followup
+    base_rev: int
+    payload: dict[str, Any]
+
+
+def apply(storage: Storage, user: User, op: Operation, max_text: int) -> dict[str, Any]:
+    """The result of one operation, applied (or not) in its own transaction."""
+    fingerprint = _fingerprint(op)
+    payload, invalid = _checked_payload(op, max_text)
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+    def decide(entry: LedgerEntry | None, visit: CentralVisit | None) -> Decision:
+        if entry is not None:
+            if entry.user_name != user.name or entry.fingerprint != fingerprint:
+                return Decision(
+                    _rejected(
+                        op,
+                        "identifiant d'opération (op_id) déjà employé pour une autre opération : "
+                        "rien n'est appliqué, envoyez-la avec un nouvel op_id",
+                    )
+                )
+            return Decision({**entry.result, "op_id": op.op_id, "status": "duplicate", "original_status": entry.status})
+        result, write = _new_outcome(user, op, visit, payload, invalid, stamp)
+        ledger = LedgerEntry(op.op_id, user.name, op.visit_id, fingerprint, result["status"], result)
+        return Decision(result, write, ledger)
+
+    return storage.apply_operation(op.op_id, op.visit_id, decide)
+
+
+def _new_outcome(
+    user: User,
+    op: Operation,
+    visit: CentralVisit | None,
+    payload: dict[str, Any] | None,
+    invalid: str | None,
+    stamp: str,
+) -> tuple[dict[str, Any], VisitWrite | None]:
+    if op.kind == "content" and user.role != "at":
+        return _rejected(op, "un chargé de mission ne modifie pas le contenu d'une visite, seulement son suivi"), None
+    if op.kind == "followup" and user.role != "cm":
+        return _rejected(op, "seul un chargé de mission modifie le suivi d'une visite"), None
+    if visit is not None and user.role == "at" and visit.owner != user.name:
+        return _rejected(op, NOT_FOUND), None
+    if visit is None and (op.kind != "content" or op.base_rev != 0):
+        return _rejected(op, NOT_FOUND), None
+    if invalid is not None or payload is None:
+        return _rejected(op, invalid or "contenu invalide"), None
+    if visit is None:
+        write = VisitWrite(op.visit_id, 0, 1, user.name, payload, dict(DEFAULT_FOLLOWUP), stamp)
+        return {"op_id": op.op_id, "status": "applied", "rev": 1}, write
+    if op.base_rev != visit.rev:
+        return {"op_id": op.op_id, "status": "conflict", "rev": visit.rev, "central": visit.public()}, None
+    content = payload if op.kind == "content" else visit.content
+    followup = payload if op.kind == "followup" else visit.followup
+    write = VisitWrite(visit.id, visit.rev, visit.rev + 1, visit.owner, content, followup, stamp)
+    return {"op_id": op.op_id, "status": "applied", "rev": visit.rev + 1}, write
+
+
+def _rejected(op: Operation, reason: str) -> dict[str, Any]:
+    return {"op_id": op.op_id, "status": "rejected", "reason": reason}
+
+
+def _checked_payload(op: Operation, max_text: int) -> tuple[dict[str, Any] | None, str | None]:
+    """The normalized payload, or the French reason it is refused."""
+    if _too_deep(op.payload):
+        return None, f"contenu trop imbriqué ({MAX_DEPTH} niveaux au plus)"
+    if _has_lone_surrogate(op.payload):
+        # Not storable as UTF-8: refused before any message could quote it.
+        return None, "un texte contient un caractère invalide (demi-paire de substitution UTF-16 isolée)"
+    model = VisitContent if op.kind == "content" else Followup
+    try:
+        parsed = model.model_validate(op.payload)
+    except ValidationError as error:
+        return None, validation_reason(error)
+    payload = parsed.model_dump(mode="json")
+    where = too_long_text(payload, max_text)
+    if where is not None:
+        return None, f"champ « {where} » : texte trop long ({max_text} caractères au maximum)"
+    if isinstance(parsed, VisitContent):
+        if parsed.id != op.visit_id:
+            return None, "champ « id » : ce n'est pas l'identifiant de la visite de l'opération (visit_id)"
+        if (parsed.status == "terminee") != (parsed.finished_at is not None):
+            return None, (
+                "champ « finished_at » : une visite terminée a une date de fin, une visite en cours n'en a pas"
+            )
+    return payload, None
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _fingerprint(op: Operation) -> str:
+    """What identifies the operation's request: a re-send has the same, an edited one does not."""
+    # A payload too deep to serialize safely is refused anyway: any two of them count as the same.
+    payload = "(trop imbriqué)" if _too_deep(op.payload) else op.payload
+    text = json.dumps([op.visit_id, op.kind, op.base_rev, payload], sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()

@@ -1,0 +1,380 @@
+"""The central store on SQLite: WAL, synchronous=FULL, every write in its own BEGIN IMMEDIATE.
+
+Writers are serialized by SQLite, so the counter incremented inside a write
+transaction gives positions in commit order (see `storage.py` for what another
+database must do instead). One connection per thread: FastAPI runs the
+endpoints in a thread pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from at_tui.central.storage import (
+    DATASETS,
+    ROLES,
+    STREAM_REFERENCE,
+    STREAM_VISITS,
+    USER_NAME_PATTERN,
+    CentralVisit,
+    Decide,
+    LedgerEntry,
+    Page,
+    ReferenceItem,
+    Role,
+    StorageError,
+    TokenInfo,
+    User,
+    VisitWrite,
+)
+from at_tui.store.db import connect, immediate
+
+SCHEMA_VERSION = 1
+# PRAGMA application_id: "ATC1". Tells a central database from the AT's own database (or any other).
+APPLICATION_ID = 0x41544331
+
+SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('at', 'cm')),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name),
+    prefix TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX tokens_user ON tokens(user_name);
+CREATE TABLE visits (
+    id TEXT PRIMARY KEY,
+    rev INTEGER NOT NULL CHECK (rev >= 1),
+    owner TEXT NOT NULL REFERENCES users(name),
+    content TEXT NOT NULL,
+    followup TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    seq INTEGER NOT NULL UNIQUE
+);
+CREATE INDEX visits_owner_seq ON visits(owner, seq);
+CREATE TABLE operations (
+    op_id TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name),
+    visit_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('applied', 'conflict', 'rejected')),
+    result TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE TABLE reference_items (
+    dataset TEXT NOT NULL,
+    key TEXT NOT NULL,
+    content TEXT NOT NULL,
+    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+    updated_at TEXT NOT NULL,
+    seq INTEGER NOT NULL UNIQUE,
+    PRIMARY KEY (dataset, key)
+);
+CREATE INDEX reference_items_dataset_seq ON reference_items(dataset, seq);
+"""
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SQLiteStorage:
+    """`Storage` on one SQLite file (created with its schema when missing or empty)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        _create_private_file(self.path)
+        self.instance = self._initialise()
+
+    # Connections ---------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise StorageError("La base du service central est fermée.")
+            try:
+                conn = connect(self.path)
+            except sqlite3.Error as error:
+                raise StorageError(f"Impossible d'ouvrir la base du service central {self.path} : {error}") from None
+            with self._lock:
+                self._connections.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
+
+    def _initialise(self) -> str:
+        conn = self._conn()
+        try:
+            with immediate(conn):
+                application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                if application_id == 0 and version == 0 and tables == 0:
+                    # Statement by statement: executescript() would commit the transaction.
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    conn.execute("INSERT INTO meta (key, value) VALUES ('instance', ?)", (secrets.token_hex(6),))
+                    conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (now(),))
+                    conn.executemany(
+                        "INSERT INTO counters (name, value) VALUES (?, 0)", [(STREAM_VISITS,), (STREAM_REFERENCE,)]
+                    )
+                elif application_id != APPLICATION_ID:
+                    raise StorageError(
+                        f"Le fichier {self.path} n'est pas une base du service central at-tui "
+                        "(c'est peut-être la base d'un poste) : indiquez un autre fichier."
+                    )
+                elif version > SCHEMA_VERSION:
+                    raise StorageError(
+                        f"La base {self.path} a été créée par une version plus récente d'at-tui "
+                        f"(schéma v{version}, cette version connaît la v{SCHEMA_VERSION}) : mettez at-tui à jour."
+                    )
+                return conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            self.close()
+            raise StorageError(f"Impossible d'ouvrir la base du service central {self.path} : {error}") from None
+        except StorageError:
+            self.close()
+            raise
+
+    # Users and tokens ----------------------------------------------------------------------
+
+    def add_user(self, name: str, role: Role) -> User:
+        if not USER_NAME_PATTERN.fullmatch(name):
+            raise StorageError(
+                f"Nom d'utilisateur « {name[:64]} » invalide : minuscules, chiffres, « . », « _ » ou « - », "
+                "64 caractères au plus, commençant par une lettre ou un chiffre."
+            )
+        if role not in ROLES:
+            raise StorageError(f"Rôle « {role} » inconnu (at ou cm).")
+        user = User(name=name, role=role, created_at=now())
+        conn = self._conn()
+        with immediate(conn):
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise StorageError(f"L'utilisateur « {name} » existe déjà.")
+            conn.execute(
+                "INSERT INTO users (name, role, created_at) VALUES (?, ?, ?)", (user.name, user.role, user.created_at)
+            )
+        return user
+
+    def get_user(self, name: str) -> User | None:
+        row = self._conn().execute("SELECT name, role, created_at FROM users WHERE name = ?", (name,)).fetchone()
+        return User(row["name"], row["role"], row["created_at"]) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = self._conn().execute("SELECT name, role, created_at FROM users ORDER BY name").fetchall()
+        return [User(row["name"], row["role"], row["created_at"]) for row in rows]
+
+    def add_token(self, user_name: str, token_hash: str, prefix: str) -> TokenInfo:
+        info = TokenInfo(user_name=user_name, prefix=prefix, created_at=now())
+        conn = self._conn()
+        with immediate(conn):
+            if not conn.execute("SELECT 1 FROM users WHERE name = ?", (user_name,)).fetchone():
+                raise StorageError(f"Utilisateur « {user_name[:64]} » inconnu.")
+            conn.execute(
+                "INSERT INTO tokens (hash, user_name, prefix, created_at) VALUES (?, ?, ?, ?)",
+                (token_hash, user_name, prefix, info.created_at),
+            )
+        return info
+
+    def list_tokens(self, user_name: str) -> list[TokenInfo]:
+        rows = self._conn().execute(
+            "SELECT user_name, prefix, created_at, revoked_at FROM tokens WHERE user_name = ? ORDER BY created_at",
+            (user_name,),
+        ).fetchall()
+        return [TokenInfo(row["user_name"], row["prefix"], row["created_at"], row["revoked_at"]) for row in rows]
+
+    def revoke_tokens(self, user_name: str, prefix: str | None = None) -> int:
+        conn = self._conn()
+        with immediate(conn):
+            if not conn.execute("SELECT 1 FROM users WHERE name = ?", (user_name,)).fetchone():
+                raise StorageError(f"Utilisateur « {user_name[:64]} » inconnu.")
+            sql = "UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL"
+            params: list[Any] = [now(), user_name]
+            if prefix is not None:
+                sql += " AND substr(prefix, 1, ?) = ?"
+                params += [len(prefix), prefix]
+            return conn.execute(sql, params).rowcount
+
+    def user_for_token(self, token_hash: str) -> User | None:
+        row = self._conn().execute(
+            "SELECT users.name, users.role, users.created_at FROM tokens JOIN users ON users.name = tokens.user_name "
+            "WHERE tokens.hash = ? AND tokens.revoked_at IS NULL",
+            (token_hash,),
+        ).fetchone()
+        return User(row["name"], row["role"], row["created_at"]) if row else None
+
+    # Visits --------------------------------------------------------------------------------
+
+    def get_visit(self, visit_id: str) -> CentralVisit | None:
+        return _visit(self._conn(), visit_id)
+
+    def visits_since(self, after_seq: int, limit: int, owner: str | None = None) -> Page:
+        sql = "SELECT * FROM visits WHERE seq > ?"
+        params: list[Any] = [after_seq]
+        if owner is not None:
+            sql += " AND owner = ?"
+            params.append(owner)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit + 1)
+        rows = self._conn().execute(sql, params).fetchall()
+        return Page([_visit_from_row(row) for row in rows[:limit]], more=len(rows) > limit)
+
+    def last_seq(self, stream: str) -> int:
+        row = self._conn().execute("SELECT value FROM counters WHERE name = ?", (stream,)).fetchone()
+        return row[0] if row else 0
+
+    def apply_operation(self, op_id: str, visit_id: str, decide: Decide) -> dict[str, Any]:
+        conn = self._conn()
+        with immediate(conn):
+            row = conn.execute("SELECT * FROM operations WHERE op_id = ?", (op_id,)).fetchone()
+            entry = (
+                LedgerEntry(
+                    op_id=row["op_id"],
+                    user_name=row["user_name"],
+                    visit_id=row["visit_id"],
+                    fingerprint=row["fingerprint"],
+                    status=row["status"],
+                    result=json.loads(row["result"]),
+                )
+                if row
+                else None
+            )
+            decision = decide(entry, _visit(conn, visit_id))
+            if decision.write is not None:
+                _write_visit(conn, decision.write)
+            if decision.ledger is not None:
+                ledger = decision.ledger
+                conn.execute(
+                    "INSERT INTO operations (op_id, user_name, visit_id, fingerprint, status, result, recorded_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        ledger.op_id,
+                        ledger.user_name,
+                        ledger.visit_id,
+                        ledger.fingerprint,
+                        ledger.status,
+                        _dumps(ledger.result),
+                        now(),
+                    ),
+                )
+        return decision.result
+
+    # Reference data sets -------------------------------------------------------------------
+
+    def put_reference_item(self, dataset: str, key: str, content: Any, deleted: bool = False) -> int:
+        if dataset not in DATASETS:
+            raise StorageError(f"Jeu de données « {dataset[:60]} » inconnu ({', '.join(DATASETS)}).")
+        conn = self._conn()
+        with immediate(conn):
+            seq = _next_seq(conn, STREAM_REFERENCE)
+            conn.execute(
+                "INSERT INTO reference_items (dataset, key, content, deleted, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (dataset, key) DO UPDATE SET content = excluded.content, deleted = excluded.deleted, "
+                "updated_at = excluded.updated_at, seq = excluded.seq",
+                (dataset, key, _dumps(None if deleted else content), int(deleted), now(), seq),
+            )
+        return seq
+
+    def reference_since(self, dataset: str, after_seq: int, limit: int) -> Page:
+        rows = self._conn().execute(
+            "SELECT * FROM reference_items WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (dataset, after_seq, limit + 1),
+        ).fetchall()
+        items = [
+            ReferenceItem(row["dataset"], row["key"], json.loads(row["content"]), bool(row["deleted"]), row["seq"])
+            for row in rows[:limit]
+        ]
+        return Page(items, more=len(rows) > limit)
+
+
+def _create_private_file(path: Path) -> None:
+    """A new database file readable by its owner only (SQLite gives the -wal and -shm files the same mode)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise StorageError(f"Impossible de créer la base du service central {path} : {error.strerror}") from None
+    os.close(fd)
+
+
+def _next_seq(conn: sqlite3.Connection, stream: str) -> int:
+    # Inside the write transaction: writers are serialized, so positions follow commit order.
+    return conn.execute("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (stream,)).fetchone()[0]
+
+
+def _visit(conn: sqlite3.Connection, visit_id: str) -> CentralVisit | None:
+    row = conn.execute("SELECT * FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    return _visit_from_row(row) if row else None
+
+
+def _visit_from_row(row: sqlite3.Row) -> CentralVisit:
+    return CentralVisit(
+        id=row["id"],
+        rev=row["rev"],
+        owner=row["owner"],
+        content=json.loads(row["content"]),
+        followup=json.loads(row["followup"]),
+        updated_at=row["updated_at"],
+        seq=row["seq"],
+    )
+
+
+def _write_visit(conn: sqlite3.Connection, write: VisitWrite) -> None:
+    seq = _next_seq(conn, STREAM_VISITS)
+    content, followup = _dumps(write.content), _dumps(write.followup)
+    if write.expected_rev == 0:
+        conn.execute(
+            "INSERT INTO visits (id, rev, owner, content, followup, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (write.id, write.rev, write.owner, content, followup, write.updated_at, seq),
+        )
+        return
+    changed = conn.execute(
+        "UPDATE visits SET rev = ?, content = ?, followup = ?, updated_at = ?, seq = ? WHERE id = ? AND rev = ?",
+        (write.rev, content, followup, write.updated_at, seq, write.id, write.expected_rev),
+    ).rowcount
+    if changed != 1:  # cannot happen while writers are serialized; never write over a newer revision
+        raise StorageError(f"La visite {write.id} a changé pendant l'opération.")

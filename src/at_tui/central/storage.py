@@ -1,0 +1,214 @@
+"""The storage interface of the central service, and the values that cross it.
+
+The protocol's rules (authorization, validation, revisions: `operations.py`) are
+written once, above this interface; a storage only keeps rows and makes the
+writes of one operation atomic. `sqlite_storage.SQLiteStorage` is the
+implementation shipped; a PostgreSQL one must keep the same guarantees:
+
+* **One operation = one transaction.** `apply_operation` reads the ledger entry
+  and the visit, calls `decide`, then writes the visit (if any) **and** the
+  ledger entry (if any) in the same transaction. Two concurrent operations on
+  the same visit or with the same op id must be serialized (SQLite: `BEGIN
+  IMMEDIATE`, writers are serialized; PostgreSQL: `SELECT … FOR UPDATE` on the
+  visit, the ledger's primary key on `op_id`, and a retry of the whole
+  operation on a unique violation or a serialization failure).
+
+* **Commit-ordered cursor.** Every write of a visit (or reference item) gives
+  the row a new `seq`, and a reader that has seen `seq` = n must never later
+  discover a row committed with a `seq` ≤ n. On SQLite the writes are serialized,
+  so a counter incremented inside the write transaction is in commit order.
+  On PostgreSQL a `SEQUENCE` is **not**: `nextval` is handed out before commit,
+  so a transaction holding 41 may commit after another holding 42, and a client
+  that already read 42 would skip 41 for ever. A PostgreSQL storage must instead
+  either increment a one-row counter (`UPDATE counters SET value = value + 1 …
+  RETURNING value`) inside the write transaction — the row lock makes the next
+  writer wait for the commit, so numbers are in commit order — or stamp rows
+  with `pg_current_xact_id()` and only serve rows whose transaction id is below
+  `pg_snapshot_xmin(pg_current_snapshot())`.
+
+* **Permanent ledger.** An op id once recorded stays recorded (no expiry): a
+  laptop can stay offline for weeks and re-send.
+
+Cursors handed to clients are `"<instance>-<seq>"` (see `format_cursor`): the
+instance is a random id made with the database, so a cursor from another (or a
+recreated) database is refused (410) instead of silently skipping rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Role = Literal["at", "cm"]
+ROLES: tuple[str, ...] = ("at", "cm")
+DATASETS: tuple[str, ...] = ("contacts", "argumentaire", "playbooks")
+STREAM_VISITS = "visits"
+STREAM_REFERENCE = "reference"
+
+USER_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # use with fullmatch
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+class StorageError(Exception):
+    """A storage problem explained in French (for the service's operator)."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    created_at: str
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What is kept of a device token: never the token, only its hash and a short prefix to name it."""
+
+    user_name: str
+    prefix: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+@dataclass(frozen=True)
+class CentralVisit:
+    id: str
+    rev: int
+    owner: str
+    content: dict[str, Any]
+    followup: dict[str, Any]
+    updated_at: str
+    seq: int = 0
+
+    def public(self) -> dict[str, Any]:
+        """The visit as the protocol shows it (the cursor position `seq` is not part of it)."""
+        return {
+            "id": self.id,
+            "rev": self.rev,
+            "owner": self.owner,
+            "content": self.content,
+            "followup": self.followup,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One applied (or conflicting, or rejected) operation, kept for ever."""
+
+    op_id: str
+    user_name: str
+    visit_id: str
+    fingerprint: str  # hash of what was sent (visit, kind, base_rev, payload)
+    status: str  # applied / conflict / rejected
+    result: dict[str, Any]  # the answer given the first time
+
+
+@dataclass(frozen=True)
+class VisitWrite:
+    """The new state of a visit; `expected_rev` 0 means « create »."""
+
+    id: str
+    expected_rev: int
+    rev: int
+    owner: str
+    content: dict[str, Any]
+    followup: dict[str, Any]
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What `decide` wants done: the answer, and optionally a write and a ledger entry."""
+
+    result: dict[str, Any]
+    write: VisitWrite | None = None
+    ledger: LedgerEntry | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceItem:
+    dataset: str
+    key: str
+    content: Any
+    deleted: bool
+    seq: int = 0
+
+    def public(self) -> dict[str, Any]:
+        return {"key": self.key, "content": self.content, "deleted": self.deleted}
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows after a position, in commit order; `more` tells whether rows remain after the last."""
+
+    items: list = field(default_factory=list)
+    more: bool = False
+
+
+Decide = Callable[[LedgerEntry | None, CentralVisit | None], Decision]
+
+
+class Storage(Protocol):
+    """Everything the central service keeps. Methods are synchronous and thread-safe."""
+
+    instance: str  # random id of this database, part of every cursor
+
+    def close(self) -> None: ...
+
+    # Users and device tokens
+    def add_user(self, name: str, role: Role) -> User:
+        """Create a user; StorageError if the name is taken or invalid."""
+
+    def get_user(self, name: str) -> User | None: ...
+
+    def list_users(self) -> list[User]: ...
+
+    def add_token(self, user_name: str, token_hash: str, prefix: str) -> TokenInfo:
+        """Record a device token by its hash; StorageError if the user does not exist."""
+
+    def list_tokens(self, user_name: str) -> list[TokenInfo]: ...
+
+    def revoke_tokens(self, user_name: str, prefix: str | None = None) -> int:
+        """Revoke the user's active tokens (all, or those whose prefix starts with `prefix`); how many."""
+
+    def user_for_token(self, token_hash: str) -> User | None:
+        """The user of an active (not revoked) token, by the token's hash."""
+
+    # Visits
+    def get_visit(self, visit_id: str) -> CentralVisit | None: ...
+
+    def visits_since(self, after_seq: int, limit: int, owner: str | None = None) -> Page:
+        """Visits written after `after_seq`, in commit order (only `owner`'s when given)."""
+
+    def last_seq(self, stream: str) -> int:
+        """The highest position handed out in a stream (`visits` or `reference`): newer cursors are unknown."""
+
+    def apply_operation(self, op_id: str, visit_id: str, decide: Decide) -> dict[str, Any]:
+        """In one transaction: read the ledger entry of `op_id` and the visit, call `decide`,
+        write what it returns (visit with a new `seq`, ledger entry), commit; return its result."""
+
+    # Reference data sets (contacts, argumentaire, playbooks)
+    def put_reference_item(self, dataset: str, key: str, content: Any, deleted: bool = False) -> int:
+        """Create or replace one item (a deletion keeps a tombstone); its new position."""
+
+    def reference_since(self, dataset: str, after_seq: int, limit: int) -> Page: ...
+
+
+def format_cursor(instance: str, seq: int) -> str:
+    return f"{instance}-{seq}"
+
+
+def parse_cursor(storage: Storage, cursor: str | None, stream: str) -> int | None:
+    """The position a cursor names; None when it is unknown (other database, malformed, or ahead)."""
+    if cursor is None or cursor in ("", "0"):
+        return 0
+    instance, sep, raw = cursor.rpartition("-")
+    if not sep or instance != storage.instance or not _DIGITS.fullmatch(raw):
+        return None
+    seq = int(raw)
+    if seq > storage.last_seq(stream):
+        return None
+    return seq

@@ -1,0 +1,221 @@
+"""`at-tui central …`: run the central store service and manage its users and device tokens.
+
+`serve` needs the optional dependencies (`pip install 'at-tui[central]'`); the
+user commands only need SQLite. A token is printed once, as the last line of
+the output, and never stored: only its hash is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8750
+MISSING_DEPENDENCIES = "Le service central demande les dépendances supplémentaires : pip install 'at-tui[central]'"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def add_parser(commands) -> None:
+    central = commands.add_parser(
+        "central",
+        help="service central de synchronisation (pour le service informatique de l'agence)",
+        description="Le magasin central où les postes des AT synchronisent leurs visites "
+        "(contrat : docs/sync-protocol.md).",
+    )
+    sub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
+
+    serve = sub.add_parser("serve", help="lancer le service (HTTP ; HTTPS avec --tls-cert/--tls-key)")
+    _db(serve)
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"adresse d'écoute ({DEFAULT_HOST})")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port d'écoute ({DEFAULT_PORT})")
+    serve.add_argument("--tls-cert", metavar="FICHIER", help="certificat TLS (PEM) : le service parle HTTPS")
+    serve.add_argument("--tls-key", metavar="FICHIER", help="clé privée du certificat TLS (PEM)")
+
+    add_user = sub.add_parser("add-user", help="créer un utilisateur et son premier jeton d'appareil")
+    add_user.add_argument("name", metavar="NOM", help="identifiant (minuscules, chiffres, . _ -)")
+    add_user.add_argument("--role", choices=["at", "cm"], required=True, help="at : animateur ; cm : chargé de mission")
+    _db(add_user)
+
+    add_token = sub.add_parser("add-token", help="créer un jeton de plus pour un utilisateur (un par poste)")
+    add_token.add_argument("name", metavar="NOM")
+    _db(add_token)
+
+    revoke = sub.add_parser("revoke", help="révoquer les jetons d'un utilisateur (tous, ou un seul par son préfixe)")
+    revoke.add_argument("name", metavar="NOM")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="révoquer tous ses jetons")
+    which.add_argument("--token-prefix", metavar="PRÉFIXE", help="révoquer le jeton qui commence ainsi (voir list-users)")
+    _db(revoke)
+
+    list_users = sub.add_parser("list-users", help="lister les utilisateurs et leurs jetons actifs (préfixes)")
+    _db(list_users)
+
+
+def _db(parser) -> None:
+    parser.add_argument("--db", required=True, metavar="CHEMIN", help="base SQLite du service central (créée si absente)")
+
+
+def _port(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"numéro de port attendu, pas « {raw} »") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("entre 1 et 65535")
+    return value
+
+
+def central_command(args) -> int:
+    from at_tui.central.storage import StorageError
+
+    if args.central_command == "serve":
+        return serve_command(args)
+    try:
+        storage = _open(args.db)
+    except StorageError as error:
+        return _fail(str(error))
+    try:
+        if args.central_command == "add-user":
+            return _add_user(storage, args)
+        if args.central_command == "add-token":
+            return _add_token(storage, args)
+        if args.central_command == "revoke":
+            return _revoke(storage, args)
+        if args.central_command == "list-users":
+            return _list_users(storage)
+    except StorageError as error:
+        return _fail(str(error))
+    finally:
+        storage.close()
+    return 2
+
+
+def serve_command(args) -> int:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError:
+        return _fail(MISSING_DEPENDENCIES, 2)
+    from at_tui.central.app import create_app
+    from at_tui.central.storage import StorageError
+
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return _fail("--tls-cert et --tls-key vont ensemble.", 2)
+    try:
+        storage = _open(args.db)
+    except StorageError as error:
+        return _fail(str(error))
+    scheme = "https" if args.tls_cert else "http"
+    try:
+        app = create_app(storage)
+        if scheme == "http" and args.host not in LOOPBACK:
+            print(
+                f"at-tui : attention, le service écoute sur {args.host} en HTTP : les jetons circuleraient en clair. "
+                "Placez-le derrière un proxy HTTPS ou utilisez --tls-cert/--tls-key.",
+                file=sys.stderr,
+            )
+        print(
+            f"Service central at-tui : base {args.db}, écoute sur {scheme}://{args.host}:{args.port} "
+            "(Ctrl+C pour arrêter).",
+            file=sys.stderr,
+            flush=True,
+        )
+        # Uvicorn's access log never shows headers (the token travels only in Authorization)
+        # and request bodies are never logged.
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            access_log=True,
+            server_header=False,
+            proxy_headers=False,
+            ssl_certfile=args.tls_cert,
+            ssl_keyfile=args.tls_key,
+        )
+        server = uvicorn.Server(config)
+        try:
+            server.run()
+        except SystemExit:  # uvicorn exits when it cannot listen (its own message is above)
+            if server.started:
+                raise
+        if not server.started:
+            return _fail(f"Le service n'a pas pu démarrer sur {args.host}:{args.port} (port déjà utilisé ?).")
+        return 0
+    finally:
+        storage.close()
+
+
+def _open(db: str):
+    from at_tui.central.sqlite_storage import SQLiteStorage
+
+    return SQLiteStorage(db)
+
+
+def _add_user(storage, args) -> int:
+    from at_tui.central.auth import issue_token
+
+    user = storage.add_user(args.name, args.role)
+    token, info = issue_token(storage, user.name)
+    role = "animateur (at)" if user.role == "at" else "chargé de mission (cm)"
+    print(f"Utilisateur « {user.name} » créé : {role}.")
+    _print_token(info.prefix, token)
+    return 0
+
+
+def _add_token(storage, args) -> int:
+    from at_tui.central.auth import issue_token
+    from at_tui.central.storage import StorageError
+
+    if storage.get_user(args.name) is None:
+        raise StorageError(f"Utilisateur « {args.name[:64]} » inconnu (at-tui central list-users).")
+    token, info = issue_token(storage, args.name)
+    print(f"Nouveau jeton pour « {args.name} ».")
+    _print_token(info.prefix, token)
+    return 0
+
+
+def _print_token(prefix: str, token: str) -> None:
+    print(
+        f"Jeton d'accès du poste ({prefix}…), affiché une seule fois : gardez-le en lieu sûr et "
+        "donnez-le à son seul destinataire (il ne peut pas être retrouvé, seulement révoqué)."
+    )
+    print(token, flush=True)
+
+
+def _revoke(storage, args) -> int:
+    from at_tui.central.storage import StorageError
+
+    if storage.get_user(args.name) is None:
+        raise StorageError(f"Utilisateur « {args.name[:64]} » inconnu (at-tui central list-users).")
+    prefix = None
+    if not args.all:
+        prefix = args.token_prefix.rstrip("…").strip()
+        if len(prefix) < 6:
+            return _fail("Préfixe trop court : donnez le préfixe affiché par « at-tui central list-users ».", 2)
+        active = [t for t in storage.list_tokens(args.name) if t.revoked_at is None and t.prefix.startswith(prefix)]
+        if len(active) > 1:
+            return _fail(f"{len(active)} jetons actifs commencent par « {prefix} » : donnez un préfixe plus long.")
+    count = storage.revoke_tokens(args.name, prefix)
+    if count == 0:
+        return _fail(f"Aucun jeton actif à révoquer pour « {args.name} »" + (f" commençant par « {prefix} »." if prefix else "."))
+    print(f"{count} jeton(s) révoqué(s) pour « {args.name} » : les postes concernés ne peuvent plus se synchroniser.")
+    return 0
+
+
+def _list_users(storage) -> int:
+    users = storage.list_users()
+    if not users:
+        print("Aucun utilisateur (at-tui central add-user NOM --role at|cm --db …).", file=sys.stderr)
+        return 0
+    for user in users:
+        active = [t for t in storage.list_tokens(user.name) if t.revoked_at is None]
+        tokens = ", ".join(f"{t.prefix}… (créé le {t.created_at[:10]})" for t in active) or "aucun"
+        print(f"{user.name} ({user.role}) — jetons actifs : {tokens}")
+    return 0
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"at-tui : {message}", file=sys.stderr)
+    return code
