@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from at_tui import cli_contacts
+from at_tui import cli_central, cli_contacts, cli_sync, cli_sync_auth
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     annuaire.add_argument("file", metavar="FICHIER", help="fichier PS_LibreAcces_Personne_activite (« | », avec en-tête)")
     cli_contacts.add_parser(commands)
+    cli_sync.add_parser(commands)
+    cli_sync_auth.add_parser(commands)
+    cli_central.add_parser(commands)
     commands.add_parser("check-data", help="vérifier les fichiers de données (processus, questionnaires)")
     return parser
 
@@ -52,10 +55,16 @@ def main(argv: list[str] | None = None) -> int:
             return import_finess_command(args)
         if args.command == "import-annuaire":
             return import_annuaire_command(args)
+        if args.command == "sync":
+            return _with_workspace(lambda workspace: cli_sync.sync_command(args, workspace))
         if args.command == "contacts":
             return _with_workspace(lambda workspace: cli_contacts.contacts_command(args, workspace))
+        if args.command in ("login", "logout"):
+            return cli_sync_auth.sync_auth_command(args)
         if args.command == "check-data":
             return check_data_command()
+        if args.command == "central":
+            return cli_central.central_command(args)
     except KeyboardInterrupt:
         return 130
     return 2

@@ -153,6 +153,7 @@ def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], d
                 values["central_copy"] = json.dumps(dict(item), ensure_ascii=False)
             else:
                 values["rev"] = int(item["rev"])
+                values["central_copy"] = None  # nothing waiting here: no conflict to keep it for
             _upsert_central(conn, visit_id, now=now, **values)
             count += 1
         set_state(conn, f"cursor:{dataset}", cursor, now)

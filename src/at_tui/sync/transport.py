@@ -68,7 +68,9 @@ class Transport:
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        http: httpx.BaseTransport | None = None,
     ) -> None:
+        """`http`: another httpx transport (tests run the central app in-process through it)."""
         self.retry = retry
         self.sleep = sleep
         self.rng = rng or random.Random()
@@ -77,7 +79,7 @@ class Transport:
             headers["Authorization"] = f"Bearer {token}"
         # verify is a CA bundle path or True: there is deliberately no way to pass False.
         self.client = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, verify=ca_bundle or True,
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, verify=ca_bundle or True, transport=http,
         )
 
     def close(self) -> None:
