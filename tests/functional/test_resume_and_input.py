@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import acknowledge_guardrails, fill_new_visit_form, press_to, type_text
+from helpers import IDENTITY, acknowledge_guardrails, fill_new_visit_form, press_to, type_text
 from textual import events
 from textual.widgets import Input, RadioSet, SelectionList, Static, TextArea
 
@@ -510,3 +510,25 @@ async def test_override_needs_a_justification_and_can_be_removed(make_app, db_pa
         {"offer": "dossiers", "justification": "Partage de dossiers de coordination demande"},
         None,
     ]
+
+
+async def test_accueil_shows_every_visit_created_after_it_opened_empty(make_app, workspace):
+    from at_tui.widgets.visit_list import VisitList
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for index in range(3):
+            visit, _ = workspace.start_visit({**IDENTITY, "structure": f"Structure {index}"})
+            app.open_visit(visit.id)  # as after « Nouvelle visite »
+            await pilot.pause()
+            await pilot.press("escape")  # back to the Accueil
+            await pilot.pause()
+        shown = str(app.screen.query_one(VisitList).render())
+        assert all(f"Structure {index}" in shown for index in range(3)), shown
+        for index in range(3, 40):
+            workspace.start_visit({**IDENTITY, "structure": f"Structure {index}"})
+        app.screen.refresh_visits()
+        await pilot.pause()
+        listing = app.screen.query_one(VisitList)
+        assert 3 < listing.size.height <= 24  # bounded by the screen (max-height 80%)

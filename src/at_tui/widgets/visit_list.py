@@ -76,8 +76,13 @@ class VisitList(Static, can_focus=True):
         self._draw()
 
     def _visible_rows(self) -> int:
-        # The screen's CSS bounds our height; before layout, show everything.
-        return max(1, self.size.height - 1) if self.size.height else max(1, len(self.rows))
+        """As many rows as the CSS max-height allows under the header line. Not our current
+        height: it is `auto`, so it only grows if we draw more than fits it now."""
+        bound = self.styles.max_height
+        screen = self.screen.size if self.is_attached else None
+        if bound is None or not screen or not screen.height:
+            return max(1, len(self.rows))  # before layout: show everything
+        return max(1, min(len(self.rows), int(bound.resolve(screen, screen)) - 1))
 
     def _line(self, cells) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
