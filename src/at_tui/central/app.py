@@ -181,6 +181,16 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
             results.append(operations.apply(storage, user, op, limits.max_text))
         return {"results": results}
 
+    @app.post(
+        "/v1/noop",
+        tags=["service"],
+        summary="Reçoit un corps et n'en fait rien (plancher des mesures de performance)",
+        response_description="Le nombre d'octets reçus.",
+        responses={**AUTH_ERRORS, **_errors(413, f"Corps de plus de {limits.max_body_bytes} octets.")},
+    )
+    async def noop(request: Request, user: CurrentUser) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
     @app.get(
         "/v1/visits",
         response_model=VisitPage,
