@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
-from at_tui.exchange.format import IdentityModel, OverrideModel, RefModel, Timestamp, VisitId
+from at_tui.exchange.format import StrictModel, VisitContentModel
 from at_tui.validation import french_message
 
 MAX_TEXT = 20_000
@@ -63,27 +63,13 @@ def _answer_value_ok(raw: Any) -> bool:
     return False
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+class VisitContent(VisitContentModel):
+    """What the AT captures: the export format's visit content, its answers bounded for the central."""
 
-
-class VisitContent(_Strict):
-    """What the AT captures: a visit of the export format without history and computed fields."""
-
-    id: VisitId
-    identity: IdentityModel
-    playbook: RefModel
-    questionnaire: RefModel
-    status: Literal["en_cours", "terminee"]
-    current_step: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
-    created_at: Timestamp
-    updated_at: Timestamp
-    finished_at: Timestamp | None
     answers: Annotated[dict[str, Any], AfterValidator(_answers)]
-    override: OverrideModel | None
 
 
-class Followup(_Strict):
+class Followup(StrictModel):
     """The follow-up a CM keeps: status, who leads, comment. Replaced whole by a `followup` operation."""
 
     status: Literal["a_traiter", "en_cours", "gagnee", "perdue", "sans_suite"]

@@ -38,16 +38,16 @@ VisitId = Annotated[str, AfterValidator(_uuid)]
 RefId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class RefModel(_Strict):
+class RefModel(StrictModel):
     id: RefId
     version: int = Field(ge=1)
 
 
-class IdentityModel(_Strict):
+class IdentityModel(StrictModel):
     structure: str
     departement: str
     typologie: str
@@ -60,19 +60,21 @@ class IdentityModel(_Strict):
     finess: str = ""
 
 
-class OverrideModel(_Strict):
+class OverrideModel(StrictModel):
     offer: Literal["discussions_simple", "discussions_complexe", "dossiers"]
     justification: str = Field(min_length=1, max_length=20_000)
 
 
-class HistoryModel(_Strict):
+class HistoryModel(StrictModel):
     field: str = Field(min_length=1, max_length=200)
     old_value: Any
     new_value: Any
     at: Timestamp
 
 
-class VisitModel(_Strict):
+class VisitContentModel(StrictModel):
+    """A visit's own data (exporter.visit_content): also the `content` a sync operation carries."""
+
     id: VisitId
     identity: IdentityModel
     playbook: RefModel
@@ -84,20 +86,23 @@ class VisitModel(_Strict):
     finished_at: Timestamp | None
     answers: dict[str, Any]
     override: OverrideModel | None
+
+
+class VisitModel(VisitContentModel):
     # Computed on export for the reader's benefit; recomputed on import.
     classification: Any = None
     deliverables: Any = None
     history: list[HistoryModel]
 
 
-class ReferenceModel(_Strict):
+class ReferenceModel(StrictModel):
     kind: Literal["playbook", "questionnaire"]
     id: RefId
     version: int = Field(ge=1)
     content: dict[str, Any]
 
 
-class EnvelopeModel(_Strict):
+class EnvelopeModel(StrictModel):
     format: Literal["at-tui.visites"]
     version: int = Field(ge=1)
     exported_at: Timestamp
