@@ -52,20 +52,20 @@ def test_a_failed_change_leaves_no_operation(workspace, visit):
 def test_sent_operations_are_frozen_and_resent_as_they_were(workspace, visit):
     conn = workspace.conn
     workspace.save_answer(visit, "utilisateurs_potentiels", "12")
-    [first] = outbox.take_batch(conn, content_of(workspace), 10)
+    [first] = outbox.take_batch(conn, 10)
     assert first.base_rev == 0 and first.payload["answers"]["q:utilisateurs_potentiels"] == 12
 
     workspace.save_answer(visit, "utilisateurs_potentiels", "30")  # typed while the answer is lost
     assert [s for _, s, _ in ops(conn)] == ["sent", "pending"]
-    [again] = outbox.take_batch(conn, content_of(workspace), 10)  # one in flight per visit
+    [again] = outbox.take_batch(conn, 10)  # one in flight per visit
     assert again == first
 
     outbox.record_results(conn, [{"op_id": first.op_id, "status": "applied", "rev": 1}])
-    [second] = outbox.take_batch(conn, content_of(workspace), 10)
+    [second] = outbox.take_batch(conn, 10)
     assert second.op_id != first.op_id and second.base_rev == 1
     assert second.payload["answers"]["q:utilisateurs_potentiels"] == 30
     outbox.record_results(conn, [{"op_id": second.op_id, "status": "duplicate", "rev": 2}])
-    assert outbox.take_batch(conn, content_of(workspace), 10) == []
+    assert outbox.take_batch(conn, 10) == []
     assert outbox.summary(conn).waiting == 0
     assert conn.execute("SELECT rev FROM sync_visits WHERE visit_id = ?", (visit.id,)).fetchone()[0] == 2
 
@@ -73,7 +73,7 @@ def test_sent_operations_are_frozen_and_resent_as_they_were(workspace, visit):
 def test_a_conflict_parks_the_visit_and_a_rejection_does_not_block_others(workspace, visit):
     conn = workspace.conn
     other, _ = workspace.start_visit({**IDENTITY, "structure": "EHPAD Les Tilleuls"})
-    first, second = outbox.take_batch(conn, content_of(workspace), 10)
+    first, second = outbox.take_batch(conn, 10)
     central = {"id": visit.id, "rev": 3, "owner": "marie", "content": first.payload,
                "followup": {"status": "en_cours", "lead": "CM", "comment": "RDV"}}
     outbox.record_results(conn, [
@@ -87,7 +87,7 @@ def test_a_conflict_parks_the_visit_and_a_rejection_does_not_block_others(worksp
 
     workspace.save_answer(visit, "utilisateurs_potentiels", "5")
     workspace.save_answer(other, "utilisateurs_potentiels", "5")
-    batch = outbox.take_batch(conn, content_of(workspace), 10)
+    batch = outbox.take_batch(conn, 10)
     assert [op.visit_id for op in batch] == [other.id]  # the conflicting visit waits for the AT
     # Nothing is ever deleted.
     assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 4
@@ -103,7 +103,7 @@ def test_a_pull_never_overwrites_a_visit_with_waiting_work(workspace, visit):
     assert json.loads(row["followup"])["status"] == "gagnee"
     assert outbox.get_state(conn, "cursor:visits") == "17"
 
-    [op] = outbox.take_batch(conn, content_of(workspace), 10)
+    [op] = outbox.take_batch(conn, 10)
     outbox.record_results(conn, [{"op_id": op.op_id, "status": "applied", "rev": 5}])
     assert outbox.apply_pulled(conn, [{**item, "rev": 6}], "visits", "18") == 1
     assert conn.execute("SELECT rev FROM sync_visits WHERE visit_id = ?", (visit.id,)).fetchone()[0] == 6
@@ -141,7 +141,7 @@ def test_a_conflict_settled_field_by_field_is_queued_on_the_central_revision(wor
 
     conn = workspace.conn
     workspace.save_answer(visit, "utilisateurs_potentiels", "12")
-    [op] = outbox.take_batch(conn, content_of(workspace), 10)
+    [op] = outbox.take_batch(conn, 10)
     central_content = json.loads(json.dumps(op.payload))
     central_content["identity"]["contact_name"] = "Claire Dupuis-Martin"
     central_content["answers"]["q:utilisateurs_potentiels"] = 40
@@ -168,7 +168,7 @@ def test_a_conflict_settled_field_by_field_is_queued_on_the_central_revision(wor
     answers = workspace.visits.answers(visit.id)
     assert answers["q:utilisateurs_potentiels"] == 12 and answers["q:opportunite"] is True
     assert outbox.conflicts(conn) == []
-    [next_op] = outbox.take_batch(conn, content_of(workspace), 10)
+    [next_op] = outbox.take_batch(conn, 10)
     assert next_op.base_rev == 3 and next_op.payload["identity"]["contact_name"] == "Claire Dupuis-Martin"
     states = [s for _, s, _ in ops(conn)]
     assert states.count("resolved") == 1  # the conflicting operation is kept

@@ -7,6 +7,7 @@ an import recomputes them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from at_tui.exchange.errors import ExchangeError, visit_label
 from at_tui.exchange.header import FORMAT, VERSION
 from at_tui.exchange.references import bundled
+from at_tui.store.visit_content import content_json
 
 if TYPE_CHECKING:  # imported lazily at run time (start-up time matters)
     import sqlite3
@@ -65,26 +67,7 @@ def _read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
 def visit_content(workspace: Workspace, visit: Visit) -> dict:
     """A visit's own data as the export format writes it, without what is computed or history:
     also the `content` a sync operation sends (docs/sync-protocol.md)."""
-    from at_tui.domain.visit import IDENTITY_FIELDS
-
-    return {
-        "id": visit.id,
-        "identity": {name: getattr(visit, name) for name in IDENTITY_FIELDS},
-        "playbook": {"id": visit.playbook_id, "version": visit.playbook_version},
-        "questionnaire": {"id": visit.questionnaire_id, "version": visit.questionnaire_version},
-        "status": visit.status,
-        "current_step": visit.current_step,
-        "created_at": visit.created_at,
-        "updated_at": visit.updated_at,
-        "finished_at": visit.finished_at,
-        # Sorted by key: two exports of the same visit are the same text.
-        "answers": dict(sorted(workspace.visits.answers(visit.id).items())),
-        "override": (
-            {"offer": visit.override_offer, "justification": visit.override_justification}
-            if visit.override_offer
-            else None
-        ),
-    }
+    return json.loads(content_json(workspace.conn, visit.id))
 
 
 def _export_visit(workspace: Workspace, visit: Visit) -> dict:

@@ -18,14 +18,12 @@ from typing import Any
 from at_tui.domain.visit import IDENTITY_FIELDS, Visit
 from at_tui.store.db import StoreError, immediate
 from at_tui.store.migrations import HISTORY_MERGE_SECONDS
+from at_tui.store.visit_content import UPDATED_AT_SQL
 
-# A visit's updated_at is its own or its latest answer's: answers do not touch the
-# visit row when they are saved (one row written per keystroke).
 _VISIT_COLUMNS = (
     "id, structure, departement, typologie, contact_name, contact_role, visit_date, maillage, "
     "playbook_id, playbook_version, questionnaire_id, questionnaire_version, current_step, "
-    "status, created_at, max(updated_at, coalesce((SELECT max(a.updated_at) FROM answers a "
-    "WHERE a.visit_id = visits.id), '')) AS updated_at, finished_at, override_offer, override_justification, "
+    f"status, created_at, {UPDATED_AT_SQL} AS updated_at, finished_at, override_offer, override_justification, "
     "commune, finess"
 )
 

@@ -8,6 +8,7 @@ stopped, and resending is harmless (the central's ledger).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from at_tui.sync import outbox
@@ -15,6 +16,8 @@ from at_tui.sync.transport import CursorExpired, SyncError, TooLarge, Transport
 
 BATCH = 200
 PAGE = 500
+TOO_LARGE = ("visite trop volumineuse pour le serveur (taille d'envoi limitée) : elle reste sur ce poste ; "
+             "raccourcissez ses notes, ou demandez au service informatique de relever la limite")
 
 
 @dataclass
@@ -59,47 +62,62 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
 
 
 def push(workspace, transport: Transport, report: Report, on_progress: Progress | None = None) -> None:
+    """Send every waiting operation. While the server applies one batch, the next is taken
+    from the outbox here (a second thread does the HTTP): the laptop's work and the
+    server's overlap instead of adding up."""
     conn = workspace.conn
     total = outbox.summary(conn).waiting
     size = BATCH
     done = 0
-    while True:
-        batch = outbox.take_batch(conn, lambda visit_id: _content(workspace, visit_id), size)
-        if not batch:
-            return
-        try:
-            answer = transport.post("/v1/push", {"operations": [op.as_json() for op in batch]})
-        except TooLarge:
-            if len(batch) == 1:
-                raise SyncError("Une visite est trop volumineuse pour le serveur : elle reste sur ce poste.") from None
-            size = max(1, len(batch) // 2)  # the operations stay `sent`, taken again first
-            continue
-        except SyncError as error:
-            outbox.record_attempt(conn, [op.op_id for op in batch], str(error))
-            raise
-        results = answer["results"]
-        outbox.record_results(conn, results)
-        if {r["op_id"] for r in results} != {op.op_id for op in batch}:
-            # Unanswered operations stay `sent` and go again next time; stop rather than loop.
-            raise SyncError("Réponse incomplète du serveur : la synchronisation reprendra plus tard.")
-        for result in results:
-            status = result["status"]
-            original = result.get("original_status")
-            if status == "applied":
-                report.sent += 1
-            elif status == "duplicate" and original == "conflict":
-                report.conflicts += 1
-            elif status == "duplicate" and original == "rejected":
-                report.rejected += 1
-            elif status == "duplicate":
-                report.duplicates += 1
-            elif status == "conflict":
-                report.conflicts += 1
-            else:
-                report.rejected += 1
-        done += len(batch)
-        if on_progress is not None:
-            on_progress(min(done, total), max(total, done))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="at-tui-push") as sender:
+        batch = outbox.take_batch(conn, size)
+        while batch:
+            body = ('{"operations":[' + ",".join(op.json_text() for op in batch) + "]}").encode("utf-8")
+            answer = sender.submit(transport.post, "/v1/push", body)
+            following = outbox.take_batch(conn, size, skip={op.op_id for op in batch})
+            try:
+                results = answer.result()["results"]
+            except TooLarge:
+                if len(batch) == 1:
+                    # Parked and shown to the AT like a refusal: it must not hold up the others.
+                    results = [{"op_id": batch[0].op_id, "status": "rejected", "reason": TOO_LARGE}]
+                    outbox.record_results(conn, results)
+                    _count(report, results)
+                    size = BATCH
+                else:
+                    size = max(1, len(batch) // 2)  # the operations stay `sent`, taken again first
+                batch = outbox.take_batch(conn, size)
+                continue
+            except SyncError as error:
+                outbox.record_attempt(conn, [op.op_id for op in batch], str(error))
+                raise
+            outbox.record_results(conn, results)
+            if {r["op_id"] for r in results} != {op.op_id for op in batch}:
+                # Unanswered operations stay `sent` and go again next time; stop rather than loop.
+                raise SyncError("Réponse incomplète du serveur : la synchronisation reprendra plus tard.")
+            _count(report, results)
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(min(done, total), max(total, done))
+            batch = following
+
+
+def _count(report: Report, results: list[dict]) -> None:
+    for result in results:
+        status = result["status"]
+        original = result.get("original_status")
+        if status == "applied":
+            report.sent += 1
+        elif status == "duplicate" and original == "conflict":
+            report.conflicts += 1
+        elif status == "duplicate" and original == "rejected":
+            report.rejected += 1
+        elif status == "duplicate":
+            report.duplicates += 1
+        elif status == "conflict":
+            report.conflicts += 1
+        else:
+            report.rejected += 1
 
 
 def pull(workspace, transport: Transport, report: Report) -> None:
@@ -118,8 +136,3 @@ def pull(workspace, transport: Transport, report: Report) -> None:
         if not page.get("more"):
             return
 
-
-def _content(workspace, visit_id: str) -> dict:
-    from at_tui.exchange.exporter import visit_content
-
-    return visit_content(workspace, workspace.visits.require(visit_id))

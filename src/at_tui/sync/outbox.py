@@ -15,11 +15,12 @@ import datetime as dt
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from at_tui.store.db import immediate
+from at_tui.store.visit_content import CONTENT_SQL
 
 IN_FLIGHT = ("pending", "sent")
 
@@ -34,11 +35,17 @@ class Operation:
     visit_id: str
     kind: str
     base_rev: int
-    payload: dict
+    payload_json: str  # as frozen in the outbox, sent as it is
 
-    def as_json(self) -> dict:
-        return {"op_id": self.op_id, "visit_id": self.visit_id, "kind": self.kind,
-                "base_rev": self.base_rev, "payload": self.payload}
+    @property
+    def payload(self) -> dict:
+        return json.loads(self.payload_json)
+
+    def json_text(self) -> str:
+        """The operation as the push sends it (docs/sync-protocol.md), without re-serializing the payload."""
+        head = json.dumps({"op_id": self.op_id, "visit_id": self.visit_id, "kind": self.kind,
+                           "base_rev": self.base_rev}, ensure_ascii=False)
+        return f'{head[:-1]},"payload":{self.payload_json}}}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,40 +56,46 @@ class Summary:
     last_success: str | None
 
 
-def take_batch(conn: sqlite3.Connection, content_of: Callable[[str], dict], limit: int) -> list[Operation]:
+def take_batch(conn: sqlite3.Connection, limit: int, skip: Collection[str] = ()) -> list[Operation]:
     """The operations to send now, oldest first: those already sent without an answer, as they
-    were, then pending ones fixed with the visit's content (`content_of(visit_id)`) and the
-    central revision it is based on. At most one operation per visit is in flight, and a
-    visit waiting for the AT to settle a conflict sends nothing."""
+    were (except the op ids in `skip`: still on their way), then pending ones fixed with the
+    visit's content and the central revision it is based on. At most one operation per visit
+    is in flight, and a visit waiting for the AT to settle a conflict sends nothing."""
     with immediate(conn):
         rows = conn.execute(
-            """SELECT o.seq, o.op_id, o.visit_id, o.kind, o.base_rev, o.payload, o.state,
-                      coalesce(v.rev, 0) AS rev
+            """SELECT o.seq, o.op_id, o.visit_id, o.state, coalesce(v.rev, 0) AS rev
                  FROM outbox o LEFT JOIN sync_visits v ON v.visit_id = o.visit_id
                 WHERE o.state IN ('pending', 'sent')
                   AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.visit_id = o.visit_id AND c.state = 'conflict')
                 ORDER BY o.seq"""
         ).fetchall()
-        batch: list[Operation] = []
+        chosen: list[int] = []
+        fixed: list[tuple[int, str, int]] = []
         busy: set[str] = {row["visit_id"] for row in rows if row["state"] == "sent"}
         now = utc_now()
         for row in rows:
-            if len(batch) >= limit:
+            if len(chosen) >= limit:
                 break
-            if row["state"] == "sent":
-                batch.append(Operation(row["op_id"], row["visit_id"], row["kind"], row["base_rev"],
-                                       json.loads(row["payload"])))
+            if row["op_id"] in skip:
                 continue
-            if row["visit_id"] in busy:
-                continue  # its previous operation has no answer yet
-            payload = content_of(row["visit_id"])
-            conn.execute(
-                "UPDATE outbox SET state = 'sent', payload = ?, base_rev = ?, updated_at = ? WHERE seq = ?",
-                (json.dumps(payload, ensure_ascii=False), row["rev"], now, row["seq"]),
-            )
-            busy.add(row["visit_id"])
-            batch.append(Operation(row["op_id"], row["visit_id"], row["kind"], row["rev"], payload))
-    return batch
+            if row["state"] == "pending":
+                if row["visit_id"] in busy:
+                    continue  # its previous operation has no answer yet
+                busy.add(row["visit_id"])
+                fixed.append((row["rev"], now, row["seq"]))
+            chosen.append(row["seq"])
+        conn.executemany(
+            f"""UPDATE outbox SET state = 'sent', base_rev = ?, updated_at = ?,
+                       payload = (SELECT {CONTENT_SQL} FROM visits WHERE visits.id = outbox.visit_id)
+                 WHERE seq = ?""",
+            fixed,
+        )
+        taken = conn.execute(
+            "SELECT op_id, visit_id, kind, base_rev, payload FROM outbox "
+            "WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq",
+            (json.dumps(chosen),),
+        ).fetchall()
+    return [Operation(*row) for row in taken]
 
 
 def record_attempt(conn: sqlite3.Connection, op_ids: Iterable[str], error: str) -> None:
@@ -97,29 +110,42 @@ def record_attempt(conn: sqlite3.Connection, op_ids: Iterable[str], error: str) 
 def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]]) -> None:
     """File the central's answers, all in one transaction."""
     now = utc_now()
+    results = list(results)
     with immediate(conn):
+        # Only operations of this outbox: an answer about anything else is ignored rather than trusted.
+        ours = dict(conn.execute(
+            "SELECT op_id, visit_id FROM outbox WHERE op_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([str(result.get("op_id")) for result in results]),),
+        ).fetchall())
+        filed: list[tuple] = []
+        revisions: list[tuple] = []
         for result in results:
-            row = conn.execute("SELECT visit_id FROM outbox WHERE op_id = ?", (result["op_id"],)).fetchone()
-            if row is None:
-                continue  # not ours: ignore rather than trust it
-            visit_id = row["visit_id"]
+            visit_id = ours.get(result.get("op_id"))
+            if visit_id is None:
+                continue
             status = result["status"]
             state = {"applied": "done", "duplicate": "done", "conflict": "conflict"}.get(status, "rejected")
             if status == "duplicate" and result.get("original_status") in ("conflict", "rejected"):
                 state = result["original_status"]
-            conn.execute(
-                "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = ?, updated_at = ? "
-                "WHERE op_id = ?",
-                (state, json.dumps(dict(result), ensure_ascii=False),
-                 result.get("reason") if state == "rejected" else None, now, result["op_id"]),
-            )
+            filed.append((state, json.dumps(dict(result), ensure_ascii=False),
+                          result.get("reason") if state == "rejected" else None, now, result["op_id"]))
             if state == "done" and result.get("rev") is not None:
-                _upsert_central(conn, visit_id, rev=int(result["rev"]), now=now)
+                revisions.append((visit_id, int(result["rev"]), now))
             elif state == "conflict" and result.get("central") is not None:
                 central = result["central"]
                 _upsert_central(conn, visit_id, central_copy=json.dumps(central, ensure_ascii=False), now=now,
                                 followup=json.dumps(central.get("followup"), ensure_ascii=False),
                                 owner=central.get("owner"))
+        conn.executemany(
+            "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = ?, updated_at = ? "
+            "WHERE op_id = ?",
+            filed,
+        )
+        conn.executemany(
+            "INSERT INTO sync_visits (visit_id, rev, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (visit_id) DO UPDATE SET rev = excluded.rev, updated_at = excluded.updated_at",
+            revisions,
+        )
 
 
 def _upsert_central(conn: sqlite3.Connection, visit_id: str, *, now: str, **values: Any) -> None:

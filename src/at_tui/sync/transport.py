@@ -95,6 +95,9 @@ class Transport:
         return self._request("GET", path, params=params)
 
     def post(self, path: str, body: Any) -> Any:
+        """POST `body` as JSON; bytes are taken as JSON text already made."""
+        if isinstance(body, bytes):
+            return self._request("POST", path, content=body, headers={"Content-Type": "application/json"})
         return self._request("POST", path, json=body)
 
     def reachable(self) -> bool:
