@@ -9,11 +9,14 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.content import Content
 from textual.screen import Screen
 
 from at_tui.workspace import Workspace
 
 SYNC_PROBE_SECONDS = 30.0
+SYNC_PREFIX = "Synchronisation : "  # how at_tui.sync.background.Status.text() starts
+HEADER_SIDES = 18  # the Header's icon (8 cells) and clock space (10)
 
 
 class ATApp(App[str | None]):
@@ -84,6 +87,32 @@ class ATApp(App[str | None]):
         self._online = status.online
         self.sync_status = status
         self.sub_title = status.text() or self.SUB_TITLE
+
+    def refresh_sync_status(self) -> None:
+        """The header's counts at once after the AT settled a conflict or sent a refusal again
+        (the connection state stays the last probe's)."""
+        from at_tui.sync.background import current_status
+
+        last = self.sync_status
+        if last is None or self.workspace is None:
+            return  # no probe yet: the next one shows the counts
+        self.sync_status = current_status(self.workspace.conn, last.online, last.configured, last.problem)
+        self.sub_title = self.sync_status.text() or self.SUB_TITLE
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header. When the sync status does not fit the terminal's width, the counts are kept:
+        « at-tui — » and « Synchronisation : » go first, then the time of the last sync."""
+        full = super().format_title(title, sub_title)
+        room = self.size.width - HEADER_SIDES
+        if full.cell_length <= room or not sub_title.startswith(SYNC_PREFIX):
+            return full
+        parts = sub_title.removeprefix(SYNC_PREFIX).split(" · ")
+        if len(" · ".join(parts)) > room and len(parts) > 1 and parts[-1].startswith("synchro "):
+            parts.pop()
+        return Content(" · ".join(parts))
+
+    def on_resize(self) -> None:
+        self.mutate_reactive(ATApp.sub_title)  # the header formats its title again for the new width
 
     def check_data_files(self) -> bool:
         """Validate the data files at start, unless these exact files already passed."""
@@ -177,6 +206,13 @@ class ATApp(App[str | None]):
         self.push_screen(ConflictScreen(visit_id, central),
                          lambda settled: self.action_resolve_conflicts() if settled else None)
 
+    def action_sync_problems(self) -> None:
+        """« Problèmes de synchronisation »: conflicts and refused visits, each with what settles it."""
+        from at_tui.screens.sync_problems import SyncProblemsScreen
+
+        if not isinstance(self.screen, SyncProblemsScreen):
+            self.push_screen(SyncProblemsScreen())
+
     def action_new_visit(self) -> None:
         self.go_home()
         self.open_new_visit()
@@ -249,6 +285,11 @@ class ATApp(App[str | None]):
                 "Comparer, champ par champ, la visite de ce poste et celle du central",
                 self.action_resolve_conflicts,
             )
+        yield SystemCommand(
+            "Problèmes de synchronisation (conflits, envois refusés)",
+            "Conflits à régler et visites refusées par le central : ouvrir, corriger, renvoyer",
+            self.action_sync_problems,
+        )
         yield SystemCommand("Accueil", "Revenir à la liste des visites", self.go_home)
         yield SystemCommand("Aide", "Les touches et le déroulé d'une visite", self.action_help)
         yield SystemCommand("Changer de thème", "Choisir les couleurs de l'application", self.action_change_theme)

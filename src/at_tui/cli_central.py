@@ -8,6 +8,7 @@ the output, and never stored: only its hash is.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 DEFAULT_HOST = "127.0.0.1"
@@ -51,6 +52,19 @@ def add_parser(commands) -> None:
     list_users = sub.add_parser("list-users", help="lister les utilisateurs et leurs jetons actifs (préfixes)")
     _db(list_users)
 
+    publish = sub.add_parser(
+        "publish",
+        help="publier les données de référence (contacts, argumentaire, processus) pour les postes",
+        description="Vérifie le dossier de données comme l'application (un fichier invalide : rien n'est publié, "
+        "code de sortie 2) puis publie, en une transaction, ce qui a changé.",
+    )
+    _db(publish)
+    publish.add_argument(
+        "source", nargs="?", metavar="DOSSIER",
+        help="dossier organisé comme fixtures/ (directory/, argumentaire/, playbooks/, questionnaires/, "
+        "territory.toml) ; par défaut : les données incluses dans le paquet",
+    )
+
 
 def _db(parser) -> None:
     parser.add_argument("--db", required=True, metavar="CHEMIN", help="base SQLite du service central (créée si absente)")
@@ -71,6 +85,8 @@ def central_command(args) -> int:
 
     if args.central_command == "serve":
         return serve_command(args)
+    if args.central_command == "publish":
+        return publish_command(args)
     try:
         storage = _open(args.db)
     except StorageError as error:
@@ -135,16 +151,48 @@ def serve_command(args) -> int:
             ssl_keyfile=args.tls_key,
         )
         server = uvicorn.Server(config)
+        # Uvicorn shuts down gracefully on SIGTERM, then raises it again: let it end like
+        # Ctrl+C (storage closed, exit 0) rather than kill the process (exit 143).
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             server.run()
         except SystemExit:  # uvicorn exits when it cannot listen (its own message is above)
             if server.started:
                 raise
+        except KeyboardInterrupt:  # Ctrl+C or SIGTERM, after the graceful shutdown: a normal stop
+            pass
         if not server.started:
             return _fail(f"Le service n'a pas pu démarrer sur {args.host}:{args.port} (port déjà utilisé ?).")
         return 0
     finally:
         storage.close()
+
+
+def publish_command(args) -> int:
+    """Validate the whole folder first (nothing is opened or written if a file is bad), then publish."""
+    from pathlib import Path
+
+    from at_tui.central.publish import PublishError, load_source, publish, summary_lines
+    from at_tui.central.storage import StorageError
+
+    try:
+        source = load_source(Path(args.source) if args.source else None)
+    except PublishError as error:
+        return _fail(str(error), 2)
+    try:
+        storage = _open(args.db)
+    except StorageError as error:
+        return _fail(str(error))
+    try:
+        counts = publish(storage, source)
+    except PublishError as error:
+        return _fail(str(error), 2)
+    except StorageError as error:
+        return _fail(str(error))
+    finally:
+        storage.close()
+    print("\n".join(summary_lines(source, args.db, counts)), flush=True)
+    return 0
 
 
 def _open(db: str):

@@ -10,10 +10,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from at_tui.domain.reference_items import CONTACTS
 from at_tui.domain.visit import Visit, question_key
 from at_tui.store.migrations import open_database
 from at_tui.store.readers import Readers
 from at_tui.store.visits import VisitStore
+
+_NOT_COPIED = object()
 
 
 class Workspace:
@@ -23,7 +26,7 @@ class Workspace:
         self.visits = VisitStore(self.conn)
         self.readers = Readers(db_path)  # for searches run in worker threads
         self._directory_lock = threading.Lock()
-        self._directory_synced = False
+        self._directory_version: object = _NOT_COPIED  # the pulled contacts' version last copied
         self._reference = reference
         self._reference_lock = threading.Lock()
         self._questions: dict[tuple[str, int], dict] = {}
@@ -36,14 +39,26 @@ class Workspace:
 
     @property
     def reference(self):
-        """Loaded on first use, once, from any thread: the Accueil does not need it (start-up time)."""
+        """Loaded on first use, once, from any thread: the Accueil does not need it (start-up time).
+
+        The bundled data files, with the valid argumentaire and playbooks pulled from the
+        central laid over them (at_tui.reference_pulled); a reference given to the
+        constructor is used as it is."""
         if self._reference is None:
             with self._reference_lock:
                 if self._reference is None:
                     from at_tui.reference import load_reference
 
-                    self._reference = load_reference()
+                    self._reference = self._with_pulled(load_reference())
         return self._reference
+
+    def _with_pulled(self, reference):
+        from at_tui.reference_pulled import with_pulled
+
+        try:
+            return with_pulled(reference, self.readers.get())
+        except Exception:  # pulled data must never stop the app: the bundled data then
+            return reference
 
     @property
     def territory(self):
@@ -52,21 +67,35 @@ class Workspace:
     # -- contacts lookup (callable from worker threads) ------------------------
 
     def ensure_directory(self) -> None:
-        """Copy the bundled contacts into the database if they changed (once per session)."""
-        if self._directory_synced:
+        """Copy the directory into the database when it changed: the bundled contacts, with the
+        contacts pulled from the central laid over them (at_tui.reference_pulled).
+
+        Each call costs one small read (a pull may have changed the contacts meanwhile); the
+        copy itself runs only after a change, in the caller's thread (a worker, never the
+        start-up path)."""
+        from at_tui.store.pulled_reference import version
+
+        pulled = version(self.readers.get(), CONTACTS)
+        if self._directory_version == pulled:
             return
         with self._directory_lock:
-            if self._directory_synced:
+            if self._directory_version == pulled:
                 return
+            from at_tui.reference_pulled import merged_contacts
             from at_tui.store.db import connect
-            from at_tui.store.directory import sync_contacts
+            from at_tui.store.directory import directory_fingerprint, sync_contacts
 
+            reference = self.reference
             conn = connect(self.db_path)  # its own connection: this may run in a worker thread
             try:
-                sync_contacts(conn, self.reference.contacts, self.territory)
+                if pulled is None:  # nothing ever pulled: the bundled directory, as before
+                    sync_contacts(conn, reference.contacts, reference.territory)
+                else:
+                    fingerprint = f"{directory_fingerprint(reference.contacts, reference.territory)}+{pulled}"
+                    sync_contacts(conn, merged_contacts(reference, conn), reference.territory, fingerprint)
             finally:
                 conn.close()
-            self._directory_synced = True
+            self._directory_version = pulled
 
     def search_directory(self, query):
         """Contacts then professionals matching `query` (a domain.lookup.Query)."""

@@ -5,6 +5,7 @@ Users: alice and bruno are ATs, carole is a CM (see conftest.py).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -232,6 +233,33 @@ def test_identifiers_are_answered_in_canonical_form(api) -> None:
     assert api.push("alice", {**op, "op_id": op["op_id"].lower(), "visit_id": visit_id})[0]["status"] == "duplicate"
 
 
+def test_a_failing_operation_is_undone_alone_and_the_ones_before_it_stay(tmp_path: Path) -> None:
+    """Operations of one push commit together; one that fails half-way leaves no trace, the
+    ones before it are committed, and the error reaches the caller (503: the laptop resends)."""
+    storage = SQLiteStorage(tmp_path / "central.sqlite3")
+    try:
+        user = storage.add_user("alice", "at")
+        first, second, third = (content_op(new_id(), 0) for _ in range(3))
+        ops = [operations.Operation(raw["op_id"], raw["visit_id"], "content", 0, raw["payload"])
+               for raw in (first, second, third)]
+        decisions = [(op.op_id, op.visit_id, operations._decider(user, op, 20_000, "2026-11-22T10:00:00+00:00"))
+                     for op in ops]
+
+        def fails_after_writing(entry, visit):
+            decision = decisions[1][2](entry, visit)
+            return dataclasses.replace(decision, ledger=dataclasses.replace(decision.ledger, status="?"))
+
+        with pytest.raises(sqlite3.IntegrityError):  # the ledger's CHECK refuses it, after the visit row
+            storage.apply_operations([decisions[0], (ops[1].op_id, ops[1].visit_id, fails_after_writing), decisions[2]])
+        assert storage.get_visit(ops[0].visit_id).rev == 1
+        assert storage.get_visit(ops[1].visit_id) is None and storage.get_visit(ops[2].visit_id) is None
+        # Sent again, the first is a duplicate and the others are applied.
+        results = operations.apply(storage, user, ops, 20_000)
+        assert [r["status"] for r in results] == ["duplicate", "applied", "applied"]
+    finally:
+        storage.close()
+
+
 def test_each_operation_is_its_own_transaction_even_concurrently(tmp_path: Path) -> None:
     """The same operation pushed from several threads at once: applied once, duplicates otherwise."""
     storage = SQLiteStorage(tmp_path / "central.sqlite3")
@@ -244,7 +272,7 @@ def test_each_operation_is_its_own_transaction_even_concurrently(tmp_path: Path)
         lock = threading.Lock()
 
         def push() -> None:
-            result = operations.apply(storage, user, op, 20_000)
+            [result] = operations.apply(storage, user, [op], 20_000)
             with lock:
                 results.append(result)
 

@@ -29,7 +29,10 @@ def test_pushed_visits_survive_a_restart_and_a_kill(central_server: CentralServe
     assert [r["status"] for r in push(central_server, alice, create_first, content_op(second, 0))] == ["applied"] * 2
     assert push(central_server, carole, followup_op(first, 1, comment="RDV pris"))[0]["rev"] == 2
 
-    central_server.restart()
+    central_server.stop()  # SIGTERM, as systemd or `kill` stops it
+    assert central_server.process.returncode == 0, central_server.logs()
+    assert "Finished server process" in central_server.logs()  # shut down gracefully, not killed
+    central_server.start()
     seen = visits(central_server, alice)
     assert set(seen) == {first, second} and seen[first]["followup"]["comment"] == "RDV pris"
     assert push(central_server, alice, create_first)[0]["status"] == "duplicate"  # the ledger survived

@@ -7,7 +7,6 @@ import json
 from helpers import IDENTITY
 from textual.widgets import DataTable
 
-from at_tui.exchange.exporter import visit_content
 from at_tui.screens.conflict import ConflictScreen
 from at_tui.sync import outbox
 
@@ -16,7 +15,7 @@ def make_conflict(workspace) -> str:
     visit, errors = workspace.start_visit(dict(IDENTITY))
     assert not errors
     workspace.save_answer(visit, "utilisateurs_potentiels", "12")
-    [op] = outbox.take_batch(workspace.conn, lambda v: visit_content(workspace, workspace.visits.require(v)), 10)
+    [op] = outbox.take_batch(workspace.conn, 10)
     central = json.loads(json.dumps(op.payload))
     central["identity"]["contact_name"] = "Claire Dupuis-Martin"
     central["answers"]["q:utilisateurs_potentiels"] = 40
@@ -37,7 +36,7 @@ async def test_pick_per_field_then_save(make_app, workspace):
         assert isinstance(screen, ConflictScreen)
         table = screen.query_one(DataTable)
         labels = [table.get_row_at(i)[0] for i in range(table.row_count)]
-        assert labels == ["Contact (nom)", "q:utilisateurs_potentiels"]
+        assert labels == ["Contact (nom)", "Nombre estimé d'utilisateurs potentiels (professionnels concernés par le projet)"]
         assert table.get_row_at(0)[1:3] == ["Claire Dupuis", "Claire Dupuis-Martin"]
         await pilot.press("right")  # contact name: the central value
         assert table.get_row_at(0)[3] == "central →"
@@ -50,7 +49,7 @@ async def test_pick_per_field_then_save(make_app, workspace):
     assert visit.contact_name == "Claire Dupuis-Martin"
     assert workspace.visits.answers(visit_id)["q:utilisateurs_potentiels"] == 12
     assert outbox.conflicts(workspace.conn) == []
-    [op] = outbox.take_batch(workspace.conn, lambda v: visit_content(workspace, workspace.visits.require(v)), 10)
+    [op] = outbox.take_batch(workspace.conn, 10)
     assert op.base_rev == 2
 
 

@@ -111,6 +111,38 @@ def test_a_pull_never_overwrites_a_visit_with_waiting_work(workspace, visit):
     assert outbox.apply_pulled(conn, [{**item, "id": "00000000-0000-4000-8000-000000000001"}], "visits", "19") == 0
 
 
+def test_a_newer_central_content_is_taken_when_nothing_waits_here(workspace, visit):
+    """The AT's other laptop changed the visit (rev 2): this laptop takes that content, queues
+    nothing for it, and its own next change is based on rev 2 and carries both changes."""
+    conn = workspace.conn
+    workspace.save_answer(visit, "utilisateurs_potentiels", "12")
+    [op] = outbox.take_batch(conn, 10)
+    outbox.record_results(conn, [{"op_id": op.op_id, "status": "applied", "rev": 1}])
+    elsewhere = json.loads(json.dumps(op.payload))
+    elsewhere["answers"]["q:partenaires"] = "CH de Muret, HAD"
+    elsewhere["identity"]["contact_role"] = "Directrice"
+    item = {"id": visit.id, "rev": 2, "owner": "marie", "content": elsewhere,
+            "followup": {"status": "a_traiter", "lead": "AT", "comment": ""}}
+    assert outbox.apply_pulled(conn, [item], "visits", "20") == 1
+
+    assert workspace.visits.answers(visit.id)["q:partenaires"] == "CH de Muret, HAD"
+    assert workspace.visits.require(visit.id).contact_role == "Directrice"
+    assert [state for _, state, _ in ops(conn)] == ["done"]  # nothing queued: it came from the central
+    assert any(entry.field == "q:partenaires" for entry in workspace.visits.history(visit.id))
+
+    workspace.save_answer(workspace.visits.require(visit.id), "utilisateurs_potentiels", "30")
+    [mine] = outbox.take_batch(conn, 10)
+    assert mine.base_rev == 2
+    assert mine.payload["answers"]["q:partenaires"] == "CH de Muret, HAD"
+    assert mine.payload["answers"]["q:utilisateurs_potentiels"] == 30
+    # This laptop's own revision coming back changes nothing.
+    outbox.record_results(conn, [{"op_id": mine.op_id, "status": "applied", "rev": 3}])
+    before = visit_content(workspace, workspace.visits.require(visit.id))
+    outbox.apply_pulled(conn, [{**item, "rev": 3, "content": mine.payload}], "visits", "21")
+    assert visit_content(workspace, workspace.visits.require(visit.id)) == before
+    assert [state for _, state, _ in ops(conn)] == ["done", "done"]
+
+
 def test_a_failed_pull_keeps_the_previous_cursor(workspace, visit):
     conn = workspace.conn
     outbox.apply_pulled(conn, [], "visits", "5")

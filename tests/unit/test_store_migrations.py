@@ -163,6 +163,29 @@ def test_v4_database_gains_commune_and_finess_with_their_history(tmp_path: Path)
     assert {"contacts", "professionals", "professionals_by_name"} <= tables(path)
 
 
+def test_v6_database_gains_the_pulled_reference_table_and_keeps_its_sync_state(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    old = open_database(path, migrations=MIGRATIONS[:6])
+    insert_visit(old)
+    old.execute("INSERT INTO sync_state (key, value, updated_at) VALUES ('cursor:visits', '9f54d8e0658e-17', 'x')")
+    old.close()
+
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION >= 7
+        assert conn.execute("SELECT value FROM sync_state WHERE key = 'cursor:visits'").fetchone()[0] == "9f54d8e0658e-17"
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1  # the visit's operation, kept
+        assert conn.execute("SELECT count(*) FROM pulled_reference").fetchone()[0] == 0
+        conn.execute("INSERT INTO pulled_reference (dataset, key, content, deleted, received_at) "
+                     "VALUES ('contacts', 'a', NULL, 1, 'x')")
+        with pytest.raises(sqlite3.IntegrityError):  # a tombstone has no content, a live item has one
+            conn.execute("INSERT INTO pulled_reference (dataset, key, content, deleted, received_at) "
+                         "VALUES ('contacts', 'b', NULL, 0, 'x')")
+    finally:
+        conn.close()
+    assert {"pulled_reference", "pulled_reference_stale"} <= tables(path)
+
+
 # -- newer schema -------------------------------------------------------------------
 
 

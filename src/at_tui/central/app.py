@@ -22,7 +22,8 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,7 +90,16 @@ def _integral(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _object(value: Any) -> dict[str, Any]:
+    # Checked here and taken as it is: copying every payload's nested values cost more than
+    # parsing the request, and `operations.apply` validates each payload anyway.
+    if not isinstance(value, dict):
+        raise PydanticCustomError("dict_type", "Input should be a valid dictionary")
+    return value
+
+
 Revision = Annotated[int, BeforeValidator(_integral)]
+JSONObject = Annotated[dict[str, Any], PlainValidator(_object), WithJsonSchema({"type": "object"})]
 UUIDText = Annotated[str, Field(min_length=1, max_length=45, json_schema_extra={"format": "uuid"}), AfterValidator(_uuid)]
 
 
@@ -119,7 +129,7 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
         visit_id: UUIDText = Field(description="UUID de la visite")
         kind: Literal["content", "followup"]
         base_rev: Revision = Field(ge=0, le=MAX_REV, description="révision sur laquelle l'opération s'appuie (0 : création)")
-        payload: dict[str, Any] = Field(
+        payload: JSONObject = Field(
             description="`content` : la visite (docs/visit-format.md, sans history, classification, deliverables) ; "
             "`followup` : {status, lead, comment}. Vérifié opération par opération (refus : `rejected`)."
         )
@@ -170,16 +180,13 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
         response_model=PushResponse,
         response_model_exclude_unset=True,
         tags=["visites"],
-        summary="Envoyer des opérations (chacune appliquée dans sa propre transaction)",
+        summary="Envoyer des opérations (chacune appliquée à part, toutes validées ensemble)",
         response_description="Un résultat par opération, dans l'ordre : applied, duplicate, conflict ou rejected.",
         responses={**AUTH_ERRORS, **_errors(413, f"Corps de plus de {limits.max_body_bytes} octets.")},
     )
     def push(body: PushRequest, user: CurrentUser) -> dict[str, Any]:
-        results = []
-        for item in body.operations:
-            op = operations.Operation(item.op_id, item.visit_id, item.kind, item.base_rev, item.payload)
-            results.append(operations.apply(storage, user, op, limits.max_text))
-        return {"results": results}
+        ops = [operations.Operation(i.op_id, i.visit_id, i.kind, i.base_rev, i.payload) for i in body.operations]
+        return {"results": operations.apply(storage, user, ops, limits.max_text)}
 
     @app.post(
         "/v1/noop",

@@ -23,16 +23,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from at_tui.central.models import DEFAULT_FOLLOWUP, Followup, VisitContent, too_long_text, validation_reason
-from at_tui.central.storage import CentralVisit, Decision, LedgerEntry, Storage, User, VisitWrite
+from at_tui.central.storage import CentralVisit, Decide, Decision, LedgerEntry, Storage, User, VisitWrite, to_json
 
 NOT_FOUND = "visite introuvable"
+SURROGATE = "un texte contient un caractère invalide (demi-paire de substitution UTF-16 isolée)"
 MAX_DEPTH = 32
+DEFAULT_FOLLOWUP_JSON = to_json(DEFAULT_FOLLOWUP)
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,17 @@ class Operation:
     payload: dict[str, Any]
 
 
-def apply(storage: Storage, user: User, op: Operation, max_text: int) -> dict[str, Any]:
-    """The result of one operation, applied (or not) in its own transaction."""
-    fingerprint = _fingerprint(op)
-    payload, invalid = _checked_payload(op, max_text)
+def apply(storage: Storage, user: User, ops: Sequence[Operation], max_text: int) -> list[dict[str, Any]]:
+    """The results of a push's operations, in order. Payloads are checked before the write
+    transaction (it stays short); the storage then decides and writes each operation
+    atomically and commits them together."""
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    return storage.apply_operations([(op.op_id, op.visit_id, _decider(user, op, max_text, stamp)) for op in ops])
+
+
+def _decider(user: User, op: Operation, max_text: int, stamp: str) -> Decide:
+    payload, invalid = _checked_payload(op, max_text)
+    fingerprint = _fingerprint(op, payload)
 
     def decide(entry: LedgerEntry | None, visit: CentralVisit | None) -> Decision:
         if entry is not None:
@@ -65,14 +75,14 @@ def apply(storage: Storage, user: User, op: Operation, max_text: int) -> dict[st
         ledger = LedgerEntry(op.op_id, user.name, op.visit_id, fingerprint, result["status"], result)
         return Decision(result, write, ledger)
 
-    return storage.apply_operation(op.op_id, op.visit_id, decide)
+    return decide
 
 
 def _new_outcome(
     user: User,
     op: Operation,
     visit: CentralVisit | None,
-    payload: dict[str, Any] | None,
+    payload: str | None,
     invalid: str | None,
     stamp: str,
 ) -> tuple[dict[str, Any], VisitWrite | None]:
@@ -87,12 +97,12 @@ def _new_outcome(
     if invalid is not None or payload is None:
         return _rejected(op, invalid or "contenu invalide"), None
     if visit is None:
-        write = VisitWrite(op.visit_id, 0, 1, user.name, payload, dict(DEFAULT_FOLLOWUP), stamp)
+        write = VisitWrite(op.visit_id, 0, 1, user.name, payload, DEFAULT_FOLLOWUP_JSON, stamp)
         return {"op_id": op.op_id, "status": "applied", "rev": 1}, write
     if op.base_rev != visit.rev:
         return {"op_id": op.op_id, "status": "conflict", "rev": visit.rev, "central": visit.public()}, None
-    content = payload if op.kind == "content" else visit.content
-    followup = payload if op.kind == "followup" else visit.followup
+    content = payload if op.kind == "content" else to_json(visit.content)
+    followup = payload if op.kind == "followup" else to_json(visit.followup)
     write = VisitWrite(visit.id, visit.rev, visit.rev + 1, visit.owner, content, followup, stamp)
     return {"op_id": op.op_id, "status": "applied", "rev": visit.rev + 1}, write
 
@@ -101,20 +111,24 @@ def _rejected(op: Operation, reason: str) -> dict[str, Any]:
     return {"op_id": op.op_id, "status": "rejected", "reason": reason}
 
 
-def _checked_payload(op: Operation, max_text: int) -> tuple[dict[str, Any] | None, str | None]:
-    """The normalized payload, or the French reason it is refused."""
-    if _too_deep(op.payload):
-        return None, f"contenu trop imbriqué ({MAX_DEPTH} niveaux au plus)"
-    if _has_lone_surrogate(op.payload):
-        # Not storable as UTF-8: refused before any message could quote it.
-        return None, "un texte contient un caractère invalide (demi-paire de substitution UTF-16 isolée)"
+def _checked_payload(op: Operation, max_text: int) -> tuple[str | None, str | None]:
+    """The normalized payload as JSON text, or the French reason it is refused."""
     model = VisitContent if op.kind == "content" else Followup
     try:
         parsed = model.model_validate(op.payload)
     except ValidationError as error:
+        # A valid payload is shallow by its model: depth only needs checking on refusal.
+        if _too_deep(op.payload):
+            return None, f"contenu trop imbriqué ({MAX_DEPTH} niveaux au plus)"
+        if _has_lone_surrogate(op.payload):
+            return None, SURROGATE  # before any message could quote it
         return None, validation_reason(error)
-    payload = parsed.model_dump(mode="json")
-    where = too_long_text(payload, max_text)
+    try:
+        payload = parsed.model_dump_json()
+    except PydanticSerializationError:  # a lone surrogate in an answer: not storable as UTF-8
+        return None, SURROGATE
+    # No text can be longer than the whole payload: only a long payload needs the walk.
+    where = too_long_text(parsed.model_dump(mode="json"), max_text) if len(payload) > max_text else None
     if where is not None:
         return None, f"champ « {where} » : texte trop long ({max_text} caractères au maximum)"
     if isinstance(parsed, VisitContent):
@@ -157,9 +171,14 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def _fingerprint(op: Operation) -> str:
-    """What identifies the operation's request: a re-send has the same, an edited one does not."""
-    # A payload too deep to serialize safely is refused anyway: any two of them count as the same.
-    payload = "(trop imbriqué)" if _too_deep(op.payload) else op.payload
-    text = json.dumps([op.visit_id, op.kind, op.base_rev, payload], sort_keys=True, ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+def _fingerprint(op: Operation, normalized: str | None) -> str:
+    """What identifies the operation's request: a re-send has the same, an edited one does not.
+    A valid payload is taken as normalized (its text is already made); a refused one as sent."""
+    head = f"{op.visit_id}\n{op.kind}\n{op.base_rev}\n"
+    if normalized is not None:
+        return hashlib.sha256((head + "valid\n" + normalized).encode("utf-8")).hexdigest()
+    try:
+        text = json.dumps(op.payload, sort_keys=True, ensure_ascii=True)
+    except RecursionError:  # refused anyway (too deep): any two of them count as the same
+        text = "(trop imbriqué)"
+    return hashlib.sha256((head + "refused\n" + text).encode("utf-8")).hexdigest()

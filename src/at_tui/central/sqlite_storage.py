@@ -14,6 +14,7 @@ import os
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,14 @@ from at_tui.central.storage import (
     LedgerEntry,
     Page,
     ReferenceItem,
+    ReferenceReader,
+    ReferenceWrite,
     Role,
     StorageError,
     TokenInfo,
     User,
     VisitWrite,
+    to_json,
 )
 from at_tui.store.db import connect, immediate
 
@@ -98,8 +102,6 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class SQLiteStorage:
@@ -265,41 +267,24 @@ class SQLiteStorage:
         row = self._conn().execute("SELECT value FROM counters WHERE name = ?", (stream,)).fetchone()
         return row[0] if row else 0
 
-    def apply_operation(self, op_id: str, visit_id: str, decide: Decide) -> dict[str, Any]:
+    def apply_operations(self, operations: Sequence[tuple[str, str, Decide]]) -> list[dict[str, Any]]:
         conn = self._conn()
+        results: list[dict[str, Any]] = []
+        stamp = now()
         with immediate(conn):
-            row = conn.execute("SELECT * FROM operations WHERE op_id = ?", (op_id,)).fetchone()
-            entry = (
-                LedgerEntry(
-                    op_id=row["op_id"],
-                    user_name=row["user_name"],
-                    visit_id=row["visit_id"],
-                    fingerprint=row["fingerprint"],
-                    status=row["status"],
-                    result=json.loads(row["result"]),
-                )
-                if row
-                else None
-            )
-            decision = decide(entry, _visit(conn, visit_id))
-            if decision.write is not None:
-                _write_visit(conn, decision.write)
-            if decision.ledger is not None:
-                ledger = decision.ledger
-                conn.execute(
-                    "INSERT INTO operations (op_id, user_name, visit_id, fingerprint, status, result, recorded_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        ledger.op_id,
-                        ledger.user_name,
-                        ledger.visit_id,
-                        ledger.fingerprint,
-                        ledger.status,
-                        _dumps(ledger.result),
-                        now(),
-                    ),
-                )
-        return decision.result
+            for op_id, visit_id, decide in operations:
+                # Each operation in its own nested transaction: a failure undoes that one
+                # operation only, and the ones before it are still committed below.
+                conn.execute("SAVEPOINT operation")
+                try:
+                    results.append(_apply_one(conn, op_id, visit_id, decide, stamp))
+                except BaseException:
+                    conn.execute("ROLLBACK TO operation")
+                    conn.execute("RELEASE operation")
+                    conn.execute("COMMIT")
+                    raise
+                conn.execute("RELEASE operation")
+        return results
 
     # Reference data sets -------------------------------------------------------------------
 
@@ -313,7 +298,7 @@ class SQLiteStorage:
                 "INSERT INTO reference_items (dataset, key, content, deleted, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (dataset, key) DO UPDATE SET content = excluded.content, deleted = excluded.deleted, "
                 "updated_at = excluded.updated_at, seq = excluded.seq",
-                (dataset, key, _dumps(None if deleted else content), int(deleted), now(), seq),
+                (dataset, key, to_json(None if deleted else content), int(deleted), now(), seq),
             )
         return seq
 
@@ -328,6 +313,31 @@ class SQLiteStorage:
         ]
         return Page(items, more=len(rows) > limit)
 
+    def put_reference_items(self, decide: Callable[[ReferenceReader], Iterable[ReferenceWrite]]) -> int:
+        conn = self._conn()
+        with immediate(conn):
+            writes = list(decide(lambda dataset: _current_reference_items(conn, dataset)))
+            for write in writes:
+                if write.dataset not in DATASETS:
+                    raise StorageError(f"Jeu de données « {write.dataset[:60]} » inconnu ({', '.join(DATASETS)}).")
+            if not writes:
+                return 0
+            # One counter update for the whole publication: still in commit order (writers are serialized).
+            last = conn.execute(
+                "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value", (len(writes), STREAM_REFERENCE)
+            ).fetchone()[0]
+            first, stamp = last - len(writes) + 1, now()
+            conn.executemany(
+                "INSERT INTO reference_items (dataset, key, content, deleted, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (dataset, key) DO UPDATE SET content = excluded.content, deleted = excluded.deleted, "
+                "updated_at = excluded.updated_at, seq = excluded.seq",
+                (
+                    (w.dataset, w.key, to_json(None if w.deleted else w.content), int(w.deleted), stamp, first + number)
+                    for number, w in enumerate(writes)
+                ),
+            )
+        return len(writes)
+
 
 def _create_private_file(path: Path) -> None:
     """A new database file readable by its owner only (SQLite gives the -wal and -shm files the same mode)."""
@@ -339,6 +349,21 @@ def _create_private_file(path: Path) -> None:
     except OSError as error:
         raise StorageError(f"Impossible de créer la base du service central {path} : {error.strerror}") from None
     os.close(fd)
+
+
+def _current_reference_items(conn: sqlite3.Connection, dataset: str, chunk: int = 5000) -> Iterator[ReferenceItem]:
+    """A data set's items in key order, read by chunks: no statement stays open across the writes."""
+    after, compare = "", ">="  # the first chunk includes an empty key
+    while True:
+        rows = conn.execute(
+            f"SELECT * FROM reference_items WHERE dataset = ? AND key {compare} ? ORDER BY key LIMIT ?", (dataset, after, chunk)
+        ).fetchall()
+        compare = ">"
+        for row in rows:
+            yield ReferenceItem(row["dataset"], row["key"], json.loads(row["content"]), bool(row["deleted"]), row["seq"])
+        if len(rows) < chunk:
+            return
+        after = rows[-1]["key"]
 
 
 def _next_seq(conn: sqlite3.Connection, stream: str) -> int:
@@ -365,7 +390,7 @@ def _visit_from_row(row: sqlite3.Row) -> CentralVisit:
 
 def _write_visit(conn: sqlite3.Connection, write: VisitWrite) -> None:
     seq = _next_seq(conn, STREAM_VISITS)
-    content, followup = _dumps(write.content), _dumps(write.followup)
+    content, followup = write.content_json, write.followup_json
     if write.expected_rev == 0:
         conn.execute(
             "INSERT INTO visits (id, rev, owner, content, followup, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -378,3 +403,31 @@ def _write_visit(conn: sqlite3.Connection, write: VisitWrite) -> None:
     ).rowcount
     if changed != 1:  # cannot happen while writers are serialized; never write over a newer revision
         raise StorageError(f"La visite {write.id} a changé pendant l'opération.")
+
+
+def _apply_one(conn: sqlite3.Connection, op_id: str, visit_id: str, decide: Decide, stamp: str) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM operations WHERE op_id = ?", (op_id,)).fetchone()
+    entry = (
+        LedgerEntry(
+            op_id=row["op_id"],
+            user_name=row["user_name"],
+            visit_id=row["visit_id"],
+            fingerprint=row["fingerprint"],
+            status=row["status"],
+            result=json.loads(row["result"]),
+        )
+        if row
+        else None
+    )
+    decision = decide(entry, _visit(conn, visit_id))
+    if decision.write is not None:
+        _write_visit(conn, decision.write)
+    if decision.ledger is not None:
+        ledger = decision.ledger
+        conn.execute(
+            "INSERT INTO operations (op_id, user_name, visit_id, fingerprint, status, result, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ledger.op_id, ledger.user_name, ledger.visit_id, ledger.fingerprint, ledger.status,
+             to_json(ledger.result), stamp),
+        )
+    return decision.result

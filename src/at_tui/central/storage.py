@@ -5,13 +5,19 @@ written once, above this interface; a storage only keeps rows and makes the
 writes of one operation atomic. `sqlite_storage.SQLiteStorage` is the
 implementation shipped; a PostgreSQL one must keep the same guarantees:
 
-* **One operation = one transaction.** `apply_operation` reads the ledger entry
-  and the visit, calls `decide`, then writes the visit (if any) **and** the
-  ledger entry (if any) in the same transaction. Two concurrent operations on
-  the same visit or with the same op id must be serialized (SQLite: `BEGIN
-  IMMEDIATE`, writers are serialized; PostgreSQL: `SELECT … FOR UPDATE` on the
-  visit, the ledger's primary key on `op_id`, and a retry of the whole
-  operation on a unique violation or a serialization failure).
+* **One operation = one (nested) transaction, one commit per request.**
+  `apply_operations` takes the operations of one push in order; for each it reads
+  the ledger entry and the visit, calls `decide`, then writes the visit (if any)
+  **and** the ledger entry (if any) atomically, seeing the operations before it.
+  The whole request is committed once, before any answer leaves (group commit:
+  one synchronous disk write for the batch instead of one per operation). If an
+  operation fails unexpectedly, it alone is undone, the ones before it are
+  committed, and the error propagates (the client resends; the ledger answers
+  `duplicate` for those). Two concurrent requests touching the same visit or op
+  id must be serialized (SQLite: `BEGIN IMMEDIATE`, writers are serialized, and a
+  `SAVEPOINT` per operation; PostgreSQL: one transaction with a `SAVEPOINT` per
+  operation, `SELECT … FOR UPDATE` on the visit, the ledger's primary key on
+  `op_id`, and a retry of the whole request on a serialization failure).
 
 * **Commit-ordered cursor.** Every write of a visit (or reference item) gives
   the row a new `seq`, and a reader that has seen `seq` = n must never later
@@ -36,8 +42,9 @@ recreated) database is refused (410) instead of silently skipping rows.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -114,8 +121,8 @@ class VisitWrite:
     expected_rev: int
     rev: int
     owner: str
-    content: dict[str, Any]
-    followup: dict[str, Any]
+    content_json: str  # as stored: the service serializes each payload once
+    followup_json: str
     updated_at: str
 
 
@@ -138,6 +145,20 @@ class ReferenceItem:
 
     def public(self) -> dict[str, Any]:
         return {"key": self.key, "content": self.content, "deleted": self.deleted}
+
+
+@dataclass(frozen=True)
+class ReferenceWrite:
+    """One item a publication writes: new or changed content, or a tombstone (`deleted`)."""
+
+    dataset: str
+    key: str
+    content: Any
+    deleted: bool = False
+
+
+# Reads a data set's current items (tombstones included, in key order) inside a publication.
+ReferenceReader = Callable[[str], Iterator[ReferenceItem]]
 
 
 @dataclass(frozen=True)
@@ -186,15 +207,26 @@ class Storage(Protocol):
     def last_seq(self, stream: str) -> int:
         """The highest position handed out in a stream (`visits` or `reference`): newer cursors are unknown."""
 
-    def apply_operation(self, op_id: str, visit_id: str, decide: Decide) -> dict[str, Any]:
-        """In one transaction: read the ledger entry of `op_id` and the visit, call `decide`,
-        write what it returns (visit with a new `seq`, ledger entry), commit; return its result."""
+    def apply_operations(self, operations: Sequence[tuple[str, str, Decide]]) -> list[dict[str, Any]]:
+        """For each (op_id, visit_id, decide), in order and atomically: read the ledger entry of
+        `op_id` and the visit, call `decide`, write what it returns (visit with a new `seq`,
+        ledger entry). One commit for all, before returning their results in order."""
 
     # Reference data sets (contacts, argumentaire, playbooks)
     def put_reference_item(self, dataset: str, key: str, content: Any, deleted: bool = False) -> int:
         """Create or replace one item (a deletion keeps a tombstone); its new position."""
 
     def reference_since(self, dataset: str, after_seq: int, limit: int) -> Page: ...
+
+    def put_reference_items(self, decide: Callable[[ReferenceReader], Iterable[ReferenceWrite]]) -> int:
+        """One publication, in one transaction: call `decide` with a reader of the current items,
+        write every item it returns (each with a new position, in the order given), commit;
+        how many were written. If `decide` raises, nothing is written."""
+
+
+def to_json(value: Any) -> str:
+    """JSON text as the service stores it: compact, accents as they are."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def format_cursor(instance: str, seq: int) -> str:

@@ -72,6 +72,7 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
             lines += ["", "[b $success]Visite terminée.[/]"]
         else:
             lines += ["", "[dim]t : terminer la visite (elle reste consultable depuis l'accueil)[/dim]"]
+        lines += self.followup_lines()
         self.query_one("#deliverables", Static).update("\n".join(lines))
 
     def action_copy_description(self) -> None:

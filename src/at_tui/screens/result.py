@@ -54,6 +54,7 @@ class ResultScreen(VisitScreen, inherit_bindings=False):
                 )
             lines.append("\n[dim]m : modifier la classification (justification obligatoire) "
                          "ou rétablir la classification calculée[/dim]")
+        lines += self.followup_lines()
         self.query_one("#result", Static).update("\n".join(lines))
 
     def action_override(self) -> None:

@@ -60,12 +60,33 @@ class VisitScreen(Screen):
             label = f"{step.number} {step.title}"
             parts.append(f"[reverse] {label} [/reverse]" if step.id == self.stop.step.id else label)
         done = " · [b]terminée[/b]" if visit.finished else ""
+        followup = self.followup()
+        if followup is not None:
+            done += f" · suivi CM : [b]{_escape(followup.label)}[/b]"
         return (
             f"[b]{_escape(visit.structure)}[/b] — {visit.departement} · {_escape(visit.typologie)} · "
             f"{format_date(visit.visit_date)}{done}\n"
             + " › ".join(parts)
             + f"\n[b]{self.stop.title}[/b] ({self.index + 1}/{len(self.stops)})"
         )
+
+    def followup(self):
+        """The CM's follow-up of this visit (at_tui.sync.parked.Followup), None when none was received."""
+        from at_tui.sync.parked import followup
+
+        return followup(self.workspace.conn, self.visit.id)
+
+    def followup_lines(self) -> list[str]:
+        """The CM's follow-up as shown at the end of the result and deliverables; [] when none."""
+        followup = self.followup()
+        if followup is None:
+            return []
+        lines = ["", "[b]Suivi du chargé de mission[/b] [dim](reçu du central, lecture seule)[/dim]",
+                 f"  Statut : [b]{_escape(followup.label)}[/b]"
+                 + (f" — {_escape(followup.lead_label)}" if followup.lead_label else "")]
+        if followup.comment:
+            lines.append(f"  Commentaire : {_escape(followup.comment)}")
+        return lines
 
     # -- navigation --------------------------------------------------------------
 

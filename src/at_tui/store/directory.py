@@ -1,7 +1,8 @@
 """The contacts lookup in the local database: the bundled directory and the imported professionals.
 
-The bundled contacts (a few dozen) are copied into `contacts` whenever the data
-files change, and ranked with bm25: they always come first. The professionals of
+The directory's contacts (the bundled few dozen, with those pulled from the central laid
+over them: at_tui.reference_pulled) are copied into `contacts` whenever they change, and
+ranked with bm25: they always come first. The professionals of
 the Annuaire Santé (hundreds of thousands) are never ranked as a whole — bm25
 over every match of `j*` costs 25 ms at 200,000 rows and 250 ms at 2 million.
 They are taken in bounded, index-backed passes, best first, each in alphabetical
@@ -22,6 +23,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
+from itertools import islice
 
 from at_tui.domain.directory import Contact, ContactKind
 from at_tui.domain.lookup import (
@@ -44,35 +46,40 @@ _FINGERPRINT_KEY = "contacts_fingerprint"
 # -- the bundled directory ----------------------------------------------------------------
 
 
-def sync_contacts(conn: sqlite3.Connection, contacts: Iterable[Contact], territory: Territory) -> bool:
-    """Copy the bundled contacts into the database when they changed; True when rows were written.
+def sync_contacts(
+    conn: sqlite3.Connection, contacts: Iterable[Contact], territory: Territory, fingerprint: str | None = None
+) -> bool:
+    """Copy the directory's contacts into the database when they changed; True when rows were written.
+
+    Without `fingerprint` it is computed from the rows (the bundled directory: a few dozen
+    contacts). With one — a cheap summary of where `contacts` come from, such as the bundled
+    fingerprint and the pulled contacts' version — `contacts` is only read when it differs,
+    and streamed: 200,000 pulled contacts are never all in memory.
 
     One `BEGIN IMMEDIATE`: the lookup sees the old directory or the new one, never half of it.
     """
-    rows = []
-    for contact in contacts:
-        name_words, other_words = contact_words(contact, territory)
-        rows.append((
-            contact.id, contact.kind.value, contact.name, contact.organisation, contact.role,
-            " ".join(covered_departements(contact, territory)), contact.sector, contact.email, contact.phone,
-            contact.url, contact.notes, contact_source(contact), contact.last_checked.isoformat(),
-            name_words, other_words,
-        ))
-    fingerprint = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+    rows: Iterable[tuple] | None = None
+    if fingerprint is None:
+        rows = [contact_row(contact, territory) for contact in contacts]
+        fingerprint = _fingerprint(rows)
     stored = conn.execute("SELECT value FROM directory_state WHERE key = ?", (_FINGERPRINT_KEY,)).fetchone()
     if stored is not None and stored[0] == fingerprint:
         return False
+    if rows is None:
+        rows = (contact_row(contact, territory) for contact in contacts)
     with immediate(conn):
         conn.execute("DELETE FROM contacts")
         conn.execute("INSERT INTO contacts_fts (contacts_fts) VALUES ('delete-all')")
-        for number, row in enumerate(rows, start=1):
-            conn.execute(
+        numbered = enumerate(rows, start=1)
+        while chunk := list(islice(numbered, 1000)):
+            conn.executemany(
                 "INSERT INTO contacts (id, contact_id, kind, name, organisation, role, departements, sector, "
                 "email, phone, url, notes, source, last_checked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (number, *row[:13]),
+                [(number, *row[:13]) for number, row in chunk],
             )
-            conn.execute(
-                "INSERT INTO contacts_fts (rowid, name_words, other_words) VALUES (?, ?, ?)", (number, *row[13:])
+            conn.executemany(
+                "INSERT INTO contacts_fts (rowid, name_words, other_words) VALUES (?, ?, ?)",
+                [(number, *row[13:]) for number, row in chunk],
             )
         conn.execute(
             "INSERT INTO directory_state (key, value) VALUES (?, ?) "
@@ -80,6 +87,25 @@ def sync_contacts(conn: sqlite3.Connection, contacts: Iterable[Contact], territo
             (_FINGERPRINT_KEY, fingerprint),
         )
     return True
+
+
+def contact_row(contact: Contact, territory: Territory) -> tuple:
+    """A contact as the `contacts` row (13 columns) followed by its two word-index columns."""
+    name_words, other_words = contact_words(contact, territory)
+    return (
+        contact.id, contact.kind.value, contact.name, contact.organisation, contact.role,
+        " ".join(covered_departements(contact, territory)), contact.sector, contact.email, contact.phone,
+        contact.url, contact.notes, contact_source(contact), contact.last_checked.isoformat(),
+        name_words, other_words,
+    )
+
+
+def directory_fingerprint(contacts: Iterable[Contact], territory: Territory) -> str:
+    return _fingerprint([contact_row(contact, territory) for contact in contacts])
+
+
+def _fingerprint(rows: list[tuple]) -> str:
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
 _CONTACT_COLUMNS = (

@@ -342,6 +342,29 @@ def _v6_outbox(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v7_pulled_reference(conn: sqlite3.Connection) -> None:
+    """Reference items pulled from the central (contacts, argumentaire, playbooks): at_tui.store.pulled_reference.
+
+    A tombstone has `deleted` = 1 and no content. `stale` is only ever set during a full
+    resync: rows not listed again by the time it completes are then forgotten.
+    A rowid table: argumentaire sheets are long.
+    """
+    conn.execute(
+        """CREATE TABLE pulled_reference (
+            dataset TEXT NOT NULL,
+            key TEXT NOT NULL,
+            content TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+            received_at TEXT NOT NULL,
+            stale INTEGER NOT NULL DEFAULT 0 CHECK (stale IN (0, 1)),
+            PRIMARY KEY (dataset, key),
+            CHECK ((deleted = 1) = (content IS NULL))
+        )"""
+    )
+    # Finding what a completed resync must forget, without scanning 200,000 contacts each pull.
+    conn.execute("CREATE INDEX pulled_reference_stale ON pulled_reference(dataset) WHERE stale = 1")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_core,
     _v2_snapshots,
@@ -349,6 +372,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v4_structures,
     _v5_directory,
     _v6_outbox,
+    _v7_pulled_reference,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

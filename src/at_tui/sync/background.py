@@ -12,6 +12,8 @@ from pathlib import Path
 
 from at_tui.sync import outbox
 
+PULL_EVERY = dt.timedelta(minutes=15)
+
 
 @dataclass(frozen=True)
 class Status:
@@ -44,6 +46,14 @@ def current_status(conn, online: bool, configured: bool, problem: str | None = N
                   summary.last_success, problem)
 
 
+def _pull_due(last_success: str | None, now: dt.datetime | None = None) -> bool:
+    """Nothing to send, but the CMs' follow-ups and the reference data are fetched now and then."""
+    if last_success is None:
+        return True
+    now = now or dt.datetime.now(dt.UTC)
+    return now - dt.datetime.fromisoformat(last_success) >= PULL_EVERY
+
+
 def sync_once(db_path: Path, reference, *, force: bool = False) -> Status:
     """Probe the configured server; when it answers and something waits (or `force`), sync."""
     from at_tui.sync.credentials import CredentialsError, get_token, load_settings
@@ -65,7 +75,9 @@ def sync_once(db_path: Path, reference, *, force: bool = False) -> Status:
         with Transport(settings.server_url, token, ca_bundle=ca_bundle) as transport:
             if not transport.reachable():
                 return current_status(workspace.conn, False, True)
-            report = sync(workspace, transport) if force or outbox.summary(workspace.conn).waiting else None
+            summary = outbox.summary(workspace.conn)
+            due = force or summary.waiting or _pull_due(summary.last_success)
+            report = sync(workspace, transport) if due else None
         problem = "; ".join(report.errors) if report and report.errors else None
         return current_status(workspace.conn, problem is None, True, problem)
     finally:

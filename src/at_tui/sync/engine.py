@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from at_tui.sync import outbox
+from at_tui.sync.reference_pull import pull_reference
 from at_tui.sync.transport import CursorExpired, SyncError, TooLarge, Transport
 
 BATCH = 200
@@ -27,6 +28,7 @@ class Report:
     conflicts: int = 0
     rejected: int = 0
     received: int = 0
+    reference_received: int = 0
     errors: list[str] = field(default_factory=list)
     left: int = 0  # operations still waiting at the end
 
@@ -39,6 +41,8 @@ class Report:
             f"{self.sent} envoyée(s), {self.duplicates} déjà présente(s) au central, "
             f"{self.conflicts} conflit(s), {self.rejected} refusée(s), {self.received} visite(s) reçue(s).",
         ]
+        if self.reference_received:
+            lines.append(f"{self.reference_received} donnée(s) de référence reçue(s) (contacts, argumentaire, processus).")
         if self.left:
             lines.append(f"{self.left} modification(s) encore en attente d'envoi.")
         lines += self.errors
@@ -53,6 +57,9 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
     try:
         push(workspace, transport, report, on_progress)
         pull(workspace, transport, report)
+        report.reference_received += pull_reference(workspace, transport, report)
+        if report.reference_received:
+            workspace.ensure_directory()  # here, in the sync's thread, rather than on the next search
     except SyncError as error:
         report.errors.append(str(error))
     else:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from at_tui.store.db import immediate
-from at_tui.store.visit_content import CONTENT_SQL
+from at_tui.store.visit_content import CONTENT_SQL, content_json
 
 IN_FLIGHT = ("pending", "sent")
 
@@ -178,12 +178,34 @@ def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], d
             if waiting:
                 values["central_copy"] = json.dumps(dict(item), ensure_ascii=False)
             else:
+                if int(item["rev"]) > _central_rev(conn, visit_id) and item.get("content"):
+                    _take_central_content(conn, visit_id, item["content"], now)
                 values["rev"] = int(item["rev"])
                 values["central_copy"] = None  # nothing waiting here: no conflict to keep it for
             _upsert_central(conn, visit_id, now=now, **values)
             count += 1
         set_state(conn, f"cursor:{dataset}", cursor, now)
     return count
+
+
+def _central_rev(conn: sqlite3.Connection, visit_id: str) -> int:
+    row = conn.execute("SELECT rev FROM sync_visits WHERE visit_id = ?", (visit_id,)).fetchone()
+    return row[0] if row else 0
+
+
+def _take_central_content(conn: sqlite3.Connection, visit_id: str, content: Mapping[str, Any], now: str) -> None:
+    """A newer central revision of a visit with nothing waiting here (the AT's other laptop
+    changed it): this laptop takes it, or its next change would be based on a revision whose
+    content it never had. Not queued again: it comes from the central."""
+    from at_tui.domain.conflicts import differences
+
+    if not differences(json.loads(content_json(conn, visit_id)), content):
+        return  # the same content (a CM's follow-up, or this laptop's own push)
+    conn.execute("INSERT INTO sync_pause (reason) VALUES ('contenu reçu du central')")
+    try:
+        _write_content(conn, visit_id, content, now)
+    finally:
+        conn.execute("DELETE FROM sync_pause WHERE reason = 'contenu reçu du central'")
 
 
 def conflicts(conn: sqlite3.Connection) -> list[tuple[str, dict]]:
@@ -201,32 +223,9 @@ def resolve_conflict(conn: sqlite3.Connection, visit_id: str, merged: Mapping[st
     transaction: the visit and its answers take the merged values (history records them), the
     conflicting operation is marked resolved (kept), and a pending operation based on
     `central_rev` is left for the next push."""
-    from at_tui.domain.visit import IDENTITY_FIELDS
-    from at_tui.store.visits import encode
-
     now = utc_now()
-    identity = merged["identity"]
-    override = merged.get("override") or {}
     with immediate(conn):
-        columns = [*IDENTITY_FIELDS, "status", "current_step", "finished_at", "override_offer",
-                   "override_justification"]
-        values = [int(bool(identity[name])) if name == "maillage" else identity.get(name, "") for name in IDENTITY_FIELDS]
-        values += [merged["status"], merged["current_step"], merged.get("finished_at"), override.get("offer"),
-                   override.get("justification")]
-        conn.execute(
-            f"UPDATE visits SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? WHERE id = ?",
-            (*values, now, visit_id),
-        )
-        answers = merged.get("answers") or {}
-        for (key,) in conn.execute("SELECT key FROM answers WHERE visit_id = ?", (visit_id,)).fetchall():
-            if key not in answers:
-                conn.execute("DELETE FROM answers WHERE visit_id = ? AND key = ?", (visit_id, key))
-        conn.executemany(
-            "INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (visit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at "
-            "WHERE value IS NOT excluded.value",
-            [(visit_id, key, encode(value), now) for key, value in answers.items()],
-        )
+        _write_content(conn, visit_id, merged, now)
         conn.execute("UPDATE outbox SET state = 'resolved', updated_at = ? WHERE visit_id = ? AND state = 'conflict'",
                      (now, visit_id))
         _upsert_central(conn, visit_id, rev=central_rev, central_copy=None, now=now)
@@ -235,6 +234,34 @@ def resolve_conflict(conn: sqlite3.Connection, visit_id: str, merged: Mapping[st
             "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE visit_id = ? AND state = 'pending')",
             (str(uuid.uuid4()), visit_id, now, now, visit_id),
         )
+
+
+def _write_content(conn: sqlite3.Connection, visit_id: str, content: Mapping[str, Any], now: str) -> None:
+    """Make the local visit and its answers say `content` (inside the caller's transaction;
+    the history triggers record each change)."""
+    from at_tui.domain.visit import IDENTITY_FIELDS
+    from at_tui.store.visits import encode
+
+    identity = content["identity"]
+    override = content.get("override") or {}
+    columns = [*IDENTITY_FIELDS, "status", "current_step", "finished_at", "override_offer", "override_justification"]
+    values = [int(bool(identity[name])) if name == "maillage" else identity.get(name, "") for name in IDENTITY_FIELDS]
+    values += [content["status"], content["current_step"], content.get("finished_at"), override.get("offer"),
+               override.get("justification")]
+    conn.execute(
+        f"UPDATE visits SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? WHERE id = ?",
+        (*values, now, visit_id),
+    )
+    answers = content.get("answers") or {}
+    for (key,) in conn.execute("SELECT key FROM answers WHERE visit_id = ?", (visit_id,)).fetchall():
+        if key not in answers:
+            conn.execute("DELETE FROM answers WHERE visit_id = ? AND key = ?", (visit_id, key))
+    conn.executemany(
+        "INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (visit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at "
+        "WHERE value IS NOT excluded.value",
+        [(visit_id, key, encode(value), now) for key, value in answers.items()],
+    )
 
 
 def set_state(conn: sqlite3.Connection, key: str, value: str, now: str | None = None) -> None:

@@ -1,0 +1,165 @@
+"""« Problèmes de synchronisation »: the conflicts to settle and the visits the central refused.
+
+One row per visit and problem. Entrée opens what settles it: the conflict screen for
+a conflict, the visit itself (to correct it) for a refusal. `r` sends a refused visit
+again (at_tui.sync.parked.requeue: its refused operations are kept, marked resolved).
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static
+
+from at_tui.domain.visit import format_date, format_timestamp
+from at_tui.sync.parked import CONFLICT, REJECTED, Problem, problems, requeue
+from at_tui.widgets.key_bar import KeyBar
+
+# Fixed widths; « Structure » (0) takes what is left.
+COLUMNS = (("Problème", 8), ("Structure", 0), ("Dépt", 4), ("Visite du", 10), ("Signalé le", 16))
+CELL_PADDING = 2
+MIN_STRUCTURE_WIDTH = 12
+KIND_LABELS = {CONFLICT: "Conflit", REJECTED: "Refus"}
+
+EMPTY = (
+    "[b]Aucun problème de synchronisation.[/b]\n"
+    "Le central n'a refusé aucune visite et aucun conflit n'est à régler. Les visites modifiées "
+    "partent d'elles-mêmes dès que le serveur répond."
+)
+
+
+class SyncProblemsScreen(Screen):
+    CSS_PATH = "screens.tcss"
+    BINDINGS = [
+        Binding("enter", "settle", "Ouvrir", id="sync_problems.open", priority=True),
+        Binding("r", "requeue", "Renvoyer", id="sync_problems.requeue"),
+        Binding("escape", "close", "Retour", id="sync_problems.close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Problem] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            "[b]Problèmes de synchronisation[/b] : conflits et visites refusées",
+            id="sync-problems-title",
+        )
+        yield DataTable(id="sync-problems-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="sync-problems-detail")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.refresh_rows()
+        self.query_one(DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_rows()
+
+    def on_resize(self) -> None:
+        self.refresh_rows()
+
+    @property
+    def selected(self) -> Problem | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def refresh_rows(self) -> None:
+        self.rows = problems(self.app.workspace.conn)
+        table = self.query_one(DataTable)
+        row = table.cursor_row or 0
+        table.clear(columns=True)
+        fixed = sum(width + CELL_PADDING for _, width in COLUMNS)
+        rest = max(MIN_STRUCTURE_WIDTH, self.size.width - 2 - fixed - 2)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width or rest)
+        for problem in self.rows:
+            table.add_row(KIND_LABELS[problem.kind], problem.structure, problem.departement,
+                          format_date(problem.visit_date), format_timestamp(problem.since))
+        table.display = bool(self.rows)
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1))
+        self._show_detail()
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _show_detail(self) -> None:
+        detail = self.query_one("#sync-problems-detail", Static)
+        problem = self.selected
+        if problem is None:
+            detail.update(EMPTY)
+            return
+        name = escape(problem.structure)
+        if problem.kind == CONFLICT:
+            detail.update(
+                f"[b]{name}[/b] a été modifiée sur ce poste et au central : elle n'est plus envoyée "
+                "tant que le conflit n'est pas réglé.\n"
+                "[b]Entrée[/b] : comparer les deux versions champ par champ et choisir."
+            )
+            return
+        times = f" ({problem.count} envois)" if problem.count > 1 else ""
+        if problem.changed_since:
+            what_next = ("Modifiée depuis : la nouvelle version part d'elle-même ; [b]r[/b] règle le refus · "
+                         "[b]Entrée[/b] : ouvrir la visite.")
+        else:
+            what_next = ("[b]Entrée[/b] : ouvrir la visite pour la corriger · [b]r[/b] : la renvoyer "
+                         "(après correction, ou si le problème venait du central).")
+        detail.update(
+            f"[b]{name}[/b] : refusée par le central le {format_timestamp(problem.since)}{times}.\n"
+            f"Raison donnée par le central : {escape(problem.reason)}\n{what_next}"
+        )
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "requeue":
+            problem = self.selected
+            return problem is not None and problem.kind == REJECTED or None  # dimmed otherwise
+        if action == "settle":
+            return self.selected is not None or None
+        return True
+
+    def action_settle(self) -> None:
+        problem = self.selected
+        if problem is None:
+            return
+        if problem.kind == REJECTED:
+            self.app.open_visit(problem.visit_id)
+            return
+        from at_tui.screens.conflict import ConflictScreen
+        from at_tui.sync.outbox import conflicts
+
+        central = dict(conflicts(self.app.workspace.conn)).get(problem.visit_id)
+        if central is None:
+            self.notify("La copie du central manque pour ce conflit : elle arrivera à la prochaine synchronisation.",
+                        severity="warning")
+            return
+        self.app.push_screen(ConflictScreen(problem.visit_id, central), lambda _settled: self._after_change())
+
+    def action_requeue(self) -> None:
+        problem = self.selected
+        if problem is None or problem.kind != REJECTED:
+            return
+        done = requeue(self.app.workspace.conn, problem.visit_id)
+        name = escape(problem.structure)
+        if not done.settled:
+            self.notify("Cette visite n'est plus refusée.", severity="warning")
+        elif done.queued:
+            self.notify(f"« {name} » sera renvoyée au central à la prochaine synchronisation.")
+        else:
+            self.notify(f"Refus réglé : la dernière version de « {name} » est déjà envoyée ou en attente d'envoi.")
+        self._after_change()
+        self.app.request_sync(force=True)
+
+    def _after_change(self) -> None:
+        self.refresh_rows()
+        self.app.refresh_sync_status()
+
+    def action_close(self) -> None:
+        self.dismiss()
