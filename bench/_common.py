@@ -123,3 +123,35 @@ def timed_import(module, run) -> dict:
     finally:
         module.immediate = original
     return {"report": report, "wall_s": ended - started, "after_read_s": ended - read_done[-1], "locked_s": locked[-1]}
+
+
+def start_central(folder, user: str = "marie"):
+    """A real `at-tui central serve` on 127.0.0.1 (free port, database under `folder`) and an AT
+    user: (process, url, token, database path). Terminate the process when done."""
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    db = Path(folder) / "central.sqlite3"
+    env = {**os.environ, "AT_TUI_HOME": str(Path(folder) / "server-home")}
+    made = subprocess.run([sys.executable, "-m", "at_tui", "central", "add-user", user, "--role", "at", "--db", str(db)],
+                          capture_output=True, text=True, env=env, check=True)
+    token = made.stdout.strip().splitlines()[-1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "at_tui", "central", "serve", "--db", str(db), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/v1/health").status_code == 200:
+                return process, url, token, db
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the central service did not start")

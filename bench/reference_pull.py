@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,35 +56,6 @@ def synthetic_contact(n: int) -> dict:
         "notes": "Contact synthétique du banc de mesure.",
         "source": {"file": "bench/reference_pull.py", "slide": "contacts synthétiques"}, "last_checked": "2026-11-22",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(folder: Path) -> tuple[subprocess.Popen, str, str, Path]:
-    db = folder / "central.sqlite3"
-    env = {**os.environ, "AT_TUI_HOME": str(folder / "server-home")}
-    made = subprocess.run([sys.executable, "-m", "at_tui", "central", "add-user", "marie", "--role", "at", "--db", str(db)],
-                          capture_output=True, text=True, env=env, check=True)
-    token = made.stdout.strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "at_tui", "central", "serve", "--db", str(db), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/v1/health").status_code == 200:
-                return process, url, token, db
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the central service did not start")
 
 
 def publish(db: Path, count: int) -> float:
@@ -196,7 +166,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="at-tui-bench-reference-") as tmp:
         folder = Path(tmp)
-        process, url, token, db = start_server(folder)
+        process, url, token, db = c.start_central(folder)
         try:
             c.progress(verbose, f"publishing {args.contacts} contacts ...")
             publish_s = publish(db, args.contacts)

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,35 +37,6 @@ import _common as c  # noqa: E402
 
 WALL_TARGET_S = 10.0
 THROUGHPUT_TARGET = 0.5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(folder: Path) -> tuple[subprocess.Popen, str, str]:
-    db = folder / "central.sqlite3"
-    env = {**os.environ, "AT_TUI_HOME": str(folder / "server-home")}
-    made = subprocess.run([sys.executable, "-m", "at_tui", "central", "add-user", "marie", "--role", "at", "--db", str(db)],
-                          capture_output=True, text=True, env=env, check=True)
-    token = made.stdout.strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "at_tui", "central", "serve", "--db", str(db), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/v1/health").status_code == 200:
-                return process, url, token
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the central service did not start")
 
 
 def capture(workspace, count: int, verbose: bool) -> None:
@@ -114,7 +83,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="at-tui-bench-sync-") as tmp:
         folder = Path(tmp)
-        process, url, token = start_server(folder)
+        process, url, token, _ = c.start_central(folder)
         try:
             workspace = Workspace(folder / "laptop.sqlite3", reference=load_reference())
             c.progress(verbose, f"capturing {args.visits} visits ...")

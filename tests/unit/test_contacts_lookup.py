@@ -81,6 +81,21 @@ def test_gers_and_32_find_the_gers_at_and_the_dac_32_referents(synced):
         assert {name for kind, name in found if kind == "dac"} == {"Romain Eychenne", "Fabien Debat"}, typed
 
 
+def test_a_directory_too_large_to_rank_gives_its_matches_in_file_order(synced, monkeypatch):
+    """Past a curated directory's size the matches are not ranked (ranking costs every match):
+    the same contacts are found, bounded by the limit, in the files' order."""
+    from at_tui.store import directory
+
+    ranked = search(synced, Query.parse("dac")).entries
+    monkeypatch.setattr(directory, "RANKED_AT_MOST", 3)
+    unranked = search(synced, Query.parse("dac")).entries
+    assert {e.name for e in unranked} == {e.name for e in ranked}
+    ids = [row[0] for row in synced.execute("SELECT contact_id FROM contacts ORDER BY id")]
+    found = [e.key for e in unranked]
+    assert found == sorted(found, key=ids.index)
+    assert len(search(synced, Query.parse("d", limit=4)).entries) == 4
+
+
 def test_accents_case_and_punctuation_do_not_matter(synced):
     assert names(synced, "gwënola") == names(synced, "GWENOLA") == names(synced, "gwenola")
     assert names(synced, "gwenola")

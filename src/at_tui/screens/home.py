@@ -48,6 +48,7 @@ class HomeScreen(Screen):
         self.watch(self.app, "sub_title", self.refresh_visits, init=False)
 
     def on_screen_resume(self) -> None:
+        self.app.refresh_sync_status()  # back from a visit: its changes wait to be sent
         self.refresh_visits()
 
     def on_resize(self) -> None:

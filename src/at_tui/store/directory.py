@@ -41,6 +41,7 @@ from at_tui.store.bounded import Page, after
 from at_tui.store.db import immediate
 
 _FINGERPRINT_KEY = "contacts_fingerprint"
+RANKED_AT_MOST = 5_000  # contacts (ids are 1..n): bm25 over all matches stays within a few ms up to here
 
 
 # -- the bundled directory ----------------------------------------------------------------
@@ -136,11 +137,15 @@ def _contacts(conn: sqlite3.Connection, query: Query) -> list[Entry]:
         where.append("(' ' || c.departements || ' ') LIKE ?")
         params.append(f"% {query.departement} %")
     if query.words:
-        # Name matches weigh ten times the other words; ties keep the files' order.
+        # Name matches weigh ten times the other words; ties keep the files' order. Ranking
+        # costs every match: past a curated directory's size (a huge set published by the
+        # central), matches come unranked in the files' order and the search stays bounded.
+        ranked = conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0] <= RANKED_AT_MOST
+        order = "bm25(contacts_fts, 10.0, 1.0), c.id" if ranked else "c.id"
         sql = (
             f"SELECT {_CONTACT_COLUMNS} FROM contacts_fts JOIN contacts c ON c.id = contacts_fts.rowid "
             f"WHERE contacts_fts MATCH ? {''.join(' AND ' + w for w in where)} "
-            "ORDER BY bm25(contacts_fts, 10.0, 1.0), c.id LIMIT ?"
+            f"ORDER BY {order} LIMIT ?"
         )
         params = [query.match_expression(), *params, query.limit]
     else:
