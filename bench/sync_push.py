@@ -13,8 +13,9 @@ each, a long note among them), so the outbox holds one operation per visit.
 
 Subject: `at_tui.sync.engine.push` over `Transport` (httpx, keep-alive): batches of
 200 operations; the payloads are built from the database and frozen in the outbox
-(one transaction per batch), POSTed, applied by the service one transaction per
-operation with its ledger, and the results filed locally.
+(one transaction per batch), POSTed (the next batch is prepared meanwhile), applied
+by the service one savepoint per operation with its ledger and one commit per batch,
+and the results filed locally.
 
 Floor: the exact request bodies the subject sent (read back from the outbox), POSTed
 in the same batches by the same kind of httpx client to `POST /v1/noop` of the same

@@ -15,10 +15,6 @@ from at_tui.store.migrations import MIGRATIONS, open_database
 from at_tui.sync import outbox
 
 
-def content_of(workspace):
-    return lambda visit_id: visit_content(workspace, workspace.visits.require(visit_id))
-
-
 def ops(conn: sqlite3.Connection) -> list[tuple]:
     return [tuple(r) for r in conn.execute("SELECT visit_id, state, base_rev FROM outbox ORDER BY seq")]
 
@@ -184,7 +180,7 @@ def test_a_conflict_settled_field_by_field_is_queued_on_the_central_revision(wor
 
     [(visit_id, kept)] = outbox.conflicts(conn)
     assert visit_id == visit.id
-    local = content_of(workspace)(visit.id)
+    local = visit_content(workspace, workspace.visits.require(visit.id))
     found = {d.path: (d.local, d.central) for d in differences(local, kept["content"])}
     assert found[("identity", "contact_name")] == ("Claire Dupuis", "Claire Dupuis-Martin")
     assert found[("identity", "contact_role")] == ("Présidente", "Coordinatrice")

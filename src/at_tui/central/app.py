@@ -44,6 +44,7 @@ from at_tui.central.storage import (
     DATASETS,
     STREAM_REFERENCE,
     STREAM_VISITS,
+    Page,
     Storage,
     StorageError,
     User,
@@ -210,9 +211,7 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
         after = parse_cursor(storage, since, STREAM_VISITS)
         if after is None:
             raise HTTPException(410, CURSOR_GONE)
-        page = storage.visits_since(after, limit, owner=None if user.role == "cm" else user.name)
-        last = page.items[-1].seq if page.items else after
-        return {"items": [visit.public() for visit in page.items], "cursor": format_cursor(storage.instance, last), "more": page.more}
+        return _page(storage, storage.visits_since(after, limit, owner=None if user.role == "cm" else user.name), after)
 
     @app.get(
         "/v1/visits/{visit_id}",
@@ -244,9 +243,7 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
         after = parse_cursor(storage, since, STREAM_REFERENCE)
         if after is None:
             raise HTTPException(410, CURSOR_GONE)
-        page = storage.reference_since(dataset.value, after, limit)
-        last = page.items[-1].seq if page.items else after
-        return {"items": [item.public() for item in page.items], "cursor": format_cursor(storage.instance, last), "more": page.more}
+        return _page(storage, storage.reference_since(dataset.value, after, limit), after)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -274,6 +271,12 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
 
     app.add_middleware(Gatekeeper, storage=storage, max_body_bytes=limits.max_body_bytes)
     return app
+
+
+def _page(storage: Storage, page: Page, after: int) -> dict[str, Any]:
+    """A page of a cursor stream; an empty page gives back the cursor it was asked from."""
+    last = page.items[-1].seq if page.items else after
+    return {"items": [item.public() for item in page.items], "cursor": format_cursor(storage.instance, last), "more": page.more}
 
 
 class Gatekeeper:

@@ -1,8 +1,8 @@
 """The protocol's rules for one pushed operation (`docs/sync-protocol.md`, « Envoi »).
 
 `apply` validates what can be checked without the database, then hands a pure
-`decide(ledger entry, central visit)` to the storage, which runs it and writes
-its decision in one transaction. The order of the rules:
+`decide(ledger entry, central visit)` per operation to the storage, which runs it and
+writes its decision atomically (all of a push committed together). The order of the rules:
 
 1. op id already in the ledger → its stored answer, `duplicate` (nothing
    re-applied); the same op id sent by another user, or for another

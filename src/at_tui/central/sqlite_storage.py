@@ -1,4 +1,4 @@
-"""The central store on SQLite: WAL, synchronous=FULL, every write in its own BEGIN IMMEDIATE.
+"""The central store on SQLite: WAL, synchronous=FULL, every write in a BEGIN IMMEDIATE (a push: one, with a savepoint per operation).
 
 Writers are serialized by SQLite, so the counter incremented inside a write
 transaction gives positions in commit order (see `storage.py` for what another
