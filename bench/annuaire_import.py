@@ -7,7 +7,7 @@ Run from the repository root:
     python bench/annuaire_import.py --occitanie-share 0.5     # a stress case: half the rows kept
     python bench/annuaire_import.py --json                # one JSON object on stdout
 
-The file: `at_tui.importers.synthetic_annuaire.generate`, UTF-8, the 52 published
+The file: `at_tui.synthetic.annuaire.generate`, UTF-8, the 52 published
 columns, a few malformed lines; by default 10% of the people practise in
 Occitanie (the national file keeps about 9%), people repeat over several
 activity rows, 2% of the rows have no address.
@@ -161,7 +161,7 @@ def main() -> int:
         p.error("--runs and --rows must be >= 1")
     verbose = not args.json
     sys.path.insert(0, SRC)
-    from at_tui.importers.synthetic_annuaire import generate
+    from at_tui.synthetic.annuaire import generate
 
     with tempfile.TemporaryDirectory(prefix="at-tui-bench-annuaire-") as tmp:
         tmp_path = Path(tmp)

@@ -7,7 +7,7 @@ Run from the repository root:
     python bench/directory_search.py --home DIR         # keep (or reuse) the imported database
     python bench/directory_search.py --json
 
-Data: `at_tui.importers.synthetic_annuaire.generate` writes an extract of
+Data: `at_tui.synthetic.annuaire.generate` writes an extract of
 `--rows` activity rows, all in Occitanie, imported with `import_annuaire` (the
 real path: parsing, staging, atomic swap, word index) into a fresh database,
 plus the bundled contacts (`sync_contacts`).
@@ -63,11 +63,11 @@ def prepare(home: Path, rows: int, verbose: bool) -> tuple[Path, dict]:
     """The app's database under `home`, with `rows` generated professionals imported (reused if there)."""
     os.environ["AT_TUI_HOME"] = str(home)
     from at_tui.importers.professionals_store import import_annuaire, professionals_count
-    from at_tui.importers.synthetic_annuaire import generate
     from at_tui.paths import database_path
-    from at_tui.reference import load_reference
+    from at_tui.reference.loader import load_reference
     from at_tui.store.directory import sync_contacts
     from at_tui.store.migrations import open_database
+    from at_tui.synthetic.annuaire import generate
 
     db = database_path()
     conn = open_database(db)

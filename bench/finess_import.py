@@ -7,7 +7,7 @@ Run from the repository root:
     python bench/finess_import.py --occitanie-share 0.09   # the national file's proportion
     python bench/finess_import.py --json               # one JSON object on stdout
 
-The file: `at_tui.importers.synthetic_finess.generate`, Windows-1252, with its
+The file: `at_tui.synthetic.finess.generate`, Windows-1252, with its
 `geolocalisation` rows (one per structure, as in the geolocated etalab release)
 and a few malformed lines; by default 85% of the structures are in Occitanie
 (a stress case: the national file keeps about 9%).
@@ -140,8 +140,8 @@ def main() -> int:
     from at_tui.domain.text import search_fold
     from at_tui.importers.finess_reference import occitanie_departements
     from at_tui.importers.structures_store import complete_structures
-    from at_tui.importers.synthetic_finess import generate
     from at_tui.store.migrations import open_database
+    from at_tui.synthetic.finess import generate
 
     departements = occitanie_departements()
     with tempfile.TemporaryDirectory(prefix="at-tui-bench-finess-") as tmp:

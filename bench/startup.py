@@ -186,7 +186,7 @@ def seed_professionals(home: Path, rows: int, source: Path) -> None:
     code = textwrap.dedent(
         f"""
         from at_tui.importers.professionals_store import import_annuaire
-        from at_tui.importers.synthetic_annuaire import generate
+        from at_tui.synthetic.annuaire import generate
         from at_tui.paths import database_path
         from at_tui.store.migrations import open_database
 

@@ -77,7 +77,7 @@ def main() -> int:
     verbose = not args.json
     import httpx
 
-    from at_tui.reference import load_reference
+    from at_tui.reference.loader import load_reference
     from at_tui.sync.engine import BATCH, Report, push
     from at_tui.sync.transport import Transport
     from at_tui.workspace import Workspace

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from at_tui.reference import ReferenceData, load_reference
+from at_tui.reference.loader import ReferenceData, load_reference
 
 
 @pytest.fixture(scope="session")

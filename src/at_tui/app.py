@@ -116,13 +116,13 @@ class ATApp(App[str | None]):
 
     def check_data_files(self) -> bool:
         """Validate the data files at start, unless these exact files already passed."""
-        from at_tui.checked_data import already_checked, fingerprint, remember_checked
         from at_tui.paths import fixtures_root
+        from at_tui.reference.checked import already_checked, fingerprint, remember_checked
 
         print_ = fingerprint(fixtures_root())
         if already_checked(print_):
             return True  # loaded on first use, off the start-up path
-        from at_tui.reference import ReferenceDataError
+        from at_tui.reference.loader import ReferenceDataError
 
         try:
             self.workspace.reference  # noqa: B018 - loads and validates
@@ -145,7 +145,7 @@ class ATApp(App[str | None]):
 
     def open_visit(self, visit_id: str, key: str | None = None) -> None:
         """Show a visit at `key` (default: where the AT left it), replacing any visit screen."""
-        from at_tui.screens.visit_base import screen_for_stop
+        from at_tui.screens.visit_steps import screen_for_stop
 
         screen = screen_for_stop(self.workspace, visit_id, key)
         while len(self.screen_stack) > 2:

@@ -18,7 +18,24 @@ def data_dir() -> Path:
         import platformdirs  # lazy: not needed when AT_TUI_HOME is set
 
         path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        from at_tui.store.db import StoreError
+
+        raise StoreError(f"Le dossier de données {path} est un fichier, pas un dossier : corrigez AT_TUI_HOME.")
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        from at_tui.store.db import StoreError
+        from at_tui.store.errors import explain
+
+        raise StoreError(explain(error, f"Création du dossier de données {path}")) from None
+    return path
+
+
+def private_dir(path: Path) -> Path:
+    """`path` created if needed and kept 0700: crash reports and backups name structures and people."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
     return path
 
 

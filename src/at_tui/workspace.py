@@ -42,18 +42,18 @@ class Workspace:
         """Loaded on first use, once, from any thread: the Accueil does not need it (start-up time).
 
         The bundled data files, with the valid argumentaire and playbooks pulled from the
-        central laid over them (at_tui.reference_pulled); a reference given to the
+        central laid over them (at_tui.reference.pulled); a reference given to the
         constructor is used as it is."""
         if self._reference is None:
             with self._reference_lock:
                 if self._reference is None:
-                    from at_tui.reference import load_reference
+                    from at_tui.reference.loader import load_reference
 
                     self._reference = self._with_pulled(load_reference())
         return self._reference
 
     def _with_pulled(self, reference):
-        from at_tui.reference_pulled import with_pulled
+        from at_tui.reference.pulled import with_pulled
 
         try:
             return with_pulled(reference, self.readers.get())
@@ -68,7 +68,7 @@ class Workspace:
 
     def ensure_directory(self) -> None:
         """Copy the directory into the database when it changed: the bundled contacts, with the
-        contacts pulled from the central laid over them (at_tui.reference_pulled).
+        contacts pulled from the central laid over them (at_tui.reference.pulled).
 
         Each call costs one small read (a pull may have changed the contacts meanwhile); the
         copy itself runs only after a change, in the caller's thread (a worker, never the
@@ -81,7 +81,7 @@ class Workspace:
         with self._directory_lock:
             if self._directory_version == pulled:
                 return
-            from at_tui.reference_pulled import merged_contacts
+            from at_tui.reference.pulled import merged_contacts
             from at_tui.store.db import connect
             from at_tui.store.directory import directory_fingerprint, sync_contacts
 

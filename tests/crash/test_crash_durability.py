@@ -237,8 +237,8 @@ def kill_import_at(kind: str, phase: str, home: Path, db_path: Path, source: Pat
 @pytest.mark.parametrize("phase", ["parse", "swap"])
 def test_kill_9_during_a_finess_import_keeps_the_previous_one(tmp_path: Path, phase: str) -> None:
     from at_tui.importers.structures_store import complete_structures, import_finess, structures_count
-    from at_tui.importers.synthetic_finess import generate
     from at_tui.store.migrations import open_database
+    from at_tui.synthetic.finess import generate
 
     home = tmp_path / "home"
     home.mkdir()
@@ -268,8 +268,8 @@ def test_kill_9_during_a_finess_import_keeps_the_previous_one(tmp_path: Path, ph
 @pytest.mark.parametrize("phase", ["parse", "swap"])
 def test_kill_9_during_an_annuaire_import_keeps_the_previous_one(tmp_path: Path, phase: str) -> None:
     from at_tui.importers.professionals_store import import_annuaire, professionals_count
-    from at_tui.importers.synthetic_annuaire import generate
     from at_tui.store.migrations import open_database
+    from at_tui.synthetic.annuaire import generate
 
     home = tmp_path / "home"
     home.mkdir()

@@ -13,10 +13,10 @@ import pytest
 from helpers import fill_new_visit_form, press_to, type_text
 from textual.widgets import Input, Select, Static
 
-from at_tui.importers.synthetic_finess import structure_row, write_rows
 from at_tui.screens.checklist import ChecklistScreen
 from at_tui.screens.home import HomeScreen
 from at_tui.screens.visit_form import VisitFormScreen
+from at_tui.synthetic.finess import structure_row, write_rows
 from at_tui.widgets.structure_suggestions import StructureSuggestions, suggestion_text, wants_completion
 
 SMALL = (80, 24)
@@ -347,8 +347,8 @@ async def test_a_file_imported_with_the_command_completes_a_structure_name(make_
     """Done when: a synthetic FINESS file imported from the shell completes a structure name."""
     from at_tui.cli import main
     from at_tui.importers.structures_store import complete_structures
-    from at_tui.importers.synthetic_finess import generate
     from at_tui.store.migrations import open_database
+    from at_tui.synthetic.finess import generate
 
     path = tmp_path / "etalab-finess.csv"
     generate(path, 400, seed=7)

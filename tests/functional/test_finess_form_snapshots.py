@@ -9,7 +9,7 @@ from helpers import type_text
 from textual.widgets import Input
 
 from at_tui.app import ATApp
-from at_tui.importers.synthetic_finess import structure_row, write_rows
+from at_tui.synthetic.finess import structure_row, write_rows
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 

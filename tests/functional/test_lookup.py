@@ -167,8 +167,8 @@ async def test_palette_finds_the_lookup(make_app):
 
 async def test_imported_professionals_appear_as_their_own_kind(make_app, db_path, tmp_path):
     from at_tui.importers.professionals_store import import_annuaire
-    from at_tui.importers.synthetic_annuaire import activity_row, write_rows
     from at_tui.store.migrations import open_database
+    from at_tui.synthetic.annuaire import activity_row, write_rows
 
     source = write_rows(tmp_path / "annuaire.txt", [
         activity_row(identifier="10000000001", last_name="Martin", first_name="Hélène", profession="Infirmier",

@@ -10,7 +10,7 @@ from central.central_api import make_api
 from helpers import IDENTITY
 
 from at_tui.central.models import Limits
-from at_tui.reference import load_reference
+from at_tui.reference.loader import load_reference
 from at_tui.sync import outbox
 from at_tui.sync.engine import TOO_LARGE, sync
 from at_tui.sync.transport import RetryPolicy, Transport

@@ -28,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from at_tui.domain.conflicts import merge
 from at_tui.exchange.exporter import visit_content
-from at_tui.reference import load_reference
+from at_tui.reference.loader import load_reference
 from at_tui.sync import outbox
 from at_tui.sync.engine import sync
 from at_tui.sync.transport import RetryPolicy, Transport

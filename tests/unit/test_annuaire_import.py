@@ -24,8 +24,8 @@ from at_tui.domain.text import search_fold
 from at_tui.importers.annuaire import AnnuaireReader, Professional, column_key, read_annuaire
 from at_tui.importers.finess import ImporterError
 from at_tui.importers.professionals_store import import_annuaire, last_annuaire_import, professionals_count
-from at_tui.importers.synthetic_annuaire import COLUMNS, activity_row, generate, header, write_rows
 from at_tui.store.migrations import open_database
+from at_tui.synthetic.annuaire import COLUMNS, activity_row, generate, header, write_rows
 
 SRC = Path(at_tui.__file__).resolve().parent.parent
 STAMP = "2026-11-22T10:00:00+00:00"

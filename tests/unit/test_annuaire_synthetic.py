@@ -13,7 +13,7 @@ from pathlib import Path
 import at_tui
 from at_tui.importers.annuaire import COLUMNS as WANTED
 from at_tui.importers.annuaire import column_key, read_annuaire
-from at_tui.importers.synthetic_annuaire import COLUMNS, OCCITANIE, generate, header
+from at_tui.synthetic.annuaire import COLUMNS, OCCITANIE, generate, header
 
 SRC = Path(at_tui.__file__).resolve().parent.parent
 
@@ -142,7 +142,7 @@ def test_runnable_as_a_module(tmp_path):
     out = tmp_path / "annuaire.txt"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
     result = subprocess.run(
-        [sys.executable, "-m", "at_tui.importers.synthetic_annuaire", "--rows", "700", "--encoding", "cp1252",
+        [sys.executable, "-m", "at_tui.synthetic.annuaire", "--rows", "700", "--encoding", "cp1252",
          "--occitanie-share", "0.5", "--seed", "9", "--malformed", "3", "--header-case", "lower",
          "--shuffle-columns", str(out)],
         env=env, capture_output=True, text=True, timeout=120, check=False,
@@ -154,7 +154,7 @@ def test_runnable_as_a_module(tmp_path):
     professionals, report = read_annuaire(out)
     assert report.encoding == "cp1252" and report.malformed == 3 and len(professionals) > 200
     bad = subprocess.run(
-        [sys.executable, "-m", "at_tui.importers.synthetic_annuaire", "--occitanie-share", "2", str(out)],
+        [sys.executable, "-m", "at_tui.synthetic.annuaire", "--occitanie-share", "2", str(out)],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert bad.returncode != 0 and "--occitanie-share entre 0 et 1" in bad.stderr

@@ -17,7 +17,7 @@ from at_tui.domain.answers import (
 from at_tui.domain.facts import facts_from_answers
 from at_tui.domain.playbook import Question, Questionnaire
 from at_tui.domain.text import LONG_TEXT_MAX, SHORT_TEXT_MAX, FieldError
-from at_tui.reference import load_reference
+from at_tui.reference.loader import load_reference
 
 SOURCE = {"file": "000_8cd7b3c9dcb7e50e.txt", "slide": "3. Classification — la saisie dans le CRM"}
 

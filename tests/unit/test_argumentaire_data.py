@@ -9,10 +9,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from data_helpers import SEED_FILES, assert_french, assert_names, copy_fixtures, edit, load_error, seed_text
+from data_helpers import SEED_FILES, assert_french, assert_names, copy_fixtures, edit, load_error, needs_seeds, seed_text
 
 from at_tui.domain.argumentaire import SECTION_TITLES, Sheet
-from at_tui.reference import ReferenceData
+from at_tui.reference.loader import ReferenceData
 
 SEED_001 = "001_f565f25cf5719294.txt"
 CRT = "argumentaire/crt.toml"
@@ -86,6 +86,7 @@ def test_sheets_cite_seed_001_and_have_sections(reference: ReferenceData) -> Non
         assert item.source.file in SEED_FILES, item.id
 
 
+@needs_seeds
 def test_sections_follow_the_seed(reference: ReferenceData) -> None:
     """Faithful to the seed: nearly every word of 5+ letters of a section is in seed 001."""
     seed = words(seed_text(SEED_001))

@@ -25,7 +25,7 @@ from at_tui.exchange import (
     suggested_filename,
     write_file,
 )
-from at_tui.reference import ReferenceData
+from at_tui.reference.loader import ReferenceData
 from at_tui.workspace import Workspace
 
 IDENTITY = {

@@ -8,8 +8,8 @@ import pytest
 
 from at_tui.importers.finess import FinessReader
 from at_tui.importers.finess_reference import load_categories, load_territory, occitanie_departements
-from at_tui.importers.synthetic_finess import structure_row, write_rows
-from at_tui.reference import ReferenceDataError
+from at_tui.reference.loader import ReferenceDataError
+from at_tui.synthetic.finess import structure_row, write_rows
 
 CATEGORIES = "finess/categories.toml"
 

@@ -14,8 +14,8 @@ import pytest
 
 from at_tui.domain.text import fold, search_fold
 from at_tui.importers.structures_store import complete_structures, import_finess
-from at_tui.importers.synthetic_finess import generate, structure_row, write_rows
 from at_tui.store.migrations import open_database
+from at_tui.synthetic.finess import generate, structure_row, write_rows
 
 ROWS = [
     structure_row("460000012", "CENTRE HOSPITALIER DE CAHORS", long_name="CENTRE HOSPITALIER JEAN ROUGIER",

@@ -22,8 +22,8 @@ from at_tui.importers.structures_store import (
     last_import,
     structures_count,
 )
-from at_tui.importers.synthetic_finess import generate, structure_row, write_rows
 from at_tui.store.migrations import open_database
+from at_tui.synthetic.finess import generate, structure_row, write_rows
 
 SRC = Path(at_tui.__file__).resolve().parent.parent
 OCCITANIE = {"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import at_tui
 from at_tui.importers.finess import FINESS_NUMBER
-from at_tui.importers.synthetic_finess import finess_number, generate, luhn_key
+from at_tui.synthetic.finess import finess_number, generate, luhn_key
 
 SRC = Path(at_tui.__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def test_runnable_as_a_module(tmp_path):
     out = tmp_path / "finess.csv"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
     result = subprocess.run(
-        [sys.executable, "-m", "at_tui.importers.synthetic_finess", "--rows", "120", "--encoding", "utf-8-sig",
+        [sys.executable, "-m", "at_tui.synthetic.finess", "--rows", "120", "--encoding", "utf-8-sig",
          "--malformed", "2", "--seed", "3", str(out)],
         capture_output=True, text=True, env=env, timeout=120,
     )
@@ -70,7 +70,7 @@ def test_runnable_as_a_module(tmp_path):
     assert out.read_bytes().startswith(b"\xef\xbb\xbffiness;etalab;")
     assert "120 structures" in result.stderr and "2 lignes mal formées" in result.stderr
     bad = subprocess.run(
-        [sys.executable, "-m", "at_tui.importers.synthetic_finess", "--rows", "5", "--encoding", "utf-16", str(out)],
+        [sys.executable, "-m", "at_tui.synthetic.finess", "--rows", "5", "--encoding", "utf-16", str(out)],
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert bad.returncode == 2

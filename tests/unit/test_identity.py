@@ -11,7 +11,7 @@ from at_tui.domain.playbook import Territory
 from at_tui.domain.territory import find_typology
 from at_tui.domain.text import FieldError
 from at_tui.domain.visit import parse_visit_date
-from at_tui.reference import load_reference
+from at_tui.reference.loader import load_reference
 
 
 @pytest.fixture(scope="module")

@@ -92,7 +92,7 @@ def test_store_reference_and_workspace_do_not_import_textual(tmp_path: Path) -> 
         + f"""
 from pathlib import Path
 imported = import_tree('at_tui.domain') + import_tree('at_tui.store') + import_tree('at_tui.importers')
-for name in ('at_tui.reference', 'at_tui.workspace', 'at_tui.cli_contacts'):
+for name in ('at_tui.reference', 'at_tui.workspace', 'at_tui.cli.contacts'):
     importlib.import_module(name)
     imported.append(name)
 after_import = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))
@@ -128,7 +128,7 @@ def test_central_service_does_not_import_textual() -> None:
         DISCOVER
         + """
 imported = import_tree('at_tui.central')
-for name in ('at_tui.cli_central', 'uvicorn'):
+for name in ('at_tui.cli.central', 'uvicorn'):
     importlib.import_module(name)
     imported.append(name)
 print(json.dumps({"imported": imported,
@@ -181,3 +181,25 @@ def test_source_check_would_catch_a_violation(tmp_path: Path) -> None:
     names = _imports(tree)
     assert names == ["sqlite3", "pathlib", "at_tui.store.db"]
     assert all(any(n == b or n.startswith(b + ".") for b in FORBIDDEN_IN_DOMAIN) for n in names)
+
+
+def test_screens_have_no_import_cycle() -> None:
+    """No screen module imports, even lazily, a module that imports it back (visit_steps maps a step to its screen)."""
+    screens = Path(at_tui.__file__).resolve().parent / "screens"
+    graph: dict[str, set[str]] = {}
+    for path in screens.glob("*.py"):
+        name = f"at_tui.screens.{path.stem}"
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("at_tui.screens."):
+                found.add(node.module)
+        graph[name] = found
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, ()):
+            if nxt == target or (nxt not in seen and (seen.add(nxt) or reaches(nxt, target, seen))):
+                return True
+        return False
+
+    cycles = sorted(name for name in graph if reaches(name, name, set()))
+    assert not cycles, f"cycle d'imports entre écrans : {cycles}"

@@ -8,9 +8,9 @@ import pytest
 
 from at_tui.domain.lookup import PROFESSIONAL, Query
 from at_tui.importers.professionals_store import import_annuaire
-from at_tui.importers.synthetic_annuaire import activity_row, generate, write_rows
 from at_tui.store.directory import search, sync_contacts
 from at_tui.store.migrations import open_database
+from at_tui.synthetic.annuaire import activity_row, generate, write_rows
 
 PEOPLE = [
     # (identifier, last name, first name, profession, structure, commune, postcode, département)

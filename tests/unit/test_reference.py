@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from at_tui.domain.classification import COMPLEX_REQUESTS, PARAMETRIZATION, STRATEGIC, Offer
 from at_tui.domain.facts import facts_from_answers
 from at_tui.domain.playbook import Source
-from at_tui.reference import ReferenceData, ReferenceDataError, load_reference
+from at_tui.reference.loader import ReferenceData, ReferenceDataError, load_reference
 
 QUESTIONNAIRE = "questionnaires/recueil-use.toml"
 PLAYBOOK = "playbooks/spico.toml"

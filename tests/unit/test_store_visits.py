@@ -14,7 +14,7 @@ from helpers import IDENTITY
 
 from at_tui.domain.text import FieldError
 from at_tui.domain.visit import Visit, question_key
-from at_tui.reference import ReferenceData
+from at_tui.reference.loader import ReferenceData
 from at_tui.store.db import StoreError
 from at_tui.store.migrations import HISTORY_MERGE_SECONDS as HISTORY_COALESCE_SECONDS
 from at_tui.store.visits import VisitStore

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from at_tui.domain.visit import IDENTITY_FIELDS
-from at_tui.reference import load_reference
+from at_tui.reference.loader import load_reference
 from at_tui.store.visit_content import content_json
 from at_tui.workspace import Workspace
 

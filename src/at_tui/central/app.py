@@ -51,7 +51,7 @@ from at_tui.central.storage import (
     format_cursor,
     parse_cursor,
 )
-from at_tui.validation import french_message
+from at_tui.reference.validation import french_message
 
 __all__ = ["Limits", "create_app"]
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from at_tui.exchange.format import StrictModel, VisitContentModel
-from at_tui.validation import french_message
+from at_tui.reference.validation import french_message
 
 MAX_TEXT = 20_000
 MAX_ANSWER_KEY = 200

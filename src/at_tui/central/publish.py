@@ -1,7 +1,7 @@
 """Publishing the reference data sets (`at-tui central publish`): contacts, argumentaire, playbooks.
 
 The source is a data folder laid out like the bundled `fixtures/`. It is loaded and
-validated by `at_tui.reference.load_reference`, exactly as the app validates its own
+validated by `at_tui.reference.loader.load_reference`, exactly as the app validates its own
 data files, before anything is written: a bad file stops the publication with the
 app's French message (file, item, field). Then one transaction (`put_reference_items`):
 
@@ -70,7 +70,7 @@ def bundled_root() -> Traversable:
 
 def load_source(root: Path | None = None) -> Source:
     """Every item of the data folder, validated like the app's own data; PublishError otherwise."""
-    from at_tui.reference import ReferenceDataError, data_files, load_reference, read_toml
+    from at_tui.reference.loader import ReferenceDataError, data_files, load_reference, read_toml
 
     if root is not None and not root.is_dir():
         raise PublishError(f"Dossier de données {root} introuvable. Rien n'a été publié.")

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from at_tui.exchange.errors import refusal, visit_label
 from at_tui.exchange.header import check_header
-from at_tui.validation import french_message
+from at_tui.reference.validation import french_message
 
 
 def _timestamp(value: str) -> str:

@@ -27,7 +27,7 @@ def validate_references(envelope: EnvelopeModel) -> tuple[References, list[str]]
     """The file's references by key, and the French problems of those that are not valid."""
     from pydantic import ValidationError
 
-    from at_tui.reference import validation_problems
+    from at_tui.reference.loader import validation_problems
 
     models: References = {}
     problems: list[str] = []

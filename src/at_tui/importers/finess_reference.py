@@ -18,8 +18,8 @@ from pydantic import Field, ValidationError
 
 from at_tui.domain.playbook import Model, Territory
 from at_tui.paths import fixtures_root
-from at_tui.reference import ReferenceDataError, describe_validation_error, read_toml
-from at_tui.validation import french_message
+from at_tui.reference.loader import ReferenceDataError, describe_validation_error, read_toml
+from at_tui.reference.validation import french_message
 
 CATEGORIES_FILE = "finess/categories.toml"
 TERRITORY_FILE = "territory.toml"

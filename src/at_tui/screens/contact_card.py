@@ -41,8 +41,6 @@ class ContactCard(ModalScreen):
         return True
 
     def action_copy_email(self) -> None:
-        from at_tui.screens.lookup import copy_email
-
         copy_email(self.app, self.entry)
 
     def action_copy_phone(self) -> None:
@@ -72,3 +70,14 @@ def _card_text(entry: Entry) -> str:
     ]
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"[dim]{label:<{width}}  [/dim]{escape(value)}" for label, value in rows if value)
+
+
+def copy_email(app, entry: Entry | None) -> None:
+    """Copy an entry's e-mail with Textual's copy_to_clipboard (OSC 52: works over SSH)."""
+    if entry is None:
+        app.notify("Aucun contact sélectionné.", severity="warning")
+    elif not entry.email:
+        app.notify(f"Pas d'adresse e-mail connue pour {entry.name}.", severity="warning")
+    else:
+        app.copy_to_clipboard(entry.email)
+        app.notify(f"Adresse copiée : {entry.email}", title="Presse-papiers")

@@ -112,7 +112,7 @@ class LookupScreen(Screen):
     def _run(self, query: Query) -> None:
         import sqlite3
 
-        from at_tui.reference import ReferenceDataError
+        from at_tui.reference.loader import ReferenceDataError
 
         try:
             results = self.app.workspace.search_directory(query)
@@ -171,6 +171,8 @@ class LookupScreen(Screen):
         self.action_open_card()
 
     def action_copy_email(self) -> None:
+        from at_tui.screens.contact_card import copy_email
+
         copy_email(self.app, self.selected())
 
     def action_reset(self) -> None:
@@ -182,17 +184,6 @@ class LookupScreen(Screen):
 
     def action_close(self) -> None:
         self.app.pop_screen()
-
-
-def copy_email(app, entry: Entry | None) -> None:
-    """Copy an entry's e-mail with Textual's copy_to_clipboard (OSC 52: works over SSH)."""
-    if entry is None:
-        app.notify("Aucun contact sélectionné.", severity="warning")
-    elif not entry.email:
-        app.notify(f"Pas d'adresse e-mail connue pour {entry.name}.", severity="warning")
-    else:
-        app.copy_to_clipboard(entry.email)
-        app.notify(f"Adresse copiée : {entry.email}", title="Presse-papiers")
 
 
 # The agency's own teams: their organisation is always the agency, their role says more.

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from at_tui.domain.flow import Stop, stop_index, visit_flow
+from at_tui.domain.flow import Stop
 from at_tui.domain.visit import Visit, format_date
 from at_tui.widgets.key_bar import KeyBar
 from at_tui.workspace import Workspace
@@ -121,21 +121,3 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def screen_for_stop(workspace: Workspace, visit_id: str, key: str | None) -> VisitScreen:
-    from at_tui.screens.checklist import ChecklistScreen
-    from at_tui.screens.deliverables import DeliverablesScreen
-    from at_tui.screens.questionnaire import QuestionnaireScreen
-    from at_tui.screens.result import ResultScreen
-
-    visit = workspace.visits.require(visit_id)
-    stops = visit_flow(workspace.playbook_for(visit))
-    index = stop_index(stops, key or visit.current_step)
-    kinds = {
-        "checklist": ChecklistScreen,
-        "questionnaire": QuestionnaireScreen,
-        "result": ResultScreen,
-        "deliverables": DeliverablesScreen,
-    }
-    return kinds[stops[index].kind](workspace, visit, stops, index)

@@ -1,7 +1,7 @@
 """The contacts lookup in the local database: the bundled directory and the imported professionals.
 
 The directory's contacts (the bundled few dozen, with those pulled from the central laid
-over them: at_tui.reference_pulled) are copied into `contacts` whenever they change, and
+over them: at_tui.reference.pulled) are copied into `contacts` whenever they change, and
 ranked with bm25: they always come first. The professionals of
 the Annuaire Santé (hundreds of thousands) are never ranked as a whole — bm25
 over every match of `j*` costs 25 ms at 200,000 rows and 250 ms at 2 million.

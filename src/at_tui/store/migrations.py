@@ -7,6 +7,7 @@ a database written by a newer at-tui is refused and left untouched.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -447,9 +448,14 @@ def _stored_version(path: Path) -> int:
 
 
 def backup(conn: sqlite3.Connection, path: Path, label: str) -> Path:
-    folder = path.parent / "sauvegardes"
-    folder.mkdir(parents=True, exist_ok=True)
+    """A copy of the database before a risky change; 0600 in a 0700 folder (it names people)."""
+    from at_tui.paths import private_dir
+
+    folder = private_dir(path.parent / "sauvegardes")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{path.stem}-{label}-{stamp}{path.suffix}"
+    # Created empty 0600 first: VACUUM INTO then writes into it with these modes kept.
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     conn.execute("VACUUM INTO ?", (str(target),))
+    os.chmod(target, 0o600)
     return target

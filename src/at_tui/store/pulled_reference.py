@@ -3,7 +3,7 @@
 One row per (data set, key) as the central last described it: content (JSON text) or a
 tombstone (`deleted`, no content). Callers hold the transaction (`store.db.immediate`):
 `at_tui.sync.reference_pull` writes a page of items with its cursor, and reading them back
-for the app is `at_tui.reference_pulled`'s job.
+for the app is `at_tui.reference.pulled`'s job.
 
 A full resync (from cursor "0") first marks the data set's rows `stale`; every item the
 central lists again clears the mark; once the resync has completed, rows still stale are

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from at_tui.domain.redaction import MASK, redact, remember_secret  # noqa: F401 - one redaction for all
 from at_tui.files import write_atomically
 from at_tui.paths import data_dir
 
@@ -42,9 +43,8 @@ TOKEN_FILE = "token"
 KEYRING_TIMEOUT = 30.0  # seconds: room for an unlock prompt, not forever
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_TOKEN_LENGTH = 512
+_TOKEN_SHAPE = re.compile(r"att_[A-Za-z0-9_\-]+=*")  # `att_` + base64url (docs/sync-protocol.md)
 
-_TOKEN_RE = re.compile(r"att_[A-Za-z0-9_\-]+=*")  # `att_` + base64url (docs/sync-protocol.md)
-MASK = "att_…(masqué)"
 
 T = TypeVar("T")
 
@@ -54,11 +54,6 @@ class CredentialsError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(redact(message))
-
-
-def redact(text: str) -> str:
-    """Replace every `att_…` token in `text` by « att_…(masqué) »."""
-    return _TOKEN_RE.sub(MASK, text)
 
 
 class RedactingFilter(logging.Filter):
@@ -162,9 +157,10 @@ def check_ca_bundle(ca_bundle: Path | str | None) -> Path | None:
 def check_token(token: str) -> str:
     """The token without surrounding blanks, or CredentialsError (whose message never shows it)."""
     token = (token or "").strip()
+    remember_secret(token)  # whatever it is, it must never be shown back
     if not token:
         raise CredentialsError("Aucun jeton saisi.")
-    if len(token) > MAX_TOKEN_LENGTH or not _TOKEN_RE.fullmatch(token):
+    if len(token) > MAX_TOKEN_LENGTH or not _TOKEN_SHAPE.fullmatch(token):
         raise CredentialsError(
             "Jeton mal formé : un jeton at-tui commence par « att_ », suivi de lettres, chiffres, « - » ou « _ »."
         )

@@ -11,7 +11,7 @@ listed again is refreshed, and only when the resync has completed are the rows t
 no longer lists forgotten. The local copy then mirrors the central exactly: an item it
 lost (a tombstone gone with a recreated database) falls back to the bundled data.
 
-The pulled items are only stored here; `at_tui.reference_pulled` validates them when the
+The pulled items are only stored here; `at_tui.reference.pulled` validates them when the
 app reads them (an invalid item is ignored there, never here: storing never fails on content).
 """
 

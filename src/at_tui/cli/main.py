@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from at_tui import cli_central, cli_contacts, cli_sync, cli_sync_auth
+from at_tui.cli import central as cli_central
+from at_tui.cli import contacts as cli_contacts
+from at_tui.cli import extracts as cli_extracts
+from at_tui.cli import login as cli_sync_auth
+from at_tui.cli import sync as cli_sync
+from at_tui.cli.output import fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,12 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", metavar="FICHIER", help="fichier à écrire (par défaut : sortie standard)")
     imp = commands.add_parser("import", help="importer des visites exportées en JSON")
     imp.add_argument("file", metavar="FICHIER", help="fichier JSON produit par « at-tui export »")
-    finess = commands.add_parser("import-finess", help="importer l'extraction publique FINESS (établissements)")
-    finess.add_argument("file", metavar="FICHIER", help="fichier etalab FINESS (« ; », sans en-tête)")
-    annuaire = commands.add_parser(
-        "import-annuaire", help="importer l'extraction publique de l'Annuaire Santé (professionnels d'Occitanie)"
-    )
-    annuaire.add_argument("file", metavar="FICHIER", help="fichier PS_LibreAcces_Personne_activite (« | », avec en-tête)")
+    cli_extracts.add_parsers(commands)
     cli_contacts.add_parser(commands)
     cli_sync.add_parser(commands)
     cli_sync_auth.add_parser(commands)
@@ -51,10 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             return export_command(args)
         if args.command == "import":
             return import_command(args)
-        if args.command == "import-finess":
-            return import_finess_command(args)
-        if args.command == "import-annuaire":
-            return import_annuaire_command(args)
+        if args.command in ("import-finess", "import-annuaire"):
+            return cli_extracts.extract_command(args)
         if args.command == "sync":
             return _with_workspace(lambda workspace: cli_sync.sync_command(args, workspace))
         if args.command == "contacts":
@@ -70,11 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _fail(message: str, code: int = 1) -> int:
-    print(f"at-tui : {message}", file=sys.stderr)
-    return code
-
-
 def _workspace():
     from at_tui.paths import database_path
     from at_tui.workspace import Workspace
@@ -83,17 +76,17 @@ def _workspace():
 
 
 def _with_workspace(command) -> int:
-    from at_tui.reference import ReferenceDataError
+    from at_tui.reference.loader import ReferenceDataError
     from at_tui.store.db import StoreError
 
     try:
         workspace = _workspace()
     except StoreError as error:
-        return _fail(str(error))
+        return fail(str(error))
     try:
         return command(workspace)
     except (StoreError, ReferenceDataError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     finally:
         workspace.close()
 
@@ -108,16 +101,16 @@ def run_app() -> int:
         app = ATApp(database_path())
         result = app.run()
     except StoreError as error:
-        return _fail(str(error))
+        return fail(str(error))
     if app.return_code:
         # A malformed data file: the app exits with the French message as its result.
-        return _fail(str(result) if result else "arrêt sur erreur", app.return_code)
+        return fail(str(result) if result else "arrêt sur erreur", app.return_code)
     return 0
 
 
 def export_command(args) -> int:
     from at_tui.exchange import ExchangeError, dumps, export_visits
-    from at_tui.reference import ReferenceDataError
+    from at_tui.reference.loader import ReferenceDataError
     from at_tui.store.db import StoreError
 
     try:
@@ -127,7 +120,7 @@ def export_command(args) -> int:
         finally:
             workspace.close()
     except (ExchangeError, StoreError, ReferenceDataError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     if args.output:
         from at_tui.files import write_atomically
 
@@ -140,7 +133,7 @@ def export_command(args) -> int:
 
 def import_command(args) -> int:
     from at_tui.exchange import ExchangeError, import_visits, read_file
-    from at_tui.reference import ReferenceDataError
+    from at_tui.reference.loader import ReferenceDataError
     from at_tui.store.db import StoreError
 
     try:
@@ -151,7 +144,7 @@ def import_command(args) -> int:
         finally:
             workspace.close()
     except (ExchangeError, StoreError, ReferenceDataError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     print(
         f"{len(report.imported)} visite(s) importée(s), "
         f"{len(report.unchanged)} déjà présente(s) à l'identique."
@@ -159,50 +152,16 @@ def import_command(args) -> int:
     return 0
 
 
-def import_finess_command(args) -> int:
-    from at_tui.importers.structures_store import import_finess
-
-    return _import_extract(args, "Import FINESS", import_finess)
-
-
-def import_annuaire_command(args) -> int:
-    from at_tui.importers.professionals_store import import_annuaire
-
-    return _import_extract(args, "Import Annuaire Santé", import_annuaire)
-
-
-def _import_extract(args, title: str, importer) -> int:
-    """Import a public extract into the app's database, a progress bar on stderr, its report on stdout."""
-    from at_tui.importers.finess import ImporterError
-    from at_tui.importers.progress import TextProgress
-    from at_tui.paths import database_path
-    from at_tui.reference import ReferenceDataError
-    from at_tui.store.db import StoreError
-    from at_tui.store.migrations import open_database
-
-    try:
-        conn = open_database(database_path())
-        try:
-            with TextProgress(title) as bar:
-                report = importer(conn, Path(args.file), on_progress=bar)
-        finally:
-            conn.close()
-    except (ImporterError, ReferenceDataError, StoreError) as error:
-        return _fail(str(error))
-    print("\n".join(report.summary_lines()))
-    return 0
-
-
 def check_data_command() -> int:
     from at_tui.importers.finess_reference import load_categories
     from at_tui.paths import fixtures_root
-    from at_tui.reference import ReferenceDataError, load_reference
+    from at_tui.reference.loader import ReferenceDataError, load_reference
 
     try:
         reference = load_reference()
         categories = load_categories()
     except ReferenceDataError as error:
-        return _fail(str(error))
+        return fail(str(error))
     print(f"Données valides ({fixtures_root()}) :")
     for (pid, version), playbook in sorted(reference.playbooks.items()):
         print(f"  processus {pid} v{version} — {playbook.title} ({len(playbook.steps)} étapes)")

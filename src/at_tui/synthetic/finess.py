@@ -8,7 +8,7 @@ and other départements, `geolocalisation` rows, CSV quoting (names holding `"` 
 `;`), Windows-1252 or UTF-8 (with or without BOM), and optionally malformed lines
 and UTF-8 mojibake. The same seed always gives the same file.
 
-    python -m at_tui.importers.synthetic_finess --rows 100000 --encoding cp1252 finess.csv
+    python -m at_tui.synthetic.finess --rows 100000 --encoding cp1252 finess.csv
 """
 
 from __future__ import annotations
@@ -372,7 +372,7 @@ def generate(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m at_tui.importers.synthetic_finess",
+        prog="python -m at_tui.synthetic.finess",
         description="Écrire un extrait FINESS (établissements, format etalab) synthétique et réaliste.",
     )
     parser.add_argument("output", metavar="FICHIER", help="fichier à écrire")

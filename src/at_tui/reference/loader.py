@@ -4,7 +4,7 @@ argumentaire) from `fixtures/`.
 Files are TOML, validated by the pydantic models of `at_tui.domain.playbook`. Any
 problem becomes a `ReferenceDataError` whose French message names the file, the
 item and the field, so whoever edited the file can fix it without a traceback.
-The directory and the argumentaire are loaded by `at_tui.reference_directory`.
+The directory and the argumentaire are loaded by `at_tui.reference.directory`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from at_tui.domain.argumentaire import Argumentaire
 from at_tui.domain.directory import Contact
 from at_tui.domain.playbook import Playbook, Questionnaire, Territory
 from at_tui.paths import fixtures_root
-from at_tui.validation import french_message
+from at_tui.reference.validation import french_message
 
 
 class ReferenceDataError(Exception):
@@ -50,7 +50,7 @@ class ReferenceData:
 
 
 def load_reference(root: Traversable | Path | None = None) -> ReferenceData:
-    from at_tui.reference_directory import load_argumentaire, load_directory
+    from at_tui.reference.directory import load_argumentaire, load_directory
 
     root = root if root is not None else fixtures_root()
     playbooks, playbook_files = _load_many(root, "playbooks", Playbook)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from at_tui.domain.argumentaire import Argumentaire, Page, Sheet, argumentaire_problems
 from at_tui.domain.directory import Contact, DirectoryFile, directory_problems
 from at_tui.domain.playbook import Territory
-from at_tui.reference import (
+from at_tui.reference.loader import (
     ReferenceDataError,
     data_files,
     load_one,

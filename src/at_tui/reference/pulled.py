@@ -37,7 +37,7 @@ from at_tui.domain.reference_items import (
     playbook_key,
     sheet_key,
 )
-from at_tui.reference import ReferenceData
+from at_tui.reference.loader import ReferenceData
 from at_tui.store import pulled_reference
 
 

@@ -11,7 +11,7 @@ other regions, phones and e-mails sometimes empty, rows without any structure
 address, UTF-8 or Windows-1252, and optionally malformed lines. The same seed
 always gives the same file; 2,000,000 rows take well under a minute.
 
-    python -m at_tui.importers.synthetic_annuaire --rows 200000 --encoding cp1252 annuaire.txt
+    python -m at_tui.synthetic.annuaire --rows 200000 --encoding cp1252 annuaire.txt
 """
 
 from __future__ import annotations
@@ -606,7 +606,7 @@ def generate(  # noqa: C901 - one loop, kept flat for speed
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m at_tui.importers.synthetic_annuaire",
+        prog="python -m at_tui.synthetic.annuaire",
         description="Écrire un extrait de l'Annuaire Santé (PS_LibreAcces_Personne_activite) synthétique et réaliste.",
     )
     parser.add_argument("output", metavar="FICHIER", help="fichier à écrire")

@@ -1,0 +1,1 @@
+"""Synthetic FINESS and Annuaire Santé extracts, realistic in shape, for tests, benchmarks and demonstrations."""
