@@ -86,16 +86,22 @@ print(json.dumps({{"imported": imported,
     assert result["loaded"] == [], f"le domaine charge : {result['loaded']}"
 
 
-def test_store_reference_and_workspace_do_not_import_textual(tmp_path: Path) -> None:
+def test_store_reference_sync_and_workspace_do_not_import_textual(tmp_path: Path) -> None:
     result = run_python(
         DISCOVER
         + f"""
 from pathlib import Path
-imported = import_tree('at_tui.domain') + import_tree('at_tui.store') + import_tree('at_tui.importers')
-for name in ('at_tui.reference', 'at_tui.workspace', 'at_tui.cli.contacts'):
+imported = [name for package in ('at_tui.domain', 'at_tui.store', 'at_tui.importers', 'at_tui.reference',
+                                  'at_tui.exchange', 'at_tui.synthetic')
+            for name in import_tree(package)]
+for name in ('at_tui.workspace', 'at_tui.crash', 'at_tui.cli.contacts', 'at_tui.cli.extracts'):
     importlib.import_module(name)
     imported.append(name)
 after_import = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))
+# httpx loads rich for its own command line when rich is installed: the sync is held to "no Textual".
+imported += import_tree('at_tui.sync') + ['at_tui.cli.sync']
+importlib.import_module('at_tui.cli.sync')
+sync_loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')
 
 # Using them (lazy imports included) must not pull Textual in either.
 from at_tui.workspace import Workspace
@@ -112,13 +118,15 @@ assert ws.search_directory(Query.parse("dac 32")).entries
 ws.complete_structures("ehpad")
 ws.close()
 after_use = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))
-print(json.dumps({{"imported": imported, "after_import": after_import, "after_use": after_use}}))
+print(json.dumps({{"imported": imported, "after_import": after_import, "after_use": after_use,
+                  "sync_loaded": sync_loaded}}))
 """
     )
-    assert "at_tui.store.visits" in result["imported"]
-    assert "at_tui.store.migrations" in result["imported"]
+    assert {"at_tui.store.visits", "at_tui.store.migrations", "at_tui.reference.loader", "at_tui.sync.engine",
+            "at_tui.synthetic.finess"} <= set(result["imported"])
     assert result["after_import"] == []
-    assert result["after_use"] == []
+    assert result["sync_loaded"] == []
+    assert [m for m in result["after_use"] if m.split(".")[0] == "textual"] == []
 
 
 def test_central_service_does_not_import_textual() -> None:
@@ -203,3 +211,16 @@ def test_screens_have_no_import_cycle() -> None:
 
     cycles = sorted(name for name in graph if reaches(name, name, set()))
     assert not cycles, f"cycle d'imports entre écrans : {cycles}"
+
+
+# The package root shows the layers (packages) and little else: the app, its working set, where its
+# files live, how a file is written, and the crash report.
+ROOT_MODULES = {"__init__", "__main__", "app", "workspace", "paths", "files", "crash"}
+
+
+def test_package_root_holds_only_the_layers() -> None:
+    root = Path(at_tui.__file__).resolve().parent
+    loose = {p.stem for p in root.glob("*.py")} - ROOT_MODULES
+    assert not loose, f"modules en vrac à la racine du paquet (à ranger dans un sous-paquet) : {sorted(loose)}"
+    packages = {p.name for p in root.iterdir() if (p / "__init__.py").is_file()}
+    assert {"domain", "store", "sync", "screens", "widgets", "cli", "reference", "central"} <= packages
