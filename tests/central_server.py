@@ -120,6 +120,7 @@ class CentralServer:
     log_dir: Path
     process: subprocess.Popen | None = None
     tokens: list[str] = field(default_factory=list)  # every token made, to check the logs against
+    serve_args: tuple[str, ...] = ()  # more options of `central serve` (e.g. "--rate-limit", "3")
     _mark: int = 0
 
     @property
@@ -159,7 +160,7 @@ class CentralServer:
         with open(self.log_dir / "stdout.log", "ab") as out, open(self.log_dir / "stderr.log", "ab") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "at_tui", "central", "serve", "--db", str(self.db_path),
-                 "--host", "127.0.0.1", "--port", str(self.port)],
+                 "--host", "127.0.0.1", "--port", str(self.port), *self.serve_args],
                 env=_env(), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
             )
         self._wait_ready()
@@ -216,13 +217,16 @@ class CentralServer:
         return "\n".join(parts)
 
 
-def start_central(tmp_path: Path) -> CentralServer:
-    """A running central service on a fresh database under `tmp_path` (call `stop()` when done)."""
+def start_central(tmp_path: Path, *serve_args: str) -> CentralServer:
+    """A running central service on a fresh database under `tmp_path` (call `stop()` when done);
+    `serve_args`: more options of `central serve`."""
     base = Path(tmp_path) / "central"
     base.mkdir(parents=True, exist_ok=True)
     last_error: Exception | None = None
     for attempt in range(5):  # a free port can be taken between the probe and the bind
-        server = CentralServer(db_path=base / "central.sqlite3", port=free_port(), log_dir=base / f"logs-{attempt}")
+        server = CentralServer(
+            db_path=base / "central.sqlite3", port=free_port(), log_dir=base / f"logs-{attempt}", serve_args=serve_args
+        )
         try:
             server.start()
             return server

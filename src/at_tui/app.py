@@ -15,6 +15,9 @@ from textual.screen import Screen
 from at_tui.workspace import Workspace
 
 SYNC_PROBE_SECONDS = 30.0
+RETRY_SECONDS = 5.0  # unsaved values are tried again this often (and at each change)
+ALREADY_OPEN_EXIT = 3  # another at-tui holds the data folder
+CRASH_EXIT = 70  # an unexpected error (EX_SOFTWARE): the CLI prints at_tui.crash.crash_sentence
 SYNC_PREFIX = "Synchronisation : "  # how at_tui.sync.background.Status.text() starts
 HEADER_SIDES = 18  # the Header's icon (8 cells) and clock space (10)
 
@@ -29,7 +32,10 @@ class ATApp(App[str | None]):
         Binding("ctrl+q", "quit", "Quitter", id="quit", show=False),
     ]
 
-    def __init__(self, db_path: Path, reference=None, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, db_path: Path, reference=None, today: Callable[[], dt.date] = dt.date.today,
+                 busy_timeout_ms: int | None = None) -> None:
+        """`busy_timeout_ms`: how long a save waits for another program's write lock before the
+        value is kept as unsaved and retried (tests shorten it)."""
         from at_tui.widgets import french
 
         french.install()
@@ -37,7 +43,11 @@ class ATApp(App[str | None]):
         self.today = today  # injectable so tests and snapshots do not depend on the date
         self.db_path = db_path
         self._reference = reference
+        self._busy_timeout_ms = busy_timeout_ms
         self.workspace: Workspace | None = None
+        self.crash_error: BaseException | None = None  # an unexpected error that ended the app
+        self._instance_lock = None
+        self._unsaved_text = ""  # what the header says while some values wait to be saved
         self._syncing = False
         self._online = False
         self.sync_status = None  # the last at_tui.sync.background.Status
@@ -45,15 +55,78 @@ class ATApp(App[str | None]):
     def on_mount(self) -> None:
         from at_tui.screens.home import HomeScreen
 
-        self.workspace = Workspace(self.db_path, reference=self._reference)
+        if not self._take_instance_lock() or not self._open_workspace():
+            return
         if self._reference is None and not self.check_data_files():
             return
         self.push_screen(HomeScreen())
+        self.set_interval(RETRY_SECONDS, self.retry_unsaved)
         # Off the start-up path: the first F3 then answers at once.
         self.set_timer(1.5, lambda: self.run_worker(
             self.workspace.ensure_directory, thread=True, group="prewarm", exit_on_error=False))
         self.set_timer(2.0, self.request_sync)
         self.set_interval(SYNC_PROBE_SECONDS, self.request_sync)
+
+    def _take_instance_lock(self) -> bool:
+        """One app per data folder (at_tui.store.instance_lock); False when another holds it."""
+        from at_tui.store.instance_lock import AlreadyOpen, InstanceLock
+
+        lock = InstanceLock(self.db_path.parent)
+        try:
+            lock.acquire()
+        except AlreadyOpen as error:
+            self.exit(str(error), ALREADY_OPEN_EXIT)
+            return False
+        self._instance_lock = lock
+        return True
+
+    def _open_workspace(self) -> bool:
+        """The database opened, or the app ends with the French reason (no traceback)."""
+        from at_tui.store.db import StoreError
+        from at_tui.store.errors import explain
+        from at_tui.store.pending_writes import SAVE_ERRORS
+
+        try:
+            self.workspace = Workspace(self.db_path, reference=self._reference, busy_timeout_ms=self._busy_timeout_ms)
+        except StoreError as error:
+            self.exit(str(error), 1)
+            return False
+        except SAVE_ERRORS as error:
+            self.exit(explain(error, "Ouverture de la base"), 1)
+            return False
+        return True
+
+    # -- values that could not be saved ------------------------------------------
+
+    def after_save(self) -> None:
+        """After a save went through: if values were waiting, they were retried: say what is left.
+        On the happy path this is one truth test."""
+        if self._unsaved_text or self.workspace.pending:
+            self.show_pending()
+
+    def retry_unsaved(self) -> None:
+        """The timer: try the unsaved values again, then say what is left (the message clears)."""
+        if self.workspace is None or not self.workspace.pending:
+            return
+        self.workspace.retry_pending()
+        self.show_pending()
+
+    def show_pending(self) -> None:
+        """The header and the current screen's fields say which values are not saved, and why."""
+        pending = self.workspace.pending if self.workspace is not None else None
+        if pending:
+            from at_tui.store.pending_writes import not_saved_message
+
+            count = len(pending)
+            what = "1 saisie NON ENREGISTRÉE" if count == 1 else f"{count} saisies NON ENREGISTRÉES"
+            cause = not_saved_message(pending.last_error_cause()).removeprefix("non enregistré")
+            self._unsaved_text = f"{what}{cause}"
+        else:
+            self._unsaved_text = ""
+        self.mutate_reactive(ATApp.title)  # the header formats its title again (not sub_title: the Accueil watches it)
+        refresh = getattr(self.screen, "show_pending", None)
+        if refresh is not None:
+            refresh()
 
     # -- background sync ---------------------------------------------------------
 
@@ -74,10 +147,11 @@ class ATApp(App[str | None]):
         try:
             status = sync_once(self.db_path, self.workspace.reference, force=force)
         except Exception as error:  # never let a sync problem reach the AT's typing
-            from at_tui.sync.credentials import redact
+            from at_tui.domain.redaction import safe
 
             status = None
-            self.call_from_thread(self.notify, redact(f"Synchronisation : {error}"), severity="warning")
+            self.call_from_thread(self.notify, f"Synchronisation : {safe(error, limit=300)}", severity="warning",
+                                  markup=False)
         self.call_from_thread(self._show_sync_status, status)
 
     def _show_sync_status(self, status) -> None:
@@ -102,6 +176,13 @@ class ATApp(App[str | None]):
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header. When the sync status does not fit the terminal's width, the counts are kept:
         « at-tui — » and « Synchronisation : » go first, then the time of the last sync."""
+        if self._unsaved_text:  # first, and alone if need be: the AT must see it
+            unsaved = Content.styled(self._unsaved_text, "bold $text-error")
+            rest = Content(f" · {sub_title}") if sub_title else Content("")
+            room = self.size.width - HEADER_SIDES
+            if unsaved.cell_length + rest.cell_length <= room:
+                return unsaved + rest
+            return unsaved
         full = super().format_title(title, sub_title)
         room = self.size.width - HEADER_SIDES
         if full.cell_length <= room or not sub_title.startswith(SYNC_PREFIX):
@@ -135,6 +216,30 @@ class ATApp(App[str | None]):
     def on_unmount(self) -> None:
         if self.workspace is not None:
             self.workspace.close()
+        if self._instance_lock is not None:
+            self._instance_lock.release()
+
+    # -- unexpected errors -------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error ends the app without Textual's crash screen, which prints the
+        traceback with local variables (names of the people visited) on the terminal.
+
+        The error is kept in `crash_error`: the CLI writes the crash report (at_tui.crash, no
+        locals, redacted) and prints one French line. Under Pilot the error is still re-raised
+        at the end of run_test, so a test never passes over a crash."""
+        if self.crash_error is None:
+            self.crash_error = error
+        self._return_code = CRASH_EXIT
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
+
+    def _fatal_error(self) -> None:
+        """Never the rich traceback (show_locals=True): see _handle_exception."""
+        self._return_code = CRASH_EXIT
+        self._close_messages_no_wait()
 
     # -- navigation ------------------------------------------------------------
 
@@ -159,7 +264,28 @@ class ATApp(App[str | None]):
 
     def action_help_quit(self) -> None:
         # Textual's own hint is in English; ctrl+c no longer quits.
+        if self.workspace is not None and self.workspace.pending:
+            self.notify("Pour quitter : [b]Ctrl+Q[/b] — attention, des saisies ne sont pas encore enregistrées.",
+                        title="Quitter ?", severity="warning")
+            return
         self.notify("Pour quitter : [b]Ctrl+Q[/b] (tout est déjà enregistré).", title="Quitter ?")
+
+    async def action_quit(self) -> None:
+        """Quit; with values still unsaved after one more try, ask first and name them."""
+        workspace = self.workspace
+        if workspace is not None and workspace.pending:
+            workspace.retry_pending()
+            self.show_pending()
+        if workspace is None or not workspace.pending:
+            self.exit()
+            return
+        from at_tui.screens.unsaved_quit import UnsavedQuitScreen
+
+        if isinstance(self.screen, UnsavedQuitScreen):
+            return
+        cause = workspace.pending.last_error_cause()
+        self.push_screen(UnsavedQuitScreen(workspace.unsaved_summary(), cause),
+                         lambda leave: self.exit() if leave else None)
 
     def action_help(self) -> None:
         from at_tui.screens.help import HelpScreen
@@ -236,8 +362,14 @@ class ATApp(App[str | None]):
             self.notify(str(error), severity="error")
             return
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = exports_dir() / f"visites-{stamp}.json"
-        write_atomically(path, dumps(envelope) + "\n")
+        try:
+            path = exports_dir() / f"visites-{stamp}.json"
+            write_atomically(path, dumps(envelope) + "\n")
+        except OSError as error:  # a full disk, a read-only folder: said, and the app goes on
+            from at_tui.store.errors import explain
+
+            self.notify(explain(error, "Export"), severity="error", timeout=15, markup=False)
+            return
         count = len(envelope["visits"])
         self.notify(f"{count} visite(s) exportée(s) dans {path}", title="Export JSON", timeout=10)
 
@@ -293,4 +425,6 @@ class ATApp(App[str | None]):
         yield SystemCommand("Accueil", "Revenir à la liste des visites", self.go_home)
         yield SystemCommand("Aide", "Les touches et le déroulé d'une visite", self.action_help)
         yield SystemCommand("Changer de thème", "Choisir les couleurs de l'application", self.action_change_theme)
-        yield SystemCommand("Quitter", "Fermer at-tui (tout est déjà enregistré)", self.action_quit)
+        unsaved = self.workspace is not None and bool(self.workspace.pending)
+        yield SystemCommand("Quitter", "Fermer at-tui (des saisies ne sont pas enregistrées)" if unsaved
+                            else "Fermer at-tui (tout est déjà enregistré)", self.action_quit)

@@ -32,17 +32,31 @@ def write_crash_report(error: BaseException, context: str = "") -> Path | None:
         lines = [
             f"at-tui {__version__} — rapport d'erreur du {dt.datetime.now().isoformat(timespec='seconds')}",
             f"Python {platform.python_version()} · {platform.platform()}",
-            f"Contexte : {safe(context)}" if context else "",
-            f"Commande : {safe(' '.join(sys.argv[1:2]))}",  # the sub-command only: arguments may be names
+            f"Contexte : {safe(context) or '-'}",
+            f"Commande : {safe(' '.join(sys.argv[1:2])) or '-'}",  # the sub-command only: arguments may be names
             "",
-            *(safe(line, multiline=True, limit=None) for line in frames),
+            *(safe(line.rstrip("\n"), multiline=True, limit=None) for line in frames),
         ]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd, path = _create_private(path)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
         return path
     except Exception:  # noqa: BLE001 - the report is best effort; the French line is still printed
         return None
+
+
+def _create_private(path: Path) -> tuple[int, Path]:
+    """A new 0600 file at `path`, or beside it when two crashes share the second and the PID."""
+    for attempt in range(100):
+        candidate = path if attempt == 0 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # whatever the umask left
+        return fd, candidate
+    raise FileExistsError(path)
 
 
 def crash_sentence(error: BaseException, context: str = "") -> str:

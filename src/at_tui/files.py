@@ -1,16 +1,53 @@
-"""Writing files so that a crash never leaves half a file behind."""
+"""Writing files so that a crash never leaves half a file behind, nor replaces what is not a file."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, text: str) -> None:
+class TargetRefused(Exception):
+    """The path names something a file must not replace (a folder, a device, a FIFO): French message."""
+
+
+_KINDS = (
+    (stat.S_ISDIR, "un dossier"),
+    (stat.S_ISCHR, "un périphérique"),
+    (stat.S_ISBLK, "un périphérique"),
+    (stat.S_ISFIFO, "un tube nommé (FIFO)"),
+    (stat.S_ISSOCK, "une socket"),
+)
+
+
+def check_target(path: Path) -> None:
+    """Accept only a regular file or a new path: the rename would otherwise replace /dev/null
+    (root may) or fail after all the work, and writing into a FIFO blocks until a reader comes."""
+    try:
+        mode = path.stat().st_mode  # follows a symbolic link: a link to /dev/null is a device
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "un fichier spécial")
+    raise TargetRefused(
+        f"{path} est {kind}, pas un fichier ordinaire : indiquez un fichier ou un nouveau nom. Rien n'a été écrit."
+    )
+
+
+def write_atomically(path: Path, text: str, *, mode: int = 0o600) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`.
+
+    The file is created with `mode` (0600 by default: exports and settings name people or
+    servers); a failure (disk full…) leaves `path` as it was and no temporary file behind.
+    """
+    check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):  # not on Windows before Python 3.13, where mkstemp is private anyway
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -19,3 +56,18 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every system can fsync a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

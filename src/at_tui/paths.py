@@ -44,9 +44,8 @@ def database_path() -> Path:
 
 
 def exports_dir() -> Path:
-    path = data_dir() / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where the app writes exports: 0700, like every folder that names people."""
+    return private_dir(data_dir() / "exports")
 
 
 def fixtures_root() -> Traversable:

@@ -13,17 +13,31 @@ from typing import Any
 from at_tui.domain.reference_items import CONTACTS
 from at_tui.domain.visit import Visit, question_key
 from at_tui.store.migrations import open_database
+from at_tui.store.pending_writes import SAVE_ERRORS, NotSaved, PendingWrite, PendingWrites
 from at_tui.store.readers import Readers
 from at_tui.store.visits import VisitStore
 
 _NOT_COPIED = object()
+BUSY_WAIT_MS = 250  # how long a save waits for the write lock while an earlier one already failed on it
+
+
+def identity_key(field: str) -> str:
+    """The pending-writes key of an identity field (answer keys never start with this)."""
+    return f"identity:{field}"
 
 
 class Workspace:
-    def __init__(self, db_path: Path, reference: Any = None) -> None:
+    def __init__(self, db_path: Path, reference: Any = None, busy_timeout_ms: int | None = None) -> None:
+        """`busy_timeout_ms`: how long a save waits for another program's write lock before it is
+        kept as unsaved (tests shorten it; the default is the connection's)."""
         self.db_path = db_path
         self.conn = open_database(db_path)
+        if busy_timeout_ms is not None:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        self._busy_timeout_ms = busy_timeout_ms  # None: the connection's, read when first needed
+        self._waiting_briefly = False  # see _wait_briefly
         self.visits = VisitStore(self.conn)
+        self.pending = PendingWrites()  # saves that failed, retried until they go through
         self.readers = Readers(db_path)  # for searches run in worker threads
         self._directory_lock = threading.Lock()
         self._directory_version: object = _NOT_COPIED  # the pulled contacts' version last copied
@@ -167,32 +181,127 @@ class Workspace:
         )
         return visit, {}
 
+    # Every save below: FieldError when the value is refused (nothing saved, nothing kept);
+    # NotSaved when the value is valid but could not be written (kept in `pending`, retried).
+
     def save_identity(self, visit_id: str, field: str, raw: Any) -> Any:
-        """Validate then save one identity field; raises FieldError (nothing saved)."""
-        from at_tui.domain.identity import parse_identity_field
+        """Validate then save one identity field."""
+        from at_tui.domain.identity import FIELD_LABELS, parse_identity_field
 
         value = parse_identity_field(self.territory, field, raw)
-        self.visits.update_identity(visit_id, field, value)
+        key = identity_key(field)
+        try:
+            self.visits.update_identity(visit_id, field, value)
+        except SAVE_ERRORS as error:
+            self._hold(visit_id, key, FIELD_LABELS.get(field, field), raw,
+                       lambda: self.visits.update_identity(visit_id, field, value), error)
+        if self.pending:
+            self._saved(visit_id, key)
         return value
 
     def save_answer(self, visit: Visit, question_id: str, raw: Any) -> Any:
-        """Validate then save one questionnaire answer; raises FieldError (nothing saved)."""
+        """Validate then save one questionnaire answer."""
         from at_tui.domain.answers import parse_answer
 
         key = question_key(question_id)
         checked = self._checked_text.get((visit.id, key))
-        value = parse_answer(self.question_for(visit, question_id), raw, checked)
-        self.visits.set_answer(visit.id, key, value)
+        question = self.question_for(visit, question_id)
+        value = parse_answer(question, raw, checked)
+        try:
+            self.visits.set_answer(visit.id, key, value)
+        except SAVE_ERRORS as error:
+            self._hold(visit.id, key, question.label, raw, lambda: self.visits.set_answer(visit.id, key, value), error)
+        if self.pending:
+            self._saved(visit.id, key)
         self._remember_checked(visit.id, key, raw)
         return value
 
-    def save_note(self, visit_id: str, key: str, raw: str) -> str | None:
+    def save_note(self, visit_id: str, key: str, raw: str, label: str = "Compte rendu") -> str | None:
         from at_tui.domain.text import clean_text
 
         value = clean_text(raw, multiline=True, checked=self._checked_text.get((visit_id, key))) or None
-        self.visits.set_answer(visit_id, key, value)
         self._remember_checked(visit_id, key, raw)
+        self._write(visit_id, key, label, raw, lambda: self.visits.set_answer(visit_id, key, value))
         return value
+
+    def save_flag(self, visit_id: str, key: str, checked: bool, label: str) -> None:
+        """A checked action or an acknowledged guardrail (unchecked removes it)."""
+        value = True if checked else None
+        self._write(visit_id, key, label, checked, lambda: self.visits.set_answer(visit_id, key, value))
+
+    def _write(self, visit_id: str, key: str, label: str, raw: Any, save) -> None:
+        """Run a save; when it fails, keep it in `pending` and raise NotSaved with the French cause."""
+        try:
+            save()
+        except SAVE_ERRORS as error:
+            self._hold(visit_id, key, label, raw, save, error)
+        if self.pending:
+            self._saved(visit_id, key)
+
+    # save_answer and save_identity inline `_write`: they run on every keystroke, and the happy
+    # path then costs one dict truth test more than the bare save (bench/save_answer.py).
+
+    def _hold(self, visit_id: str, key: str, label: str, raw: Any, save, error: BaseException) -> None:
+        self.after_failed_write()
+        write = PendingWrite(visit_id, key, label, raw, save, error)
+        self.pending.hold(write)
+        self._wait_briefly(write.cause == _busy())
+        raise NotSaved(write.cause) from error
+
+    def _saved(self, visit_id: str, key: str) -> None:
+        """A field went through: its older unsaved value is obsolete, and the others are tried again."""
+        self.pending.release(visit_id, key)
+        self.retry_pending()
+
+    def retry_pending(self) -> int:
+        """Try the unsaved writes again (next change, the app's timer, before quitting)."""
+        if not self.pending:
+            return 0
+        done = self.pending.retry(self.after_failed_write)
+        if self._waiting_briefly:
+            self._wait_briefly(any(write.cause == _busy() for write in self.pending))
+        return done
+
+    def _wait_briefly(self, briefly: bool) -> None:
+        """While another program holds the base, a save waits for it only briefly: the value is
+        kept and retried anyway, and each keystroke would otherwise freeze the screen for the
+        whole busy timeout. The usual wait comes back once nothing waits for the lock."""
+        if briefly == self._waiting_briefly:
+            return
+        try:
+            if self._busy_timeout_ms is None:
+                self._busy_timeout_ms = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+            wait = min(BUSY_WAIT_MS, self._busy_timeout_ms) if briefly else self._busy_timeout_ms
+            self.conn.execute(f"PRAGMA busy_timeout = {int(wait)}")
+        except SAVE_ERRORS:
+            return
+        self._waiting_briefly = briefly
+
+    def after_failed_write(self) -> None:
+        """A failed COMMIT whose ROLLBACK failed too would leave the connection inside a
+        transaction, and every later save would fail for that reason alone."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except SAVE_ERRORS:
+                pass
+
+    def unsaved_summary(self) -> list[str]:
+        """One line per visit with unsaved fields: « Structure : champ, champ » (quit confirmation)."""
+        from at_tui.domain.redaction import printable
+
+        by_visit: dict[str, list[str]] = {}
+        for write in self.pending:
+            by_visit.setdefault(write.visit_id, []).append(write.label)
+        lines = []
+        for visit_id, labels in by_visit.items():
+            try:
+                visit = self.visits.get(visit_id)
+                name = visit.structure if visit else visit_id
+            except SAVE_ERRORS:  # the base may be unreadable too: the id then
+                name = visit_id
+            lines.append(f"« {printable(str(name))} » : {', '.join(printable(label) for label in labels)}")
+        return lines
 
     def _remember_checked(self, visit_id: str, key: str, raw: Any) -> None:
         """The last text accepted per field: the next keystroke only rescans what changed."""
@@ -216,3 +325,10 @@ class Workspace:
             self.territory,
             self.visits.answers(visit.id),
         )
+
+
+def _busy() -> str:
+    """The cause of a write lock held too long (imported late: not needed at start-up)."""
+    from at_tui.store.errors import BUSY
+
+    return BUSY

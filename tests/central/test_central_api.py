@@ -549,11 +549,17 @@ def test_a_body_over_the_limit_is_413_before_parsing(api) -> None:
     assert "2097152 octets" in response.json()["detail"]
 
 
+STEPS = ("presentation", "demonstration", "classification", "qualification", "lancement", "suivi-usages", "temoignages")
+
+
 def test_a_body_under_the_limit_passes(api) -> None:
-    visit_id = new_id()
-    payload = visit_content(visit_id, answers={f"notes:{i}": "x" * 19_000 for i in range(100)})  # ~1.9 MB
-    [result] = api.push("alice", content_op(visit_id, 0, payload))
-    assert result["status"] == "applied"
+    # Notes of every step of the playbook, 19,000 characters each, 14 visits: ~1.9 MB.
+    ops = []
+    for _ in range(14):
+        visit_id = new_id()
+        ops.append(content_op(visit_id, 0, visit_content(visit_id, answers={f"notes:{s}": "x" * 19_000 for s in STEPS})))
+    assert 1_800_000 < len(json.dumps({"operations": ops})) < 2 * 1024 * 1024
+    assert {r["status"] for r in api.push("alice", *ops)} == {"applied"}
 
 
 async def test_the_streamed_size_is_checked_when_content_length_lies_or_is_absent(api) -> None:
@@ -705,3 +711,26 @@ def test_the_database_is_marked_and_versioned(api, tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StorageError, match="plus récente"):
         SQLiteStorage(newer)
+
+
+def test_a_stored_visit_that_no_longer_passes_the_rules_is_still_served(api) -> None:
+    """Content stored before a rule was tightened (here a year 9999) must not make pulls fail:
+    the central serves what it stores, the laptop sets aside what it cannot use."""
+    visit_id = create(api)
+    conn = sqlite3.connect(api.storage.path)
+    try:
+        with conn:
+            stored = json.loads(conn.execute("SELECT content FROM visits WHERE id = ?", (visit_id,)).fetchone()[0])
+            stored["updated_at"] = "9999-12-31T23:59:59+00:00"
+            conn.execute("UPDATE visits SET content = ? WHERE id = ?", (json.dumps(stored), visit_id))
+    finally:
+        conn.close()
+
+    page = api.get("alice", "/v1/visits")
+    assert page.status_code == 200, page.text
+    [served] = [item for item in page.json()["items"] if item["id"] == visit_id]
+    assert served["content"]["updated_at"] == "9999-12-31T23:59:59+00:00"
+    assert api.get("alice", f"/v1/visits/{visit_id}").status_code == 200
+    # A stale push on it is a conflict that carries the stored copy, not a 500.
+    [result] = api.push("alice", content_op(visit_id, 0, visit_content(visit_id, current_step="recueil")))
+    assert result["status"] == "conflict" and result["central"]["content"]["updated_at"].startswith("9999")

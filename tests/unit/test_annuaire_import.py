@@ -606,3 +606,92 @@ def test_import_annuaire_command_end_to_end(tmp_path, monkeypatch):
         assert stored(conn) == before
     finally:
         conn.close()
+
+
+# -- imports that cannot lie (issue 9 §6) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "expected"), [("append", "a changé"), ("replace", "a changé"), ("delete", "a disparu")])
+def test_a_file_that_changes_while_it_is_read_is_refused_and_nothing_is_replaced(conn, tmp_path, change, expected):
+    import_annuaire(conn, small_file(tmp_path / "a.txt", FIRST_IMPORT))
+    before = stored(conn)
+    big = tmp_path / "big.txt"
+    generate(big, 6000, seed=5, occitanie_share=0.5)
+    other = tmp_path / "other.txt"
+    generate(other, 6000, seed=6, occitanie_share=0.5)
+    changed = []
+
+    def change_midway(done: int, total: int) -> None:
+        if 0 < done < total and not changed:
+            changed.append(done)
+            if change == "append":
+                with big.open("a", encoding="utf-8") as handle:
+                    handle.write("|".join(HELENE) + "|\n")
+            elif change == "replace":
+                os.replace(other, big)
+            else:
+                big.unlink()
+
+    with pytest.raises(ImporterError, match=f"le fichier {expected} pendant la lecture") as caught:
+        import_annuaire(conn, big, on_progress=change_midway)
+    assert changed, "the callback never ran mid-import: the file is too small for the test"
+    assert "Rien n'a été remplacé" in str(caught.value)
+    assert stored(conn) == before and integrity(conn) == "ok"
+
+
+def test_a_utf8_extract_with_one_stray_windows_1252_byte_keeps_every_other_accent(tmp_path):
+    path = small_file(tmp_path / "a.txt", FIRST_IMPORT)
+    data = path.read_bytes()
+    # Benoît's line: its « î » in Windows-1252 (one byte); Hélène's line stays UTF-8.
+    mixed = data.replace("Benoît".encode(), "Benoît".encode("cp1252"))
+    path.write_bytes(mixed)
+    professionals, report = read_annuaire(path)
+    assert [p.first_name for p in professionals] == ["Hélène", "Benoît", "Gwënola"]
+    assert professionals[1].departement == "34" and professionals[1].commune == "MONTPELLIER"
+    assert report.encoding == "utf-8" and report.fallback_lines == 1
+    summary = "\n".join(report.summary_lines())
+    assert "1 ligne(s) hors UTF-8 lue(s) en Windows-1252, chacune seule (ligne(s) 3)" in summary
+    assert "Ã" not in summary
+
+
+def test_a_truncated_last_line_is_reported_as_a_truncated_file(tmp_path):
+    path = small_file(tmp_path / "a.txt", FIRST_IMPORT)
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"PHARMACIE DES")])
+    professionals, report = read_annuaire(path)
+    assert len(professionals) == 3 and report.truncated_line == 5 and report.malformed == 1
+    summary = "\n".join(report.summary_lines())
+    assert "Attention, ligne 5 : dernière ligne incomplète : fichier tronqué ?" in summary
+    assert "ligne 5 : dernière ligne incomplète : fichier tronqué ? (" in summary
+    # A short line in the middle of the file is malformed, not a truncation.
+    lines = data.split(b"\n")
+    lines[2] = lines[2][:40]
+    path.write_bytes(b"\n".join(lines))
+    _, report = read_annuaire(path)
+    assert report.truncated_line is None and report.malformed == 1
+
+
+def test_a_file_keeping_less_than_half_of_the_previous_import_needs_force(conn, tmp_path):
+    full = tmp_path / "full.txt"
+    generate(full, 2000, seed=4, occitanie_share=0.5)
+    kept = import_annuaire(conn, full).kept
+    before = stored(conn)
+    partial = small_file(tmp_path / "partial.txt", FIRST_IMPORT)
+    with pytest.raises(ImporterError) as caught:
+        import_annuaire(conn, partial)
+    message = str(caught.value)
+    assert f"ne donne que 3 ligne(s) de professionnels d'Occitanie, contre {kept} à l'import précédent" in message
+    assert "at-tui import-annuaire --force" in message and "conservés" in message
+    assert stored(conn) == before
+    assert import_annuaire(conn, partial, force=True).kept == professionals_count(conn) == 3
+
+
+def test_escape_sequences_in_the_header_never_reach_a_message(tmp_path):
+    osc52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"
+    path = tmp_path / "a.txt"
+    path.write_text(f"Identifiant{osc52}|Nom{osc52}|\x1b[31mRouge|\n1|X|Y|\n", encoding="utf-8")
+    with pytest.raises(ImporterError) as caught:
+        AnnuaireReader(path)
+    message = str(caught.value)
+    assert "\x1b" not in message and "\x07" not in message and "\x9b" not in message
+    assert "« Rouge »" in message

@@ -127,7 +127,7 @@ def test_export_envelope_and_visit_fields(source):
     envelope = export_visits(source)
 
     assert envelope["format"] == FORMAT == "at-tui.visites"
-    assert envelope["version"] == VERSION == 1
+    assert envelope["version"] == VERSION == 2
     assert envelope["app_version"] == __version__
     assert envelope["exported_at"].endswith("+00:00")
     [exported] = envelope["visits"]
@@ -517,3 +517,72 @@ def test_file_with_bom_is_read(tmp_path, exported, target):
 def test_suggested_filename(exported):
     assert suggested_filename(exported) == "visite-msp-des-coteaux-2026-11-22.json"
     assert suggested_filename({"visits": []}).startswith("visites-at-tui-")
+
+
+# -- stored values within range, ownership of what is imported --------------------------
+
+
+@pytest.mark.parametrize(("where", "value", "fragments"), [
+    (("updated_at",), "9999-12-31T23:59:59+00:00", ("updated_at", "année 9999 hors limites")),
+    (("created_at",), "0001-01-01T00:00:00+14:00", ("created_at", "année 1 hors limites")),
+    (("finished_at",), "2026-11-22T10:00:00+23:59", ("finished_at", "décalage horaire", "±14:00")),
+    (("history", 0, "at"), "1999-12-31T23:59:59+00:00", ("history.0.at", "année 1999")),
+    (("identity", "visit_date"), "9999-01-01", ("Date de la visite", "Année 9999")),
+])
+def test_dates_out_of_range_are_refused_naming_the_visit_and_the_field(exported, target, where, value, fragments):
+    envelope = copy.deepcopy(exported)
+    place = envelope["visits"][0]
+    for part in where[:-1]:
+        place = place[part]
+    place[where[-1]] = value
+    visit_id = envelope["visits"][0]["id"]
+    error = refused(target, envelope, "MSP des Coteaux", visit_id, *fragments)
+    assert "Rien n'a été importé" in str(error) or "rien n'a été importé" in str(error)
+
+
+def test_an_export_date_out_of_range_is_refused(exported, target):
+    refused(target, {**exported, "exported_at": "9999-12-31T23:59:59+00:00"}, "exported_at", "année 9999")
+
+
+def test_an_imported_visit_is_marked_and_never_queued_for_the_central(exported, target):
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["owner"] = "marie"
+    visit_id = envelope["visits"][0]["id"]
+    queued_before = target.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    import_visits(target, envelope)
+    row = target.conn.execute("SELECT origin, owner FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    assert tuple(row) == ("import", "marie")
+    target.save_answer(target.visits.require(visit_id), "utilisateurs_potentiels", "40")
+    target.visits.set_answer(visit_id, "notes:presentation", None)
+    assert target.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == queued_before
+    assert export_visits(target, visit_id)["visits"][0]["owner"] == "marie"  # handed on, still named
+    own = start(target, structure="CH de Castres", departement="81", typologie="ch")  # its own visits are queued
+    assert target.conn.execute("SELECT count(*) FROM outbox WHERE visit_id = ?", (own.id,)).fetchone()[0] == 1
+
+
+def test_an_export_without_a_known_owner_has_no_owner_field(exported):
+    assert "owner" not in exported["visits"][0]
+
+
+def test_an_invalid_owner_is_refused(exported, target):
+    envelope = copy.deepcopy(exported)
+    envelope["visits"][0]["owner"] = "Marie\x1b]52;c;aGk=\x07"
+    error = refused(target, envelope, "owner", "invalide")
+    assert "\x1b" not in str(error) and "\x07" not in str(error)
+
+
+def test_a_version_1_file_is_still_read(exported, target):
+    assert import_visits(target, {**exported, "version": 1}).imported == [exported["visits"][0]["id"]]
+
+
+def test_one_visit_whose_classification_cannot_be_computed_does_not_stop_the_export(source):
+    kept = complete_visit(source)
+    odd = start(source, structure="CH de Montauban", departement="82", typologie="ch")
+    # As a pull made before content was checked could have stored it: not a département of Occitanie.
+    source.conn.execute("UPDATE visits SET departement = '2A' WHERE id = ?", (odd.id,))
+    source.conn.commit()
+    visits = {v["id"]: v for v in export_visits(source)["visits"]}
+    assert set(visits) == {kept.id, odd.id}
+    assert visits[odd.id]["classification"] is None and visits[odd.id]["deliverables"] is None
+    assert visits[odd.id]["identity"]["departement"] == "2A"  # its own data, as stored
+    assert visits[kept.id]["classification"]["offer"] == "discussions_simple"

@@ -484,3 +484,165 @@ def test_text_progress_bar_for_the_command_line(conn, tmp_path):
     with TextProgress("Import FINESS", silent) as bar:
         bar(10, 100)
     assert silent.getvalue() == ""
+
+
+# -- imports that cannot lie (issue 9 §6) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("append", "le fichier a changé pendant la lecture"),
+        ("replace", "le fichier a changé pendant la lecture"),
+        ("touch", "le fichier a changé pendant la lecture"),
+        ("delete", "le fichier a disparu pendant la lecture"),
+    ],
+)
+def test_a_file_that_changes_while_it_is_read_is_refused_and_nothing_is_replaced(conn, tmp_path, change, expected):
+    import os
+
+    import_finess(conn, small_file(tmp_path / "a.csv", FIRST_IMPORT))
+    before = stored(conn)
+    big = tmp_path / "big.csv"
+    generate(big, 4000, seed=9)
+    other = tmp_path / "other.csv"
+    generate(other, 4000, seed=10)
+    changed = []
+
+    def change_midway(done: int, total: int) -> None:
+        if 0 < done < total and not changed:
+            changed.append(done)
+            if change == "append":
+                with big.open("ab") as handle:
+                    handle.write(b"structureet;310000999;;AJOUT;;;;;;;;;;31;;31000 TOULOUSE\n")
+            elif change == "replace":
+                os.replace(other, big)
+            elif change == "touch":
+                status = big.stat()
+                os.utime(big, ns=(status.st_atime_ns, status.st_mtime_ns - 5_000_000_000))
+            else:
+                big.unlink()
+
+    with pytest.raises(ImporterError, match=expected) as caught:
+        import_finess(conn, big, on_progress=change_midway)
+    assert changed, "the callback never ran mid-import: the file is too small for the test"
+    assert "Rien n'a été remplacé" in str(caught.value)
+    assert stored(conn) == before
+    assert integrity(conn) == "ok"
+
+
+def test_a_utf8_extract_with_one_stray_windows_1252_byte_is_read_as_utf8_line_by_line(tmp_path):
+    clean = tmp_path / "clean.csv"
+    generate(clean, 800, seed=12, encoding="utf-8")
+    data = clean.read_bytes()
+    lines = data.split(b"\n")
+    # One line's « É » written in Windows-1252 (one byte) instead of UTF-8 (two).
+    stray = next(i for i, line in enumerate(lines) if line.startswith(b"structureet;") and "É".encode() in line)
+    lines[stray] = lines[stray].replace("É".encode(), "É".encode("cp1252"))
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(b"\n".join(lines))
+    expected, _ = read_finess(clean)
+    structures, report = read_finess(mixed)
+    assert structures == expected  # every name right, the stray line's too
+    assert not any("Ã" in s.name or "\ufffd" in s.name for s in structures)
+    assert report.encoding == "utf-8" and report.encoding_label == "UTF-8"
+    assert report.fallback_lines == 1
+    summary = "\n".join(report.summary_lines())
+    assert f"1 ligne(s) hors UTF-8 lue(s) en Windows-1252, chacune seule (ligne(s) {stray + 1})" in summary
+
+
+def test_a_file_in_windows_1252_throughout_is_not_reported_as_mixed(tmp_path):
+    path = tmp_path / "cp1252.csv"
+    generate(path, 600, seed=7, encoding="cp1252")
+    structures, report = read_finess(path)
+    assert report.encoding_label == "Windows-1252" and report.fallback_lines > 50
+    assert report.encoding_note is None
+    assert "Windows-1252, chacune seule" not in "\n".join(report.summary_lines())
+    assert any("É" in s.name or "È" in s.name for s in structures)
+
+
+def test_a_truncated_last_line_is_reported_as_a_truncated_file(tmp_path):
+    path = small_file(tmp_path / "a.csv", FIRST_IMPORT, "utf-8")
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"32700 LECT")])  # cut inside the last row, no line end
+    structures, report = read_finess(path)
+    assert [s.finess for s in structures] == ["460000012", "460000020"]
+    assert report.truncated_line == 4 and report.malformed == 1
+    summary = "\n".join(report.summary_lines())
+    assert "Attention, ligne 4 : dernière ligne incomplète : fichier tronqué ?" in summary
+    assert "ligne 4 : dernière ligne incomplète : fichier tronqué ? (16 champs au lieu de 32)" in summary
+    # A complete last row without its final line end is not a truncation.
+    path.write_bytes(data.rstrip(b"\r\n"))
+    structures, report = read_finess(path)
+    assert len(structures) == 3 and report.truncated_line is None and report.malformed == 0
+
+
+def test_a_file_keeping_less_than_half_of_the_previous_import_needs_force(conn, tmp_path):
+    full = tmp_path / "full.csv"
+    generate(full, 600, seed=7)
+    kept = import_finess(conn, full).kept
+    before = stored(conn)
+    partial = small_file(tmp_path / "partial.csv", FIRST_IMPORT)
+    with pytest.raises(ImporterError) as caught:
+        import_finess(conn, partial)
+    message = str(caught.value)
+    assert f"ne donne que 3 structure(s) d'Occitanie, contre {kept} à l'import précédent" in message
+    assert "--force" in message and "conservées" in message
+    assert stored(conn) == before
+    report = import_finess(conn, partial, force=True)
+    assert structures_count(conn) == report.kept == 3
+    # Half or more is not « far below »: no --force needed.
+    import_finess(conn, full)
+    half = tmp_path / "half.csv"
+    half.write_bytes(full.read_bytes())
+    assert import_finess(conn, half).kept == kept
+
+
+def test_a_line_longer_than_the_csv_field_limit_is_one_malformed_line_in_french(tmp_path):
+    import csv
+
+    long_field = '"' + "A" * (csv.field_size_limit() + 10) + '"'
+    rows = [*FIRST_IMPORT, "structureet;310000010;;" + long_field + ";" + ";" * 28]
+    structures, report = read_finess(small_file(tmp_path / "a.csv", rows))
+    assert len(structures) == 3 and report.malformed == 1
+    reason = report.examples[0].reason
+    assert reason.startswith("champ de plus de") and "limite du format CSV" in reason
+    assert "field larger" not in "\n".join(report.summary_lines())
+
+
+def test_escape_sequences_from_the_file_never_reach_a_message(tmp_path):
+    osc52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"
+    path = tmp_path / "a.csv"
+    path.write_text(f"{osc52}finess;etalab\nstructureet;{';' * 31}\n", encoding="utf-8")
+    with pytest.raises(ImporterError) as caught:
+        FinessReader(path)
+    assert "\x1b" not in str(caught.value) and "\x07" not in str(caught.value)
+    assert "finess;etalab" in str(caught.value)
+    # An unknown section and a category code quoted by the report.
+    rows = [*FIRST_IMPORT, f"{osc52}section;x", structure_row("310000010", "EHPAD", category=f"\x1b[2J{osc52}")]
+    structures, report = read_finess(small_file(tmp_path / "b.csv", rows, "utf-8"))
+    summary = "\n".join(report.summary_lines())
+    assert "\x1b" not in summary and "\x07" not in summary
+    assert "section « section » inconnue" in summary or "section « ]52" not in summary
+
+
+def test_each_line_is_decoded_on_its_own_whatever_came_before(tmp_path):
+    from at_tui.importers.source import ExtractSource
+
+    lines = [
+        ("RÉSIDENCE".encode("cp1252"), "RÉSIDENCE"),
+        ("CÈDRES".encode("cp1252"), "CÈDRES"),
+        ("ÉTANGS".encode(), "ÉTANGS"),  # UTF-8 after Windows-1252 lines
+        ("PRÉ".encode() + b" V\xc9RT", "PRÉ VÉRT"),  # UTF-8 with one stray Windows-1252 byte
+        (b"ascii", "ascii"),
+        ("CAFÉ".encode("cp1252"), "CAFÉ"),
+        ("SANTÉ".encode("cp1252") + b" \x81", "SANTÉ \x81"),  # a byte Windows-1252 leaves undefined: Latin-1
+    ]
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"".join(raw + b"\n" for raw, _ in lines))
+    source = ExtractSource(path, "extrait", "ici")
+    assert [line.rstrip("\n") for _, line in source.lines()] == [text for _, text in lines]
+    decoding = source.decoding
+    assert (decoding.cp1252, decoding.latin1, decoding.examples) == (4, 1, [1, 2, 4, 6, 7])
+    assert decoding.mixed and decoding.codec() == "utf-8"
+    assert "5 ligne(s) hors UTF-8" in decoding.summary()

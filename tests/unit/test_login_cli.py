@@ -283,3 +283,74 @@ def test_on_a_terminal_the_token_is_asked_without_echo(tmp_path: Path, server) -
     assert "Jeton d'accès" in stderr.decode()  # the prompt
     assert GOOD_TOKEN.encode() not in echoed + stdout + stderr
     assert server.requests == [("/v1/visits?limit=1", f"Bearer {GOOD_TOKEN}")]
+
+
+# --- what answers is not the sync server: nothing is saved ------------------------------------------------
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    ("portal", "le réseau a répondu à la place du serveur (portail de connexion Wi-Fi ?)"),
+    ("redirect", "le réseau a répondu à la place du serveur (portail de connexion Wi-Fi ?)"),
+    ("511", "le réseau a répondu à la place du serveur (portail de connexion Wi-Fi ?)"),
+    ("wrong-json", "réponse du serveur inattendue"),
+])
+def test_login_through_a_portal_or_to_a_wrong_server_saves_nothing(tmp_path: Path, answer: str, words: str) -> None:
+    from fake_sync_server import PORTAL_PAGE, Answer, FakeServer
+
+    fake = FakeServer()
+    fake.route("GET", "/v1/visits", {
+        "portal": PORTAL_PAGE,
+        "redirect": Answer(302, b"", {"Location": "http://portail.wifi.example/?u=1"}),
+        "511": Answer(511, "<html>login</html>", {"Content-Type": "text/html"}),
+        "wrong-json": Answer(200, [{"ok": True}]),
+    }[answer])
+    try:
+        result = run_cli(tmp_path, "login", fake.url, "--token-file-ok", stdin=GOOD_TOKEN + "\n")
+    finally:
+        fake.close()
+    assert result.returncode == 1, result.stderr
+    assert words in result.stderr and "Rien n'a été enregistré" in result.stderr
+    assert "Connecté" not in result.stdout and "Traceback" not in result.stderr
+    _no_secret(result, GOOD_TOKEN)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def _tls_server(tmp_path: Path):
+    from fake_sync_server import EMPTY_PAGE, FakeServer, self_signed_certificate, server_context
+
+    cert, key = self_signed_certificate(tmp_path / "tls")
+    fake = FakeServer(tls=server_context(cert, key))
+    fake.route("GET", "/v1/visits", EMPTY_PAGE)
+    return fake, cert
+
+
+@pytest.mark.skipif(not __import__("fake_sync_server").HAVE_CRYPTOGRAPHY,
+                    reason=__import__("fake_sync_server").NEEDS_CRYPTOGRAPHY)
+def test_login_names_an_untrusted_certificate_then_accepts_its_authority(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    fake, cert = _tls_server(tmp_path)
+    try:
+        result = run_cli(home, "login", fake.url, "--token-file-ok", stdin=GOOD_TOKEN + "\n")
+        assert result.returncode == 1, result.stderr
+        assert "n'est pas reconnu par ce poste (certificat auto-signé)" in result.stderr
+        assert "--ca-bundle" in result.stderr and "injoignable" not in result.stderr
+        assert "Traceback" not in result.stderr and fake.requests == []
+        assert not (home / "token").exists()
+
+        result = run_cli(home, "login", fake.url, "--ca-bundle", str(cert), "--token-file-ok", stdin=GOOD_TOKEN + "\n")
+        assert result.returncode == 0, result.stderr
+        assert f"Connecté à {fake.url}" in result.stdout
+        assert _settings(home) == {"server_url": fake.url, "ca_bundle": str(cert)}
+        _no_secret(result, GOOD_TOKEN)
+    finally:
+        fake.close()
+
+
+def test_login_with_an_unusable_certificate_authority_file(tmp_path: Path, server) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("pas un certificat\n", encoding="utf-8")
+    home = tmp_path / "home"
+    result = run_cli(home, "login", _url(server), "--ca-bundle", str(bundle), "--token-file-ok", stdin=GOOD_TOKEN + "\n")
+    assert result.returncode == 1
+    assert "Fichier d'autorités de certification inutilisable" in result.stderr and "Traceback" not in result.stderr
+    assert not (home / "token").exists()

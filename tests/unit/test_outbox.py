@@ -70,7 +70,8 @@ def test_a_conflict_parks_the_visit_and_a_rejection_does_not_block_others(worksp
     conn = workspace.conn
     other, _ = workspace.start_visit({**IDENTITY, "structure": "EHPAD Les Tilleuls"})
     first, second = outbox.take_batch(conn, 10)
-    central = {"id": visit.id, "rev": 3, "owner": "marie", "content": first.payload,
+    changed = {**first.payload, "identity": {**first.payload["identity"], "contact_name": "Autre contact"}}
+    central = {"id": visit.id, "rev": 3, "owner": "marie", "content": changed,
                "followup": {"status": "en_cours", "lead": "CM", "comment": "RDV"}}
     outbox.record_results(conn, [
         {"op_id": first.op_id, "status": "conflict", "rev": 3, "central": central},

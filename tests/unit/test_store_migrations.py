@@ -280,3 +280,71 @@ def test_non_database_file_is_refused(tmp_path: Path, content: bytes) -> None:
     assert_french(str(caught.value))
     assert str(path.name) in str(caught.value)
     assert path.read_bytes() == content
+
+
+# -- v8: values out of range repaired (originals kept), ownership and sync bases ------
+
+
+def test_v7_database_with_dates_out_of_range_is_repaired_and_keeps_the_originals(tmp_path: Path, reference) -> None:
+    from at_tui.domain.moments import date_problem, timestamp_problem
+    from at_tui.exchange.exporter import export_visits
+    from at_tui.workspace import Workspace
+
+    path = tmp_path / "at-tui.sqlite3"
+    old = open_database(path, migrations=MIGRATIONS[:7])
+    visit_id = "3f1c9a52-7f0e-4c2b-9d4e-2a6b8c1d0e11"
+    insert_visit(old, visit_id)
+    # As an import or a pull stored them before the boundaries checked: the app died at every start.
+    old.execute("UPDATE visits SET updated_at = '9999-12-31T23:59:59+00:00', created_at = '0001-01-01T00:00:00+14:00', "
+                "visit_date = '9999-01-01'")
+    old.execute("UPDATE answers SET updated_at = 'garbage'")
+    old.execute("INSERT INTO history (visit_id, field, old_value, new_value, at) "
+                "VALUES (?, 'structure', '\"a\"', '\"b\"', '0001-01-01T00:00:00+14:00')", (visit_id,))
+    old.commit()
+    queued = old.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    old.close()
+
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+        created, updated, day = conn.execute("SELECT created_at, updated_at, visit_date FROM visits").fetchone()
+        assert timestamp_problem(created) is None and timestamp_problem(updated) is None and date_problem(day) is None
+        assert all(timestamp_problem(at) is None for (at,) in conn.execute("SELECT at FROM history"))
+        assert timestamp_problem(conn.execute("SELECT updated_at FROM answers").fetchone()[0]) is None
+        kept = {(t, c): o for t, c, o in conn.execute("SELECT table_name, column_name, original FROM repaired_values")}
+        assert kept[("visits", "updated_at")] == "9999-12-31T23:59:59+00:00"  # nothing lost
+        assert kept[("visits", "created_at")] == "0001-01-01T00:00:00+14:00"
+        assert kept[("visits", "visit_date")] == "9999-01-01"
+        assert kept[("answers", "updated_at")] == "garbage" and ("history", "at") in kept
+        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1  # never deleted
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == queued  # not sent back
+    finally:
+        conn.close()
+    workspace = Workspace(path, reference=reference)
+    try:
+        assert [v["id"] for v in export_visits(workspace)["visits"]] == [visit_id]
+    finally:
+        workspace.close()
+
+
+def test_v7_database_gains_origin_and_the_base_of_synced_visits(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    old = open_database(path, migrations=MIGRATIONS[:7])
+    insert_visit(old)
+    old.execute("UPDATE outbox SET state = 'done', payload = '{\"answers\": {}}', result = '{\"rev\": 1}'")
+    old.execute("INSERT INTO sync_visits (visit_id, rev, updated_at) SELECT id, 1, 'x' FROM visits")
+    old.commit()
+    old.close()
+
+    conn = open_database(path)
+    try:
+        assert tuple(conn.execute("SELECT origin, owner FROM visits").fetchone()) == ("local", None)
+        assert conn.execute("SELECT base_content FROM sync_visits").fetchone()[0] == '{"answers": {}}'
+        conn.execute("UPDATE visits SET origin = 'import'")
+        conn.execute("UPDATE visits SET structure = 'Autre'")  # an imported visit is never queued
+        conn.execute("UPDATE answers SET value = 'false'")
+        assert conn.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0] == 0
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE visits SET origin = 'elsewhere'")
+    finally:
+        conn.close()

@@ -41,7 +41,8 @@ def test_refusals_and_conflicts_are_listed_with_the_reason_as_received(workspace
         if op.visit_id == refused:
             return {"op_id": op.op_id, "status": "rejected", "reason": REASON}
         if op.visit_id == conflicting:
-            central = {"id": op.visit_id, "rev": 2, "owner": "marie", "content": op.payload, "followup": None}
+            changed = {**op.payload, "identity": {**op.payload["identity"], "contact_name": "Autre contact"}}
+            central = {"id": op.visit_id, "rev": 2, "owner": "marie", "content": changed, "followup": None}
             return {"op_id": op.op_id, "status": "conflict", "rev": 2, "central": central}
         return {"op_id": op.op_id, "status": "applied", "rev": 1}
 

@@ -2,12 +2,13 @@
 
 `create_app(storage, limits)` builds the application. In front of every route a
 small ASGI layer (`Gatekeeper`) checks the token (401, before anything of the
-request is read) and the body size (413, on `Content-Length` and on the bytes
-actually received, before any parsing). Endpoints are plain functions: FastAPI
-runs them in its thread pool, the storage is synchronous.
+request is read), the token's rate (429 with `Retry-After`) and the body size (413,
+on `Content-Length` and on the bytes actually received, before any parsing). Outside
+it, `AccessLog` writes one line per request (no query string, no header). Endpoints
+are plain functions: FastAPI runs them in its thread pool, the storage is synchronous.
 
 The token is only ever read from the `Authorization` header; it is never
-logged, never echoed, never accepted in a URL.
+logged, never echoed (every error body is redacted), never accepted in a URL.
 """
 
 
@@ -30,16 +31,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from at_tui import __version__
 from at_tui.central import operations
-from at_tui.central.auth import authenticate
+from at_tui.central.access_log import AccessLog
+from at_tui.central.auth import authenticate, bearer_token, token_hash
 from at_tui.central.models import (
     CentralVisitModel,
     ErrorModel,
     HealthModel,
     Limits,
+    MeModel,
     PushResponse,
     ReferencePage,
     VisitPage,
 )
+from at_tui.central.rate_limit import RateLimiter, retry_after
 from at_tui.central.storage import (
     DATASETS,
     STREAM_REFERENCE,
@@ -51,6 +55,8 @@ from at_tui.central.storage import (
     format_cursor,
     parse_cursor,
 )
+from at_tui.central.validation import Rules
+from at_tui.domain.redaction import redact
 from at_tui.reference.validation import french_message
 
 __all__ = ["Limits", "create_app"]
@@ -64,6 +70,14 @@ UNAUTHORIZED = "Jeton d'accès absent, inconnu ou révoqué : reconnectez le pos
 VISIT_NOT_FOUND = "Visite introuvable."
 CURSOR_GONE = "Curseur inconnu ou expiré : reprenez la réception depuis le début (since=0)."
 UNAVAILABLE = "Service central momentanément indisponible : réessayez dans quelques instants."
+
+
+def too_many_requests(per_minute: int, seconds: str) -> str:
+    return (
+        f"Trop de requêtes pour ce jeton ({per_minute} par minute au plus) : "
+        f"réessayez dans {seconds} s (en-tête Retry-After)."
+    )
+
 
 _ENGLISH_DETAILS = {
     "There was an error parsing the body": "Corps de la requête illisible (JSON attendu).",
@@ -115,13 +129,17 @@ def _errors(status: int, description: str) -> dict[int | str, dict[str, Any]]:
 AUTH_ERRORS = {
     **_errors(401, "Jeton absent, inconnu ou révoqué."),
     **_errors(422, "Requête invalide (paramètre, champ ou limite) : le message dit lequel."),
+    **_errors(429, "Trop de requêtes pour ce jeton : réessayer après Retry-After secondes."),
     **_errors(503, "Base momentanément indisponible : réessayer plus tard (Retry-After)."),
 }
 
 
-def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
-    """The central service on `storage`, with `limits` (the protocol's defaults when omitted)."""
+def create_app(storage: Storage, limits: Limits | None = None, rules: Rules | None = None) -> FastAPI:
+    """The central service on `storage`, with `limits` (the protocol's defaults when omitted)
+    and `rules`, the laptop's rules a pushed visit is checked with (on the installed data
+    files and the published ones when omitted)."""
     limits = limits or Limits()
+    rules = rules if rules is not None else Rules(storage)
 
     class PushOperation(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
@@ -187,7 +205,18 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
     )
     def push(body: PushRequest, user: CurrentUser) -> dict[str, Any]:
         ops = [operations.Operation(i.op_id, i.visit_id, i.kind, i.base_rev, i.payload) for i in body.operations]
-        return {"results": operations.apply(storage, user, ops, limits.max_text)}
+        return {"results": operations.apply(storage, user, ops, limits.max_text, rules)}
+
+    @app.get(
+        "/v1/me",
+        response_model=MeModel,
+        tags=["service"],
+        summary="L'utilisateur du jeton (le poste y lit l'identifiant qu'il met dans « owner »)",
+        response_description="Identifiant et rôle.",
+        responses=AUTH_ERRORS,
+    )
+    def me(user: CurrentUser) -> dict[str, str]:
+        return {"user": user.name, "role": user.role}
 
     @app.post(
         "/v1/noop",
@@ -247,7 +276,8 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        return FrenchJSONResponse({"detail": describe_request_errors(error.errors(), limits)}, status_code=422)
+        detail = redact(describe_request_errors(error.errors(), limits))
+        return FrenchJSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -261,7 +291,7 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
             detail, status = _ENGLISH_DETAILS[detail], 422
         elif detail == phrase:
             detail = _french_status(status)
-        return FrenchJSONResponse({"detail": detail}, status_code=status, headers=error.headers)
+        return FrenchJSONResponse({"detail": redact(str(detail))}, status_code=status, headers=error.headers)
 
     @app.exception_handler(StorageError)
     @app.exception_handler(sqlite3.OperationalError)
@@ -269,8 +299,14 @@ def create_app(storage: Storage, limits: Limits | None = None) -> FastAPI:
         # The cause (database busy, disk full…) is for the operator's log, not for the client.
         return FrenchJSONResponse({"detail": UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
 
-    app.add_middleware(Gatekeeper, storage=storage, max_body_bytes=limits.max_body_bytes)
+    app.add_middleware(Gatekeeper, storage=storage, max_body_bytes=limits.max_body_bytes, rate_limit=limits.rate_limit)
+    app.add_middleware(AccessLog, user_of=_user_name)  # added last: outermost, it sees every answer
     return app
+
+
+def _user_name(scope: Scope) -> str | None:
+    user = scope.get("state", {}).get(USER_KEY)
+    return user.name if user is not None else None
 
 
 def _page(storage: Storage, page: Page, after: int) -> dict[str, Any]:
@@ -280,12 +316,15 @@ def _page(storage: Storage, page: Page, after: int) -> dict[str, Any]:
 
 
 class Gatekeeper:
-    """Token check (401) then body size (413), before routing or parsing; `Cache-Control: no-store` on answers."""
+    """Token check (401), the token's rate (429), then body size (413), before routing or parsing;
+    `Cache-Control: no-store` on answers. `rate_limit`: requests per token and minute (0: none)."""
 
-    def __init__(self, app: ASGIApp, storage: Storage, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, storage: Storage, max_body_bytes: int, rate_limit: int = 0) -> None:
         self.app = app
         self.storage = storage
         self.max_body_bytes = max_body_bytes
+        self.rate_limit = rate_limit
+        self.limiter = RateLimiter(rate_limit) if rate_limit > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -303,6 +342,13 @@ class Gatekeeper:
                 await _answer(send, 401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
                 return
             scope.setdefault("state", {})[USER_KEY] = user
+            if self.limiter is not None:
+                # Keyed by the token's hash: each device its own allowance, the token never kept.
+                wait = self.limiter.wait(token_hash(bearer_token(authorization) or ""))
+                if wait is not None:
+                    seconds = retry_after(wait)
+                    await _answer(send, 429, too_many_requests(self.rate_limit, seconds), {"Retry-After": seconds})
+                    return
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             await _answer(send, 413, _too_large(self.max_body_bytes))
@@ -351,7 +397,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _answer(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
+    body = json.dumps({"detail": redact(detail)}, ensure_ascii=False).encode("utf-8")
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})

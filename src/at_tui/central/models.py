@@ -2,9 +2,9 @@
 
 A visit's `content` is one visit object of the export format (`docs/visit-format.md`)
 without `history`, `classification` and `deliverables`: the models of
-`at_tui.exchange.format` are reused for its parts. The central checks the
-structure and the types; it does not check the answers against a questionnaire
-(it has no reference data of its own: the laptop that captured them did).
+`at_tui.exchange.format` are reused for its parts. The models check the structure
+and the types; `central.validation` then checks the values with the laptop's own
+rules (territory, questionnaire, playbook), so that nothing a laptop cannot use is stored.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
+from at_tui.central.storage import USER_NAME_PATTERN
 from at_tui.exchange.format import StrictModel, VisitContentModel
 from at_tui.reference.validation import french_message
 
@@ -24,6 +25,7 @@ MAX_INTEGER = 2**53  # exactly representable by every JSON reader
 ANSWER_NAMESPACES = ("q", "check", "notes", "ack")
 FOLLOWUP_STATUSES = ("a_traiter", "en_cours", "gagnee", "perdue", "sans_suite")
 DEFAULT_FOLLOWUP = {"status": "a_traiter", "lead": "AT", "comment": ""}
+DEFAULT_RATE_LIMIT = 600  # requests per minute and token: a first sync pulls ~200 pages of contacts
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Limits:
     max_text: int = MAX_TEXT
     max_page: int = 1000
     default_page: int = 500
+    rate_limit: int = DEFAULT_RATE_LIMIT  # requests per token and minute (burst as many); 0: no limit
 
 
 def _answers(value: dict[str, Any]) -> dict[str, Any]:
@@ -64,8 +67,16 @@ def _answer_value_ok(raw: Any) -> bool:
 
 
 class VisitContent(VisitContentModel):
-    """What the AT captures: the export format's visit content, its answers bounded for the central."""
+    """What the AT captures: the export format's visit content, its answers bounded for the central.
 
+    `owner` is the login of the AT who created the visit, when the laptop knows it: a
+    push whose `owner` is not the pusher is refused (`docs/sync-protocol.md`, « Propriété
+    d'une visite »). It is never stored in the content: the central visit's own `owner`
+    is the only authority, and older laptops pull the content they always did.
+    """
+
+    # Read from a push, never written out (`exclude`): not in the stored content nor in a pull.
+    owner: str | None = Field(default=None, pattern=f"^{USER_NAME_PATTERN.pattern}$", exclude=True)
     answers: Annotated[dict[str, Any], AfterValidator(_answers)]
 
 
@@ -78,12 +89,17 @@ class Followup(StrictModel):
 
 
 class CentralVisitModel(BaseModel):
-    """A visit as the central knows it."""
+    """A visit as the central knows it.
+
+    Its content is served as stored, not validated again on the way out: a visit stored
+    before a rule was tightened must not make a whole pull fail (500). Pushes are
+    validated (`VisitContent`); the laptop checks what it pulls and sets aside what it
+    cannot use (docs/sync-protocol.md)."""
 
     id: str = Field(description="UUID de la visite, fait sur le poste")
     rev: int = Field(ge=1, description="révision : 1 à la création, +1 à chaque opération appliquée")
     owner: str = Field(description="l'AT propriétaire")
-    content: VisitContent
+    content: dict[str, Any] = Field(description="le contenu tel qu'enregistré (forme : celle d'un envoi « content »)")
     followup: Followup
     updated_at: str = Field(description="dernière opération appliquée (UTC, ISO 8601)")
 
@@ -93,6 +109,11 @@ class OperationResult(BaseModel):
     status: Literal["applied", "duplicate", "conflict", "rejected"]
     rev: int | None = Field(default=None, description="applied/duplicate : révision obtenue ; conflict : révision centrale")
     reason: str | None = Field(default=None, description="rejected : la raison, en français")
+    code: Literal["owner", "invalid"] | None = Field(
+        default=None,
+        description="rejected : « owner » si la visite appartient à une autre ou un autre AT, "
+        "« invalid » si son contenu ne respecte pas les règles du poste",
+    )
     central: CentralVisitModel | None = Field(default=None, description="conflict : la copie centrale")
     original_status: Literal["applied", "conflict", "rejected"] | None = Field(
         default=None, description="duplicate : le statut de la première réception"
@@ -127,6 +148,11 @@ class ErrorModel(BaseModel):
 
 class HealthModel(BaseModel):
     status: Literal["ok"]
+
+
+class MeModel(BaseModel):
+    user: str = Field(description="l'identifiant de l'utilisateur du jeton (propriétaire des visites qu'il crée)")
+    role: Literal["at", "cm"]
 
 
 def validation_reason(error: ValidationError, limit: int = 5) -> str:

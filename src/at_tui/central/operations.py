@@ -7,10 +7,12 @@ writes its decision atomically (all of a push committed together). The order of 
 1. op id already in the ledger → its stored answer, `duplicate` (nothing
    re-applied); the same op id sent by another user, or for another
    operation, is refused (and not recorded: the op id is taken);
-2. authorization: `content` only for an AT, on a new visit or one of its own;
-   `followup` only for a CM; another AT's visit is « visite introuvable »,
-   the same words as a visit that does not exist;
-3. invalid payload → `rejected` with the reason;
+2. authorization: `content` only for an AT; a content whose `owner` names
+   another user is refused (a visit belongs for ever to the AT who created it);
+   then only on a new visit or one of its own; `followup` only for a CM; another
+   AT's visit is « visite introuvable », the same words as a visit that does not exist;
+3. invalid payload (structure, or the laptop's own rules: `validation`) → `rejected`
+   with the reason;
 4. unknown visit and base_rev 0 → created at rev 1;
 5. base_rev = central rev → applied, rev + 1;
 6. otherwise → `conflict`, with the central copy.
@@ -31,9 +33,23 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from at_tui.central.models import DEFAULT_FOLLOWUP, Followup, VisitContent, too_long_text, validation_reason
-from at_tui.central.storage import CentralVisit, Decide, Decision, LedgerEntry, Storage, User, VisitWrite, to_json
+from at_tui.central.storage import (
+    USER_NAME_PATTERN,
+    CentralVisit,
+    Decide,
+    Decision,
+    LedgerEntry,
+    Storage,
+    User,
+    VisitWrite,
+    to_json,
+)
+from at_tui.central.validation import Known, Rules, joined, visit_problems
+from at_tui.domain.redaction import safe
 
 NOT_FOUND = "visite introuvable"
+CODE_OWNER = "owner"
+CODE_INVALID = "invalid"
 SURROGATE = "un texte contient un caractère invalide (demi-paire de substitution UTF-16 isolée)"
 MAX_DEPTH = 32
 DEFAULT_FOLLOWUP_JSON = to_json(DEFAULT_FOLLOWUP)
@@ -48,17 +64,29 @@ class Operation:
     payload: dict[str, Any]
 
 
-def apply(storage: Storage, user: User, ops: Sequence[Operation], max_text: int) -> list[dict[str, Any]]:
+def owned_by_another(owner: str) -> str:
+    """The reason a push naming another owner is refused (`docs/sync-protocol.md`, « Propriété d'une visite »)."""
+    return f"cette visite appartient à {owner} : seule son auteure ou son auteur peut l'envoyer"
+
+
+def apply(
+    storage: Storage, user: User, ops: Sequence[Operation], max_text: int, rules: Rules | None = None
+) -> list[dict[str, Any]]:
     """The results of a push's operations, in order. Payloads are checked before the write
     transaction (it stays short); the storage then decides and writes each operation
-    atomically and commits them together."""
+    atomically and commits them together. `rules`: the laptop's rules (None: structure only)."""
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-    return storage.apply_operations([(op.op_id, op.visit_id, _decider(user, op, max_text, stamp)) for op in ops])
+    known = rules.known() if rules is not None and any(op.kind == "content" for op in ops) else None
+    return storage.apply_operations(
+        [(op.op_id, op.visit_id, _decider(user, op, max_text, stamp, known)) for op in ops]
+    )
 
 
-def _decider(user: User, op: Operation, max_text: int, stamp: str) -> Decide:
-    payload, invalid = _checked_payload(op, max_text)
-    fingerprint = _fingerprint(op, payload)
+def _decider(user: User, op: Operation, max_text: int, stamp: str, known: Known | None = None) -> Decide:
+    payload, invalid = _checked_payload(op, max_text, known)
+    claimed = _claimed_owner(op)
+    foreign = claimed if claimed is not None and claimed != user.name else None
+    fingerprint = _fingerprint(op, payload, foreign)
 
     def decide(entry: LedgerEntry | None, visit: CentralVisit | None) -> Decision:
         if entry is not None:
@@ -71,7 +99,7 @@ def _decider(user: User, op: Operation, max_text: int, stamp: str) -> Decide:
                     )
                 )
             return Decision({**entry.result, "op_id": op.op_id, "status": "duplicate", "original_status": entry.status})
-        result, write = _new_outcome(user, op, visit, payload, invalid, stamp)
+        result, write = _new_outcome(user, op, visit, payload, invalid, stamp, foreign)
         ledger = LedgerEntry(op.op_id, user.name, op.visit_id, fingerprint, result["status"], result)
         return Decision(result, write, ledger)
 
@@ -85,17 +113,21 @@ def _new_outcome(
     payload: str | None,
     invalid: str | None,
     stamp: str,
+    foreign: str | None,
 ) -> tuple[dict[str, Any], VisitWrite | None]:
     if op.kind == "content" and user.role != "at":
         return _rejected(op, "un chargé de mission ne modifie pas le contenu d'une visite, seulement son suivi"), None
     if op.kind == "followup" and user.role != "cm":
         return _rejected(op, "seul un chargé de mission modifie le suivi d'une visite"), None
+    if foreign is not None:
+        # Before any look at the visit: the answer is the same whether it exists or not.
+        return _rejected(op, owned_by_another(foreign), CODE_OWNER), None
     if visit is not None and user.role == "at" and visit.owner != user.name:
         return _rejected(op, NOT_FOUND), None
     if visit is None and (op.kind != "content" or op.base_rev != 0):
         return _rejected(op, NOT_FOUND), None
     if invalid is not None or payload is None:
-        return _rejected(op, invalid or "contenu invalide"), None
+        return _rejected(op, invalid or "contenu invalide", CODE_INVALID), None
     if visit is None:
         write = VisitWrite(op.visit_id, 0, 1, user.name, payload, DEFAULT_FOLLOWUP_JSON, stamp)
         return {"op_id": op.op_id, "status": "applied", "rev": 1}, write
@@ -103,15 +135,24 @@ def _new_outcome(
         return {"op_id": op.op_id, "status": "conflict", "rev": visit.rev, "central": visit.public()}, None
     content = payload if op.kind == "content" else to_json(visit.content)
     followup = payload if op.kind == "followup" else to_json(visit.followup)
+    # The owner never changes: the one who created it, whoever (AT or CM) writes now.
     write = VisitWrite(visit.id, visit.rev, visit.rev + 1, visit.owner, content, followup, stamp)
     return {"op_id": op.op_id, "status": "applied", "rev": visit.rev + 1}, write
 
 
-def _rejected(op: Operation, reason: str) -> dict[str, Any]:
-    return {"op_id": op.op_id, "status": "rejected", "reason": reason}
+def _rejected(op: Operation, reason: str, code: str | None = None) -> dict[str, Any]:
+    # A reason may quote what was sent (a key, a value): never a token, never a control character.
+    result = {"op_id": op.op_id, "status": "rejected", "reason": safe(reason)}
+    return result | {"code": code} if code is not None else result
 
 
-def _checked_payload(op: Operation, max_text: int) -> tuple[str | None, str | None]:
+def _claimed_owner(op: Operation) -> str | None:
+    """The `owner` a content payload names, when it is a possible login (otherwise the payload is invalid)."""
+    owner = op.payload.get("owner") if op.kind == "content" else None
+    return owner if isinstance(owner, str) and USER_NAME_PATTERN.fullmatch(owner) else None
+
+
+def _checked_payload(op: Operation, max_text: int, known: Known | None) -> tuple[str | None, str | None]:
     """The normalized payload as JSON text, or the French reason it is refused."""
     model = VisitContent if op.kind == "content" else Followup
     try:
@@ -138,6 +179,8 @@ def _checked_payload(op: Operation, max_text: int) -> tuple[str | None, str | No
             return None, (
                 "champ « finished_at » : une visite terminée a une date de fin, une visite en cours n'en a pas"
             )
+        if known is not None and (problems := joined(visit_problems(known, parsed))) is not None:
+            return None, problems
     return payload, None
 
 
@@ -171,10 +214,12 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def _fingerprint(op: Operation, normalized: str | None) -> str:
+def _fingerprint(op: Operation, normalized: str | None, foreign: str | None = None) -> str:
     """What identifies the operation's request: a re-send has the same, an edited one does not.
-    A valid payload is taken as normalized (its text is already made); a refused one as sent."""
-    head = f"{op.visit_id}\n{op.kind}\n{op.base_rev}\n"
+    A valid payload is taken as normalized (its text is already made, without `owner`); a
+    refused one as sent. Another user named as owner counts (the same content without it is
+    another request); the pusher named as owner, or none, gives the fingerprint it always did."""
+    head = f"{op.visit_id}\n{op.kind}\n{op.base_rev}\n" + (f"owner:{foreign}\n" if foreign is not None else "")
     if normalized is not None:
         return hashlib.sha256((head + "valid\n" + normalized).encode("utf-8")).hexdigest()
     try:

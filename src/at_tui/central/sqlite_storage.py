@@ -397,12 +397,14 @@ def _write_visit(conn: sqlite3.Connection, write: VisitWrite) -> None:
             (write.id, write.rev, write.owner, content, followup, write.updated_at, seq),
         )
         return
+    # The owner is part of the condition, never of the update: a visit's owner cannot change.
     changed = conn.execute(
-        "UPDATE visits SET rev = ?, content = ?, followup = ?, updated_at = ?, seq = ? WHERE id = ? AND rev = ?",
-        (write.rev, content, followup, write.updated_at, seq, write.id, write.expected_rev),
+        "UPDATE visits SET rev = ?, content = ?, followup = ?, updated_at = ?, seq = ? "
+        "WHERE id = ? AND rev = ? AND owner = ?",
+        (write.rev, content, followup, write.updated_at, seq, write.id, write.expected_rev, write.owner),
     ).rowcount
     if changed != 1:  # cannot happen while writers are serialized; never write over a newer revision
-        raise StorageError(f"La visite {write.id} a changé pendant l'opération.")
+        raise StorageError(f"La visite {write.id} a changé pendant l'opération (ou son propriétaire n'est pas le même).")
 
 
 def _apply_one(conn: sqlite3.Connection, op_id: str, visit_id: str, decide: Decide, stamp: str) -> dict[str, Any]:

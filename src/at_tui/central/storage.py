@@ -32,6 +32,9 @@ implementation shipped; a PostgreSQL one must keep the same guarantees:
   with `pg_current_xact_id()` and only serve rows whose transaction id is below
   `pg_snapshot_xmin(pg_current_snapshot())`.
 
+* **Owner for ever.** A visit's `owner` is written at its creation only; an update
+  whose owner differs from the stored one fails (StorageError) instead of moving it.
+
 * **Permanent ledger.** An op id once recorded stays recorded (no expiry): a
   laptop can stay offline for weeks and re-send.
 
@@ -115,7 +118,8 @@ class LedgerEntry:
 
 @dataclass(frozen=True)
 class VisitWrite:
-    """The new state of a visit; `expected_rev` 0 means « create »."""
+    """The new state of a visit; `expected_rev` 0 means « create ». `owner` is set once, at the
+    creation: an update must carry the stored owner and a storage refuses it otherwise."""
 
     id: str
     expected_rev: int

@@ -11,6 +11,8 @@ import argparse
 import signal
 import sys
 
+from at_tui.domain.redaction import printable
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8750
 MISSING_DEPENDENCIES = "Le service central demande les dépendances supplémentaires : pip install 'at-tui[central]'"
@@ -32,6 +34,10 @@ def add_parser(commands) -> None:
     serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port d'écoute ({DEFAULT_PORT})")
     serve.add_argument("--tls-cert", metavar="FICHIER", help="certificat TLS (PEM) : le service parle HTTPS")
     serve.add_argument("--tls-key", metavar="FICHIER", help="clé privée du certificat TLS (PEM)")
+    serve.add_argument(
+        "--rate-limit", type=_rate_limit, default=None, metavar="N/min",
+        help="requêtes par minute et par jeton, au-delà : 429 avec Retry-After (600/min par défaut ; 0 : aucune limite)",
+    )
 
     add_user = sub.add_parser("add-user", help="créer un utilisateur et son premier jeton d'appareil")
     add_user.add_argument("name", metavar="NOM", help="identifiant (minuscules, chiffres, . _ -)")
@@ -80,6 +86,16 @@ def _port(raw: str) -> int:
     return value
 
 
+def _rate_limit(raw: str) -> int:
+    """`120`, `120/min` or `2/s`: requests per minute (0: no limit)."""
+    text = raw.strip().lower().replace(" ", "")
+    count, _, unit = text.partition("/")
+    factor = {"": 1, "min": 1, "m": 1, "s": 60, "sec": 60}.get(unit)
+    if factor is None or not count.isdigit() or len(count) > 9:
+        raise argparse.ArgumentTypeError(f"« {raw[:30]} » : un nombre de requêtes par minute est attendu (ex. 120/min, 2/s, 0)")
+    return int(count) * factor
+
+
 def central_command(args) -> int:
     from at_tui.central.storage import StorageError
 
@@ -113,38 +129,56 @@ def serve_command(args) -> int:
         import uvicorn
     except ImportError:
         return _fail(MISSING_DEPENDENCIES, 2)
+    from at_tui.central.access_log import log_config
     from at_tui.central.app import create_app
+    from at_tui.central.models import Limits
     from at_tui.central.storage import StorageError
+    from at_tui.central.validation import Rules
+    from at_tui.reference.loader import ReferenceDataError
 
     if bool(args.tls_cert) != bool(args.tls_key):
         return _fail("--tls-cert et --tls-key vont ensemble.", 2)
+    for option, raw in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        problem = _unreadable_tls_file(option, raw) if raw else None
+        if problem:
+            return _fail(problem, 2)
+    problem = _unusable_tls_pair(args.tls_cert, args.tls_key) if args.tls_cert else None
+    if problem:
+        return _fail(problem, 2)
     try:
         storage = _open(args.db)
     except StorageError as error:
         return _fail(str(error))
     scheme = "https" if args.tls_cert else "http"
     try:
-        app = create_app(storage)
+        limits = Limits() if args.rate_limit is None else Limits(rate_limit=args.rate_limit)
+        rules = Rules(storage)
+        try:
+            rules.known()  # the reference data pushed visits are checked with: a broken install stops here
+        except (ReferenceDataError, StorageError) as error:
+            return _fail(f"{error}\nLe service ne peut pas vérifier les visites reçues : il ne démarre pas.")
+        app = create_app(storage, limits, rules)
         if scheme == "http" and args.host not in LOOPBACK:
             print(
-                f"at-tui : attention, le service écoute sur {args.host} en HTTP : les jetons circuleraient en clair. "
+                f"at-tui : attention, le service écoute sur {printable(args.host)} en HTTP : les jetons circuleraient en clair. "
                 "Placez-le derrière un proxy HTTPS ou utilisez --tls-cert/--tls-key.",
                 file=sys.stderr,
             )
         print(
-            f"Service central at-tui : base {args.db}, écoute sur {scheme}://{args.host}:{args.port} "
-            "(Ctrl+C pour arrêter).",
+            printable(f"Service central at-tui : base {args.db}, écoute sur {scheme}://{args.host}:{args.port}")
+            + " (Ctrl+C pour arrêter).",
             file=sys.stderr,
             flush=True,
         )
-        # Uvicorn's access log never shows headers (the token travels only in Authorization)
-        # and request bodies are never logged.
+        # The service writes its own access line (no query string, no header, no body:
+        # central/access_log.py), uvicorn's is off; every log line is redacted.
         config = uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
             log_level="info",
-            access_log=True,
+            log_config=log_config(),
+            access_log=False,
             server_header=False,
             proxy_headers=False,
             ssl_certfile=args.tls_cert,
@@ -191,7 +225,7 @@ def publish_command(args) -> int:
         return _fail(str(error))
     finally:
         storage.close()
-    print("\n".join(summary_lines(source, args.db, counts)), flush=True)
+    print("\n".join(printable(line) for line in summary_lines(source, args.db, counts)), flush=True)
     return 0
 
 
@@ -260,10 +294,52 @@ def _list_users(storage) -> int:
     for user in users:
         active = [t for t in storage.list_tokens(user.name) if t.revoked_at is None]
         tokens = ", ".join(f"{t.prefix}… (créé le {t.created_at[:10]})" for t in active) or "aucun"
-        print(f"{user.name} ({user.role}) — jetons actifs : {tokens}")
+        # Read back from a database file: printed only once made printable (names are checked on
+        # the way in, but the file may have been written by anything).
+        print(printable(f"{user.name} ({user.role}) — jetons actifs : {tokens}"))
     return 0
 
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"at-tui : {message}", file=sys.stderr)
-    return code
+    from at_tui.cli.output import fail
+
+    return fail(message, code)
+
+
+def _unreadable_tls_file(option: str, raw: str) -> str | None:
+    """Why a --tls-cert/--tls-key file cannot be used, in French; None when it can be read.
+
+    Checked before uvicorn starts: its own failure is an English traceback."""
+    from pathlib import Path
+
+    from at_tui.store.errors import explain
+
+    path = Path(raw)
+    try:
+        if path.is_dir():
+            return f"{option} {raw} est un dossier : indiquez le fichier PEM."
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        return explain(error, f"Lecture du fichier {option} {raw}")
+    return None
+
+
+def _unusable_tls_pair(cert: str, key: str) -> str | None:
+    """Why the certificate and its key cannot serve HTTPS, in French; None when they can."""
+    import ssl
+
+    try:
+        # A key protected by a pass phrase cannot be used here: refused, never prompted for.
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
+    except (ssl.SSLError, ValueError) as error:
+        reason = getattr(error, "reason", None) or str(error)
+        return (
+            f"Le certificat TLS {cert} et sa clé {key} ne sont pas utilisables : fichiers PEM attendus, "
+            f"la clé correspondant au certificat et sans phrase de passe ({reason})."
+        )
+    except OSError as error:
+        from at_tui.store.errors import explain
+
+        return explain(error, f"Lecture du certificat TLS {cert}")
+    return None

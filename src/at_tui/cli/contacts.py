@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from at_tui.cli.output import fail, terminal_safe_json
 from at_tui.domain.lookup import KIND_CHOICES
+from at_tui.domain.redaction import printable
 
 
 def add_parser(commands) -> None:
@@ -44,13 +45,12 @@ def contacts_command(args, workspace) -> int:
         try:
             departement = find_departement(workspace.territory, args.departement).code
         except FieldError as error:
-            print(f"at-tui : {error}", file=sys.stderr)
-            return 2
+            return fail(str(error), 2)
     results = workspace.search_directory(
         Query.parse(" ".join(args.query), departement=departement, kind=args.kind, limit=args.limit)
     )
     if args.json:
-        print(json.dumps([entry.as_json() for entry in results.entries], ensure_ascii=False, indent=2))
+        print(terminal_safe_json([entry.as_json() for entry in results.entries]))
     else:
         for entry in results.entries:
             print(_line(entry))
@@ -67,4 +67,6 @@ def _line(entry) -> str:
         parts.append(entry.role)
     parts.append(entry.departement_text)
     parts += [value for value in (entry.email, entry.phone) if value]
-    return " | ".join(parts)
+    # Imported and pulled contacts come from files and the central: printed only once made printable.
+    return " | ".join(printable(str(part or "")) for part in parts)
+

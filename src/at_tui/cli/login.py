@@ -14,7 +14,9 @@ def add_parser(commands) -> None:
         help="se connecter au serveur de synchronisation (jeton d'accès)",
         description="Demande le jeton d'accès (att_…, saisie masquée ; lu sur l'entrée standard quand ce n'est pas "
         "un terminal), le vérifie auprès du serveur et l'enregistre dans le trousseau du système. "
-        "La variable AT_TUI_TOKEN, si elle est définie, passe avant le jeton enregistré.",
+        "La variable AT_TUI_TOKEN, si elle est définie, passe avant le jeton enregistré. "
+        "Codes de sortie : 0 jeton enregistré (vérifié, ou serveur injoignable pour l'instant), "
+        "1 jeton refusé, serveur non reconnu ou enregistrement impossible, 2 commande à corriger.",
     )
     login.add_argument("server_url", metavar="ADRESSE", help="adresse du serveur, ex. https://sync.exemple.fr")
     login.add_argument(
@@ -25,11 +27,19 @@ def add_parser(commands) -> None:
     login.add_argument("--ca-bundle", metavar="FICHIER", help="autorités de certification du serveur (fichier PEM)")
     # Catches a token given as an argument, so that argparse does not echo it in its error.
     login.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
-    logout = commands.add_parser("logout", help="effacer le jeton enregistré (trousseau et fichier)")
+    logout = commands.add_parser(
+        "logout",
+        help="effacer le jeton enregistré (trousseau et fichier)",
+        description="Efface le jeton enregistré (trousseau et fichier). "
+        "Codes de sortie : 0 fait (ou rien à effacer), 1 effacement impossible, 2 adresse invalide.",
+    )
     logout.add_argument("server_url", metavar="ADRESSE", nargs="?", help="par défaut : le serveur enregistré")
 
 
 def sync_auth_command(args) -> int:
+    """Exit codes: 0 done; 1 refused by the server, or the token/settings could not be stored or read;
+    2 a usage problem (bad address, token given as an argument, no usable keyring without the opt-in)."""
+    from at_tui.store.errors import explain
     from at_tui.sync.credentials import CredentialsError
 
     try:
@@ -38,13 +48,15 @@ def sync_auth_command(args) -> int:
         return logout_command(args)
     except CredentialsError as error:
         return _fail(str(error), 1)
+    except OSError as error:  # a read-only or full data folder: settings or token file not written
+        return _fail(f"{explain(error, 'Enregistrement dans le dossier de données')} Relancez la "
+                     "commande une fois le problème réglé.", 1)
 
 
 def _fail(message: str, code: int) -> int:
-    from at_tui.sync.credentials import redact
+    from at_tui.cli.output import fail
 
-    print(f"at-tui : {redact(message)}", file=sys.stderr)
-    return code
+    return fail(message, code)
 
 
 def login_command(args) -> int:
@@ -171,19 +183,28 @@ def _read_token() -> str:
 
 
 def _verify(url: str, token: str, ca_bundle) -> tuple[str, str]:
-    """("verified" | "refused" | "unverified", French detail): `GET /v1/visits?limit=1` with the token."""
+    """("verified" | "refused" | "unverified", French detail): `GET /v1/visits?limit=1` with the token.
+
+    CredentialsError (nothing is saved) when what answers is not the sync server: a certificate
+    this machine does not trust, a captive portal's page or redirect, an answer of the wrong shape."""
     import ssl
 
     import httpx
 
-    from at_tui.sync.credentials import CredentialsError, redact
+    from at_tui.domain.redaction import safe
+    from at_tui.sync.credentials import CredentialsError
+    from at_tui.sync.transport import PORTAL, SyncError, certificate_problem, checked_answer, network_cause
 
     verify: ssl.SSLContext | bool = True
     if ca_bundle:
         try:
             verify = ssl.create_default_context(cafile=str(ca_bundle))
-        except (OSError, ssl.SSLError) as error:
-            raise CredentialsError(f"Fichier d'autorités de certification inutilisable ({ca_bundle}) : {error}") from None
+        except (OSError, ssl.SSLError, ValueError) as error:
+            detail = getattr(error, "strerror", None) or getattr(error, "reason", None) or str(error)
+            raise CredentialsError(
+                f"Fichier d'autorités de certification inutilisable ({ca_bundle}) : {safe(detail, limit=200)}. "
+                "Rien n'a été enregistré."
+            ) from None
     try:
         response = httpx.get(
             f"{url}/v1/visits",
@@ -196,17 +217,27 @@ def _verify(url: str, token: str, ca_bundle) -> tuple[str, str]:
     except httpx.TimeoutException:
         return "unverified", f"le serveur {url} n'a pas répondu dans les {LOGIN_TIMEOUT:g} s."
     except httpx.HTTPError as error:
-        if _certificate_error(error):
+        reason = certificate_problem(error)
+        if reason is not None:
             raise CredentialsError(
-                f"Certificat du serveur {url} non reconnu : connexion refusée, rien n'a été enregistré. "
-                "Si le serveur utilise une autorité de certification interne, indiquez-la avec --ca-bundle FICHIER."
+                f"Le certificat du serveur {url} n'est pas reconnu par ce poste ({reason}) : connexion refusée, "
+                "rien n'a été enregistré. Vérifiez l'adresse ou indiquez l'autorité de certification du serveur "
+                "avec « at-tui login ADRESSE --ca-bundle FICHIER »."
             ) from None
-        return "unverified", f"le serveur {url} est injoignable ({redact(str(error)) or type(error).__name__})."
+        return "unverified", f"pas de réponse de {url} : {network_cause(error)}."
+    except (httpx.InvalidURL, OSError, ValueError) as error:
+        return "unverified", f"le serveur {url} est injoignable ({safe(error, limit=200) or type(error).__name__})."
     status = response.status_code
-    if 200 <= status < 300:
+    if status < 400:
+        try:
+            checked_answer(response, "/v1/visits")
+        except SyncError as error:
+            raise CredentialsError(f"{_login_sentence(error)} Rien n'a été enregistré.") from None
         return "verified", ""
     if status == 401:
         return "refused", f"Jeton refusé par le serveur {url} (inconnu, révoqué ou mal copié)."
+    if status in (407, 511):  # a portal or a proxy asks for a login of its own
+        raise CredentialsError(f"Connexion impossible : {PORTAL}. Rien n'a été enregistré.")
     if status in (429,) or status >= 500:
         return "unverified", f"le serveur {url} est indisponible pour l'instant (HTTP {status})."
     raise CredentialsError(
@@ -215,14 +246,12 @@ def _verify(url: str, token: str, ca_bundle) -> tuple[str, str]:
     )
 
 
-def _certificate_error(error: BaseException) -> bool:
-    import ssl
+def _login_sentence(error) -> str:
+    """The transport's verdict on an answer that is not the server's, worded for a login."""
+    from at_tui.sync.transport import PORTAL, UNEXPECTED, Malformed
 
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(error)
+    if isinstance(error, Malformed):
+        return f"Connexion impossible : {UNEXPECTED} : est-ce bien l'adresse du serveur de synchronisation ?"
+    if "renvoie vers une autre adresse" in str(error):
+        return f"Connexion impossible : {str(error).removeprefix('Synchronisation impossible : ').split(' ; ')[0]}."
+    return f"Connexion impossible : {PORTAL} (si vous l'êtes déjà, vérifiez l'adresse du serveur)."

@@ -58,8 +58,10 @@ def printable(text: str, *, multiline: bool = False) -> str:
 
 
 def safe(text: object, *, multiline: bool = False, limit: int | None = 2000) -> str:
-    """What any message may show: redacted, printable, and bounded (a server may send megabytes)."""
-    cleaned = printable(redact(str(text)), multiline=multiline)
+    """What any message may show: printable, redacted, and bounded (a server may send megabytes).
+
+    Stripped before it is redacted: an escape sequence inside a token must not hide it."""
+    cleaned = redact(printable(str(text), multiline=multiline))
     if limit is not None and len(cleaned) > limit:
         cleaned = cleaned[:limit] + " […]"
     return cleaned

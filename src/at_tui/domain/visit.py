@@ -69,19 +69,27 @@ def parse_visit_date(raw: str) -> str:
     raise FieldError(f"Date « {text[:20]} » invalide : utilisez le format JJ/MM/AAAA.")
 
 
-def format_timestamp(iso: str) -> str:
-    """A stored UTC timestamp in the laptop's local time, French style."""
-    try:
-        return dt.datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
-    except ValueError:
-        return iso
+INVALID_DATE = "date invalide"
 
 
-def format_date(iso: str) -> str:
+def format_timestamp(iso: object) -> str:
+    """A stored UTC timestamp in the laptop's local time, French style.
+
+    Total: a stored value comes from files and the central, and one the app cannot format
+    (year 9999 shifted past the calendar's end, garbage, NULL) must not stop a screen
+    from drawing, so it reads « date invalide »."""
     try:
-        return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
-    except ValueError:
-        return iso
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")  # type: ignore[arg-type]
+    except (ValueError, TypeError, OverflowError, OSError):
+        return INVALID_DATE
+
+
+def format_date(iso: object) -> str:
+    """An ISO date French style; « date invalide » when it cannot be read (total, as above)."""
+    try:
+        return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")  # type: ignore[arg-type]
+    except (ValueError, TypeError, OverflowError):
+        return INVALID_DATE
 
 
 # Answer keys: one namespace per kind of answer kept with a visit.

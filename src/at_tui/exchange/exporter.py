@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from at_tui.exchange.errors import ExchangeError, visit_label
+from at_tui.exchange.errors import ExchangeError
 from at_tui.exchange.header import FORMAT, VERSION
 from at_tui.exchange.references import bundled
-from at_tui.store.visit_content import content_json
+from at_tui.store.visit_content import content_json, known_owner
 
 if TYPE_CHECKING:  # imported lazily at run time (start-up time matters)
     import sqlite3
@@ -71,17 +71,22 @@ def visit_content(workspace: Workspace, visit: Visit) -> dict:
 
 
 def _export_visit(workspace: Workspace, visit: Visit) -> dict:
+    owner = known_owner(workspace.conn, visit.id)
+    head = {
+        **visit_content(workspace, visit),
+        **({"owner": owner} if owner else {}),
+    }
     try:
         result = workspace.outcome(visit)
         deliverables = workspace.deliverables(visit)
-    except Exception as error:  # missing snapshot, territory changed...
-        raise ExchangeError(
-            f"{visit_label(visit.structure, visit.id)} : impossible de calculer sa classification "
-            f"({error}). Rien n'a été exporté."
-        ) from error
+    except Exception:  # a stored value this laptop no longer accepts (territory changed, old pull...)
+        # The computed fields are for the reader only (an import recomputes them): the visit's
+        # own data still goes out, and one such visit never stops the export of the others.
+        return {**head, "classification": None, "deliverables": None,
+                "history": [asdict(entry) for entry in workspace.visits.history(visit.id)]}
     computed = result.computed
     return {
-        **visit_content(workspace, visit),
+        **head,
         "classification": {
             "computed": (
                 {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,16 +26,17 @@ def dumps(envelope: Mapping[str, Any]) -> str:
 
 
 def write_file(path: Path | str, envelope: Mapping[str, Any]) -> Path:
-    """Write the export file atomically (a temporary file renamed over the target)."""
-    from at_tui.files import write_atomically
+    """Write the export file atomically (a temporary file renamed over the target), 0600."""
+    from at_tui.files import TargetRefused, write_atomically
+    from at_tui.store.errors import explain
 
     target = Path(path)
     try:
-        write_atomically(target, dumps(envelope) + "\n")
+        write_atomically(target, dumps(envelope) + "\n", mode=0o600)
+    except TargetRefused as error:
+        raise ExchangeError(str(error)) from None
     except OSError as error:
-        raise ExchangeError(
-            f"Impossible d'écrire le fichier {target} ({error.strerror or error})."
-        ) from error
+        raise ExchangeError(f"{explain(error, f'Écriture du fichier {target}')} Aucun fichier n'a été modifié.") from None
     return target
 
 
@@ -52,20 +55,36 @@ def suggested_filename(envelope: Mapping[str, Any]) -> str:
 
 
 def read_file(path: Path | str) -> dict:
-    """The parsed content of an export file (not yet validated: see `import_visits`)."""
+    """The parsed content of an export file (not yet validated: see `import_visits`).
+
+    Only a regular file is opened (a FIFO would block, a device never ends), and a file
+    that changes while it is read is refused rather than half-understood."""
     source = Path(path)
     try:
-        size = source.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ExchangeError(_too_large(size))
+        before = os.stat(source)
+        if stat.S_ISDIR(before.st_mode):
+            raise ExchangeError(f"{source} est un dossier, pas un fichier d'export.")
+        if not stat.S_ISREG(before.st_mode):
+            raise ExchangeError(
+                f"{source} n'est pas un fichier ordinaire (périphérique, tube ou socket) : "
+                "indiquez le fichier produit par « at-tui export »."
+            )
+        if before.st_size > MAX_FILE_BYTES:
+            raise ExchangeError(_too_large(before.st_size))
         with open(source, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
+            after = os.fstat(handle.fileno())
     except FileNotFoundError:
         raise ExchangeError(f"Fichier {source} introuvable.") from None
-    except IsADirectoryError:
-        raise ExchangeError(f"{source} est un dossier, pas un fichier d'export.") from None
     except OSError as error:
-        raise ExchangeError(f"Impossible de lire le fichier {source} ({error.strerror or error}).") from None
+        from at_tui.store.errors import explain
+
+        raise ExchangeError(explain(error, f"Lecture du fichier {source}")) from None
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(data) != after.st_size:
+        raise ExchangeError(
+            f"Le fichier {source} a changé pendant la lecture : rien n'a été importé. "
+            "Attendez la fin de sa copie, puis relancez l'import."
+        )
     return loads(data)
 
 

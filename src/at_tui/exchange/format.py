@@ -5,24 +5,32 @@ Imported only when a file is imported: pydantic is not needed at start-up.
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from at_tui.domain.moments import timestamp_problem
+from at_tui.domain.redaction import printable
 from at_tui.exchange.errors import refusal, visit_label
 from at_tui.exchange.header import check_header
 from at_tui.reference.validation import french_message
 
 
 def _timestamp(value: str) -> str:
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError("horodatage ISO 8601 attendu (ex. 2026-11-22T09:30:00+00:00)") from None
-    if moment.tzinfo is None:
-        raise ValueError("l'horodatage doit indiquer son fuseau (ex. +00:00)")
+    """Refused unless every screen can show it (docs/visit-format.md: years 2000 to 2100)."""
+    problem = timestamp_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _owner(value: str) -> str:
+    # The central's user names (central.storage.USER_NAME_PATTERN); a file is not trusted for more.
+    if not _OWNER_RE.fullmatch(value):
+        raise ValueError(f"identifiant d'AT « {printable(value[:40])} » invalide "
+                         "(minuscules, chiffres, « . », « _ », « - »)")
     return value
 
 
@@ -33,7 +41,10 @@ def _uuid(value: str) -> str:
         raise ValueError(f"identifiant « {value[:60]} » invalide (UUID attendu)") from None
 
 
+_OWNER_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
 Timestamp = Annotated[str, AfterValidator(_timestamp)]
+Owner = Annotated[str, AfterValidator(_owner)]
 VisitId = Annotated[str, AfterValidator(_uuid)]
 RefId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)]
 
@@ -89,6 +100,9 @@ class VisitContentModel(StrictModel):
 
 
 class VisitModel(VisitContentModel):
+    # Format v2: the AT the central knows as the visit's owner, when the exporting laptop knew it.
+    # An import keeps it; the importing laptop never pushes the visit (docs/sync-protocol.md).
+    owner: Owner | None = None
     # Computed on export for the reader's benefit; recomputed on import.
     classification: Any = None
     deliverables: Any = None

@@ -11,7 +11,7 @@ from typing import Any
 from at_tui.exchange.errors import ExchangeError
 
 FORMAT = "at-tui.visites"
-VERSION = 1
+VERSION = 2  # v2: a visit may name its `owner` (docs/visit-format.md)
 
 
 def check_header(raw: Any) -> None:

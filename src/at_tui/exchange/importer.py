@@ -3,6 +3,12 @@
 All the visits of the file are imported, or none. A visit already present with
 the same content is left alone (re-importing is harmless); one present with
 another content makes the whole import fail.
+
+An imported visit is marked `origin` = 'import', with the `owner` the file names: it
+belongs to the AT who made it, so this laptop never pushes it to the central (the outbox
+triggers leave it out; docs/sync-protocol.md, « Visites reçues par fichier »). Only when
+the file names as owner the login this laptop's own visits have at the central is the
+visit taken as this laptop's (`origin` = 'local', queued like one made here).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportRepor
 
     references, problems = validate_references(envelope)
     incoming: list[tuple[str, VisitContent]] = []
+    owners: dict[str, str | None] = {}
     seen: set[str] = set()
     for visit in envelope.visits:
         label = visit_label(visit.identity.structure, visit.id)
@@ -49,6 +56,7 @@ def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportRepor
             problems.extend(result)
         else:
             incoming.append((label, result))
+            owners[visit.id] = visit.owner
     if problems:
         raise refusal(problems)
 
@@ -70,7 +78,7 @@ def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportRepor
                 )
         if conflicts:
             raise refusal(conflicts)
-        _write(workspace.conn, references, new)
+        _write(workspace.conn, references, new, owners)
     report.imported.extend(content.visit.id for content in new)
     return report
 
@@ -89,18 +97,23 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
         ) from error
 
 
-def _write(conn: sqlite3.Connection, references: References, visits: list[VisitContent]) -> None:
+def _write(conn: sqlite3.Connection, references: References, visits: list[VisitContent],
+           owners: dict[str, str | None]) -> None:
     """Insert inside the caller's transaction (sqlite-utils then uses savepoints, never commits)."""
     import sqlite_utils
 
     from at_tui.store.visits import history_paused
 
     with history_paused(conn):  # the file brings the visits' own history
-        _insert(sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False), references, visits)
+        _insert(sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False), references, visits,
+                owners)
 
 
-def _insert(db, references: References, visits: list[VisitContent]) -> None:
+def _insert(db, references: References, visits: list[VisitContent], owners: dict[str, str | None]) -> None:
     from at_tui.store.visits import encode
+
+    row = db.conn.execute("SELECT value FROM sync_state WHERE key = 'login'").fetchone()
+    login = row[0] if row else None  # the name the central gives this laptop's AT, once learnt
 
     db["reference_snapshots"].insert_all(
         (
@@ -111,7 +124,10 @@ def _insert(db, references: References, visits: list[VisitContent]) -> None:
     )
     for content in visits:
         visit = content.visit
-        db["visits"].insert(asdict(visit))
+        owner = owners.get(visit.id)
+        # The AT's own visit coming back (a new laptop, a restored export) is this laptop's to send.
+        origin = "local" if owner is not None and owner == login else "import"
+        db["visits"].insert({**asdict(visit), "origin": origin, "owner": owner})
         # An answer's time is that of its last change in the history, else the visit's.
         changed_at = {entry.field: entry.at for entry in content.history}
         db["answers"].insert_all(

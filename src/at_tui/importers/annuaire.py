@@ -19,8 +19,11 @@ commune) are dropped and counted; a malformed line (wrong field count, empty
 identifier or name) never stops the import: it is counted, and the first
 examples are kept with their line number and a French reason.
 
-The encoding detection, the line reading with progress, the report base and the
-field clean-ups are those of the FINESS importer (`at_tui.importers.finess`).
+The file reading (line by line decoding, UTF-8 with a Windows-1252 fallback per
+line; refusal of a file that changes while it is read) is `at_tui.importers.source`;
+the report base and the field clean-ups are those of the FINESS importer
+(`at_tui.importers.finess`). A last line cut short (no line end, too few fields)
+is reported as a truncated file.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from at_tui.domain.redaction import printable
 from at_tui.importers.finess import (
     _MOJIBAKE,
     ExtractReport,
@@ -40,10 +44,8 @@ from at_tui.importers.finess import (
     _phone,
     _repair_mojibake,
     _split_routing,
-    check_file,
-    detect_encoding,
-    read_lines,
 )
+from at_tui.importers.source import ExtractSource
 
 WHAT = "extrait de l'Annuaire Santé"
 PUBLISHED = "sur annuaire.sante.fr (ou data.gouv.fr)"
@@ -102,8 +104,7 @@ class AnnuaireReport(ExtractReport):
             f"{self.skipped_other_region} hors région, {self.skipped_no_departement} sans département, "
             f"{self.duplicates} doublon(s), {self.malformed} ligne(s) mal formée(s).",
         ]
-        if self.mojibake_repaired:
-            lines.append(f"{self.mojibake_repaired} ligne(s) aux accents mal encodés (« Ã© ») corrigée(s).")
+        lines.extend(self.notes())
         lines.extend(self.malformed_lines())
         return lines
 
@@ -143,7 +144,7 @@ class AnnuaireReader:
         on_progress: ProgressCallback | None = None,
     ) -> None:
         self.path = Path(path)
-        check_file(self.path)
+        self._source = ExtractSource(self.path, WHAT, PUBLISHED)
         if departements is None:
             departements = occitanie_departement_names()
         self.departement_names: dict[str, str] = (
@@ -151,10 +152,10 @@ class AnnuaireReader:
         )
         self.departements = frozenset(self.departement_names)
         self.on_progress = on_progress
-        codec, errors, label = detect_encoding(self.path, WHAT, PUBLISHED)
-        self._codec, self._errors = codec, errors
+        decoding = self._source.decoding
         self.report = AnnuaireReport(
-            path=str(self.path), encoding=codec, encoding_label=label, total_bytes=self.path.stat().st_size
+            path=str(self.path), encoding=decoding.codec(), encoding_label=decoding.label(),
+            total_bytes=self._source.total_bytes,
         )
         self._header_line, self._width, self._trailing, self._index = self._read_header()
         self._consumed = False
@@ -164,8 +165,7 @@ class AnnuaireReader:
 
         Refuses a file that is not the extract: a required column is missing.
         """
-        with self.path.open(encoding=self._codec, errors=self._errors, newline="") as handle:
-            number, line = next(((n, text) for n, text in enumerate(handle, 1) if text.strip()), (0, ""))
+        number, line = self._source.first_line()
         if not number:
             raise ImporterError(f"Le fichier {self.path} est vide : aucun {WHAT} à importer.")
         names = line.rstrip("\r\n").split(SEPARATOR)
@@ -184,7 +184,7 @@ class AnnuaireReader:
         return number, len(names), trailing, index
 
     def _not_the_extract(self, missing: list[str], found: tuple[str, ...], line: str, number: int) -> str:
-        shown = ", ".join(f"« {name[:60]} »" for name in found[:15]) or "(aucune)"
+        shown = ", ".join(f"« {printable(name)[:60]} »" for name in found[:15]) or "(aucune)"
         if len(found) > 15:
             shown += f", … ({len(found)} en tout)"
         hint = ""
@@ -209,7 +209,7 @@ class AnnuaireReader:
         departements = self.departements
         index = self._index
         width, trailing, header_line = self._width, self._trailing, self._header_line
-        repair = self._codec.startswith("utf-8")
+        source = self._source
         i_id, i_last = index["identifier"], index["last_name"]
         i_departement, i_postcode, i_cedex = index.get("departement"), index.get("postcode"), index.get("cedex")
         # Picked only for the rows kept; an absent column points past the row's last field, where an
@@ -222,7 +222,7 @@ class AnnuaireReader:
         people: set[str] = set()
         read = kept = other_region = no_departement = duplicates = 0
         number = 0
-        for number, line in read_lines(self.path, self._codec, self._errors, self.on_progress):
+        for number, line in source.lines(self.on_progress):
             if number <= header_line:
                 continue
             text = line.rstrip("\r\n")
@@ -233,7 +233,10 @@ class AnnuaireReader:
                 read += 1
                 aligned = _realign(row, width, trailing)
                 if aligned is None:
-                    report.add_malformed(number, _count_reason(row, text, width, trailing), line)
+                    if len(row) < width and not line.endswith(("\n", "\r")):  # the last line, cut short
+                        report.add_truncated(number, _count_reason(row, text, width, trailing, hint=False), line)
+                    else:
+                        report.add_malformed(number, _count_reason(row, text, width, trailing), line)
                     continue
                 row = aligned
             else:
@@ -280,7 +283,7 @@ class AnnuaireReader:
                     what = "identifiant" if not identifier else "nom"
                     report.add_malformed(number, f"{what} manquant (colonne « {COLUMNS[field]} »)", line)
                     continue
-            if repair and _MOJIBAKE.search(fields):
+            if source.legacy_line != number and _MOJIBAKE.search(fields):
                 names = [last_name, first_name, profession, specialty, structure, commune]
                 fixed = [_repair_mojibake(value) for value in names]
                 if fixed != names:
@@ -315,6 +318,7 @@ class AnnuaireReader:
         report.read, report.kept, report.skipped_other_region = read, kept, other_region
         report.skipped_no_departement, report.duplicates, report.people = no_departement, duplicates, len(people)
         report.lines = number
+        report.decoded(source)
 
 
 def _realign(row: list[str], width: int, trailing: bool) -> list[str] | None:
@@ -334,12 +338,12 @@ def _realign(row: list[str], width: int, trailing: bool) -> list[str] | None:
     return None
 
 
-def _count_reason(row: list[str], text: str, width: int, trailing: bool) -> str:
+def _count_reason(row: list[str], text: str, width: int, trailing: bool, *, hint: bool = True) -> str:
     """« 24 colonnes au lieu des 52 de l'en-tête », counted without the trailing `|`."""
     columns = len(row) - (1 if text.endswith(SEPARATOR) else 0)
     expected = width - (1 if trailing else 0)
-    hint = " (un « | » dans une valeur ?)" if columns > expected else " (ligne coupée ?)"
-    return f"{columns} colonne(s) au lieu des {expected} de l'en-tête{hint}"
+    guess = (" (un « | » dans une valeur ?)" if columns > expected else " (ligne coupée ?)") if hint else ""
+    return f"{columns} colonne(s) au lieu des {expected} de l'en-tête{guess}"
 
 
 def read_annuaire(path: Path | str, **options) -> tuple[list[Professional], AnnuaireReport]:

@@ -6,42 +6,46 @@ per establishment (32 columns) and, in the geolocated release, `geolocalisation`
 rows, which are ignored. Fields are CSV-quoted when needed (a quote inside a
 field is doubled).
 
-The encoding is detected on the raw bytes: UTF-8 (with or without BOM) when the
-whole file decodes as UTF-8, else Windows-1252, else Latin-1. UTF-8 releases
-with mojibake (`Ã©` for `é`) are repaired field by field.
+Each line is decoded on its own (`at_tui.importers.source`): UTF-8 (with or
+without BOM), and a line that is not valid UTF-8 as Windows-1252 (Latin-1 when
+it holds a byte Windows-1252 leaves undefined); the lines that needed it are
+counted and reported. UTF-8 lines with mojibake (`Ã©` for `é`) are repaired
+field by field. The file is refused when it changes while it is read, and a
+last line cut short (no line end, too few fields) is reported as a truncated file.
 
 Only the départements of the territory (territory.toml) are kept. A malformed
 line never stops the import: it is counted, and the first examples are kept
 with their line number and a French reason, in the `ImportReport`.
 
-The pieces that do not depend on the FINESS layout (`ImporterError`, the
-encoding detection, `read_lines`, the `ExtractReport` base and the field
-clean-ups) are shared with the Annuaire Santé importer (`at_tui.importers.annuaire`).
+The pieces that do not depend on the FINESS layout (the `ExtractReport` base and
+the field clean-ups; the file reading is `at_tui.importers.source`) are shared
+with the Annuaire Santé importer (`at_tui.importers.annuaire`).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from at_tui.domain.redaction import printable
+from at_tui.importers.source import ExtractSource, ImporterError, ProgressCallback, excerpt
+
+# ImporterError and ProgressCallback live with the file reading (source); callers import them from here too.
+
 if TYPE_CHECKING:
     from at_tui.importers.finess_reference import CategoryMapping
-
-ProgressCallback = Callable[[int, int], None]
 
 SECTION_STRUCTURE = "structureet"
 SECTION_GEOLOCATION = "geolocalisation"
 STRUCTURE_FIELDS = 32
 MAX_EXAMPLES = 20
-PROGRESS_STEP_BYTES = 256 * 1024
+TRUNCATED = "dernière ligne incomplète : fichier tronqué ?"
 
 # 0-based columns of a `structureet` row.
 COL_FINESS, COL_FINESS_EJ, COL_RS, COL_RS_LONG = 1, 2, 3, 4
@@ -55,12 +59,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # UTF-8 read as Windows-1252: a lead byte (Â..ï) then a continuation byte (€, ‚, …, ©, ®, ¿…).
 _CONTINUATION = bytes(range(0x80, 0xC0)).decode("cp1252", "ignore")
 _MOJIBAKE = re.compile(f"[\u00c2-\u00ef][{re.escape(_CONTINUATION)}]")
-# Bytes that Windows-1252 leaves undefined: a file holding them is Latin-1.
-_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
-
-
-class ImporterError(Exception):
-    """The file cannot be imported at all; the French message says why. Nothing was changed."""
 
 
 class FinessStructure(NamedTuple):
@@ -91,7 +89,7 @@ class ExtractReport:
     """What reading an extract found, whatever its layout (FINESS, Annuaire Santé)."""
 
     path: str
-    encoding: str  # the codec used: utf-8, utf-8-sig, cp1252 or latin-1
+    encoding: str  # the encoding of the text lines: utf-8, utf-8-sig, cp1252 or latin-1
     encoding_label: str  # in French, for the AT
     total_bytes: int
     lines: int = 0
@@ -100,17 +98,44 @@ class ExtractReport:
     skipped_other_region: int = 0
     malformed: int = 0
     mojibake_repaired: int = 0
+    fallback_lines: int = 0  # lines that were not UTF-8, decoded as Windows-1252 (or Latin-1) one by one
+    encoding_note: str | None = None  # in French, when a UTF-8 file held such lines
+    truncated_line: int | None = None  # the last line, when it was cut short (no line end, too few fields)
     examples: list[MalformedLine] = field(default_factory=list)
 
     def add_malformed(self, line: int, reason: str, raw: str) -> None:
         self.malformed += 1
         if len(self.examples) < MAX_EXAMPLES:
-            excerpt = raw.rstrip("\r\n")
-            self.examples.append(MalformedLine(line, reason, excerpt[:120] + ("…" if len(excerpt) > 120 else "")))
+            self.examples.append(MalformedLine(line, reason, excerpt(raw, 120)))
+
+    def add_truncated(self, line: int, detail: str, raw: str) -> None:
+        """The last line has no line end and too few fields: the file was most likely cut short."""
+        self.truncated_line = line
+        self.add_malformed(line, f"{TRUNCATED} ({detail})", raw)
+
+    def decoded(self, source: ExtractSource) -> None:
+        """Take the encoding found line by line once the whole file was read."""
+        decoding = source.decoding
+        self.encoding, self.encoding_label = decoding.codec(), decoding.label()
+        self.fallback_lines, self.encoding_note = decoding.fallback, decoding.summary()
+
+    def notes(self) -> list[str]:
+        """The report lines shared by every extract: encoding fallbacks, a truncated file, repaired accents."""
+        lines = []
+        if self.encoding_note:
+            lines.append(self.encoding_note)
+        if self.truncated_line is not None:
+            lines.append(
+                f"Attention, ligne {self.truncated_line} : {TRUNCATED} Vérifiez que le téléchargement "
+                "est allé jusqu'au bout, puis réimportez le fichier complet."
+            )
+        if self.mojibake_repaired:
+            lines.append(f"{self.mojibake_repaired} ligne(s) aux accents mal encodés (« Ã© ») corrigée(s).")
+        return lines
 
     def malformed_lines(self) -> list[str]:
         """The kept examples of malformed lines, then how many more there were, in French."""
-        lines = [f"  ligne {example.line} : {example.reason}" for example in self.examples]
+        lines = [f"  ligne {example.line} : {printable(example.reason)}" for example in self.examples]
         if self.malformed > len(self.examples):
             lines.append(f"  … et {self.malformed - len(self.examples)} autre(s) ligne(s) mal formée(s).")
         return lines
@@ -132,115 +157,17 @@ class ImportReport(ExtractReport):
             f"{self.read} établissement(s) lu(s), {self.kept} gardé(s) (Occitanie), "
             f"{self.skipped_other_region} hors région, {self.malformed} ligne(s) mal formée(s).",
         ]
-        if self.mojibake_repaired:
-            lines.append(f"{self.mojibake_repaired} ligne(s) aux accents mal encodés (« Ã© ») corrigée(s).")
+        lines.extend(self.notes())
         if self.unmapped_categories:
             total = sum(self.unmapped_categories.values())
-            codes = ", ".join(code for code, _ in self.unmapped_categories.most_common(8))
+            codes = ", ".join(printable(code)[:20] for code, _ in self.unmapped_categories.most_common(8))
             more = "…" if len(self.unmapped_categories) > 8 else ""
             lines.append(f"{total} structure(s) sans typologie proposée (catégories {codes}{more}).")
         lines.extend(self.malformed_lines())
         return lines
 
 
-# -- encoding ---------------------------------------------------------------------------------
-
-
-def check_file(path: Path) -> None:
-    """Refuse, in French, a path that does not exist or is not a file."""
-    if not path.exists():
-        raise ImporterError(f"Fichier {path} introuvable.")
-    if not path.is_file():
-        raise ImporterError(f"{path} n'est pas un fichier.")
-
-
-def detect_encoding(
-    path: Path, what: str = "extrait FINESS", published: str = "sur data.gouv.fr"
-) -> tuple[str, str, str]:
-    """(codec, errors, French label), decided on the raw bytes of the whole file.
-
-    `what` names the expected file in the French messages (« extrait FINESS »),
-    `published` where the AT downloads it (« sur data.gouv.fr »).
-    """
-    with path.open("rb") as handle:
-        head = handle.read(4)
-        if not head:
-            raise ImporterError(f"Le fichier {path} est vide : aucun {what} à importer.")
-        _refuse_binary(path, head, published)
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        utf8 = True
-        undefined_cp1252 = False
-        first = True
-        while chunk := handle.read(1 << 20):
-            if first and b"\x00" in chunk[:65536]:  # further down, a stray NUL is one bad line, not a binary file
-                raise ImporterError(
-                    f"Le fichier {path} n'est pas un fichier texte (octets nuls) : "
-                    f"ce n'est pas un {what} au format CSV."
-                )
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-            if not undefined_cp1252:
-                undefined_cp1252 = any(byte in chunk for byte in _CP1252_UNDEFINED)
-            first = False
-        if utf8:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:  # truncated sequence at the very end
-                utf8 = False
-    bom = head.startswith(codecs.BOM_UTF8)
-    if utf8:
-        return ("utf-8-sig", "strict", "UTF-8 avec BOM") if bom else ("utf-8", "strict", "UTF-8")
-    if bom:
-        return "utf-8-sig", "replace", "UTF-8 avec BOM, octets invalides remplacés"
-    if not undefined_cp1252:
-        return "cp1252", "strict", "Windows-1252"
-    return "latin-1", "strict", "Latin-1 (ISO-8859-1)"
-
-
-def _refuse_binary(path: Path, head: bytes, published: str = "sur data.gouv.fr") -> None:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise ImporterError(
-            f"Le fichier {path} est encodé en UTF-16, non pris en charge : "
-            f"utilisez l'extrait publié {published} tel quel (UTF-8 ou Windows-1252)."
-        )
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x1f\x8b"):
-        raise ImporterError(
-            f"Le fichier {path} est une archive compressée (zip ou gzip) : décompressez-la, "
-            "puis importez le fichier CSV qu'elle contient."
-        )
-
-
 # -- reading ----------------------------------------------------------------------------------
-
-
-def read_lines(
-    path: Path, codec: str, errors: str, on_progress: ProgressCallback | None = None
-) -> Iterator[tuple[int, str]]:
-    """(line number from 1, text with its line end) of every physical line, streamed.
-
-    `on_progress(bytes_read, total_bytes)` is called with 0 first, then about every
-    256 KiB, and with the total once the last line was read; an exception raised
-    by it propagates to the caller's loop, which stops the reading.
-    """
-    total = path.stat().st_size
-    with path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding=codec, errors=errors, newline="")
-        if on_progress is not None:
-            on_progress(0, total)
-        next_progress = PROGRESS_STEP_BYTES
-        for number, line in enumerate(text, 1):
-            if on_progress is not None and not number & 511:
-                position = raw.tell()
-                if position >= next_progress:
-                    on_progress(position, total)
-                    next_progress = position + PROGRESS_STEP_BYTES
-            yield number, line
-    if on_progress is not None:
-        on_progress(total, total)
 
 
 class _LineFeed:
@@ -280,7 +207,7 @@ class FinessReader:
         on_progress: ProgressCallback | None = None,
     ) -> None:
         self.path = Path(path)
-        check_file(self.path)
+        self._source = ExtractSource(self.path, "extrait FINESS", "sur data.gouv.fr")
         if departements is None:
             from at_tui.importers.finess_reference import occitanie_departements
 
@@ -296,20 +223,23 @@ class FinessReader:
         else:
             self._typologies, self._labels = dict(categories), {}
         self.on_progress = on_progress
-        total = self.path.stat().st_size
-        codec, errors, label = detect_encoding(self.path)
-        self._codec, self._errors = codec, errors
-        self.report = ImportReport(path=str(self.path), encoding=codec, encoding_label=label, total_bytes=total)
+        source = self._source
+        self.report = ImportReport(
+            path=str(self.path), encoding=source.decoding.codec(), encoding_label=source.decoding.label(),
+            total_bytes=source.total_bytes,
+        )
         self._metadata_line = self._check_first_line()
         self._consumed = False
 
     def _check_first_line(self) -> int:
         """The number of the metadata line (0 when the file starts directly with structures)."""
-        with self.path.open(encoding=self._codec, errors=self._errors, newline="") as handle:
-            number, line = next(((n, text) for n, text in enumerate(handle, 1) if text.strip()), (0, ""))
+        number, line = self._source.first_line()
         if not number:
             raise ImporterError(f"Le fichier {self.path} est vide : aucun extrait FINESS à importer.")
-        first = next(csv.reader([line], delimiter=";"), [])
+        try:
+            first = next(csv.reader([line], delimiter=";"), [])
+        except csv.Error:  # a field longer than the csv module's limit, a quote left open
+            first = line.split(";")
         head = first[0].strip().lower() if first else ""
         if head == "finess":
             self.report.metadata = tuple(f.strip() for f in first)
@@ -318,8 +248,7 @@ class FinessReader:
             return number
         if head == SECTION_STRUCTURE:
             return 0
-        excerpt = line.strip()
-        excerpt = excerpt[:80] + ("…" if len(excerpt) > 80 else "")
+        shown = excerpt(line)
         hint = ""
         lowered = line.lower()
         if "nofinesset" in lowered or "raison" in lowered or "finess" in lowered:
@@ -329,7 +258,7 @@ class FinessReader:
         raise ImporterError(
             f"Le fichier {self.path} n'est pas un extrait FINESS des établissements (etalab) : "
             f"sa première ligne devrait être « finess;etalab;… » ou « structureet;… », "
-            f"et c'est « {excerpt} »{hint}. Rien n'a été importé."
+            f"et c'est « {shown} »{hint}. Rien n'a été importé."
         )
 
     def __iter__(self) -> Iterator[FinessStructure]:
@@ -342,7 +271,7 @@ class FinessReader:
         report = self.report
         departements = self.departements
         typologies, labels = self._typologies, self._labels
-        repair = self._codec.startswith("utf-8")
+        source = self._source
         seen: dict[str, int] = {}
         feed = _LineFeed()
         reader = csv.reader(feed, delimiter=";")
@@ -351,7 +280,7 @@ class FinessReader:
         metadata_line = self._metadata_line
         read = kept = skipped = geolocalisation = 0
         number = 0
-        for number, line in read_lines(self.path, self._codec, self._errors, self.on_progress):
+        for number, line in source.lines(self.on_progress):
             if line.startswith(geolocation_prefix):
                 geolocalisation += 1
                 continue
@@ -362,7 +291,7 @@ class FinessReader:
                 try:
                     row = next(reader)
                 except csv.Error as error:
-                    report.add_malformed(number, f"ligne illisible ({error})", line)
+                    report.add_malformed(number, _csv_reason(error), line)
                     continue
                 last = row[-1] if row else ""
                 if "\n" in last or "\r" in last:
@@ -380,7 +309,7 @@ class FinessReader:
                     geolocalisation += 1
                     continue
                 if section != SECTION_STRUCTURE:
-                    shown = row[0].strip()[:30] or "(vide)"
+                    shown = printable(row[0].strip())[:30] or "(vide)"
                     report.add_malformed(
                         number, f"section « {shown} » inconnue (attendu : structureet ou geolocalisation)", line
                     )
@@ -388,13 +317,16 @@ class FinessReader:
             read += 1
             count = len(row)
             if count != STRUCTURE_FIELDS and (count < STRUCTURE_FIELDS or any(f.strip() for f in row[STRUCTURE_FIELDS:])):
-                report.add_malformed(number, f"{count} champs au lieu de {STRUCTURE_FIELDS}", line)
+                if count < STRUCTURE_FIELDS and not line.endswith(("\n", "\r")):  # the last line, cut short
+                    report.add_truncated(number, f"{count} champs au lieu de {STRUCTURE_FIELDS}", line)
+                else:
+                    report.add_malformed(number, f"{count} champs au lieu de {STRUCTURE_FIELDS}", line)
                 continue
             finess = row[COL_FINESS].strip()
             if not (len(finess) == 9 and finess.isdigit()) and not FINESS_NUMBER.fullmatch(finess):
                 report.add_malformed(
                     number,
-                    f"numéro FINESS « {finess[:20]} » invalide (9 caractères attendus : "
+                    f"numéro FINESS « {printable(finess)[:20]} » invalide (9 caractères attendus : "
                     "le département puis 7 chiffres)",
                     line,
                 )
@@ -404,7 +336,7 @@ class FinessReader:
                 finess_ej
             ):
                 report.add_malformed(
-                    number, f"numéro FINESS juridique « {finess_ej[:20]} » invalide (9 caractères attendus)", line
+                    number, f"numéro FINESS juridique « {printable(finess_ej)[:20]} » invalide (9 caractères attendus)", line
                 )
                 continue
             departement = row[COL_DEPARTEMENT].strip().upper()
@@ -427,7 +359,7 @@ class FinessReader:
                 long_name = _clean(row[COL_RS_LONG])
                 routing = _clean(row[COL_ACHEMINEMENT])
                 category_label = _clean(row[COL_CATEGORY_LABEL])
-            if repair and not line.isascii() and _MOJIBAKE.search(line):
+            if not line.isascii() and source.legacy_line != number and _MOJIBAKE.search(line):
                 fixed = [_repair_mojibake(v) for v in (name, long_name, routing, category_label)]
                 if fixed != [name, long_name, routing, category_label]:
                     report.mojibake_repaired += 1
@@ -472,6 +404,7 @@ class FinessReader:
             )
         report.read, report.kept, report.skipped_other_region = read, kept, skipped
         report.geolocalisation, report.lines = geolocalisation, number
+        report.decoded(source)
 
 
 def read_finess(path: Path | str, **options) -> tuple[list[FinessStructure], ImportReport]:
@@ -479,6 +412,16 @@ def read_finess(path: Path | str, **options) -> tuple[list[FinessStructure], Imp
     reader = FinessReader(path, **options)
     structures = list(reader)
     return structures, reader.report
+
+
+def _csv_reason(error: csv.Error) -> str:
+    """The csv module's complaint about one line, in French."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        return f"champ de plus de {csv.field_size_limit():,} caractères (limite du format CSV) : ligne ignorée".replace(
+            ",", "\u202f"
+        )
+    return f"ligne illisible ({printable(text)[:80]})"
 
 
 # -- fields -----------------------------------------------------------------------------------

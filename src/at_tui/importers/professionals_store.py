@@ -27,7 +27,7 @@ from at_tui.domain.text import search_fold
 from at_tui.importers.annuaire import AnnuaireReader, AnnuaireReport, Professional
 from at_tui.importers.finess import ImporterError, ProgressCallback
 from at_tui.importers.staging import replace_from_staging
-from at_tui.importers.structures_store import utc_now
+from at_tui.importers.structures_store import far_fewer, utc_now
 from at_tui.store.db import immediate
 
 KEPT = "Les professionnels déjà importés sont conservés."
@@ -134,6 +134,7 @@ def import_annuaire(
     on_progress: ProgressCallback | None = None,
     departements: Mapping[str, str] | Iterable[str] | None = None,
     imported_at: str | None = None,
+    force: bool = False,
 ) -> AnnuaireReport:
     """Import an Annuaire Santé extract: its Occitanie rows replace the previous import, atomically.
 
@@ -143,17 +144,23 @@ def import_annuaire(
     anything else goes wrong. `on_progress(bytes_read, total_bytes)` is called
     while the file is read; the ordering and the swap follow the last call.
     `departements`: the codes kept, or code → name (default: territory.toml's).
+    A file keeping less than half as many rows as the previous import is refused
+    too (a partial or truncated download), unless `force`.
     """
     reader = AnnuaireReader(path, departements=departements, on_progress=on_progress)
     report = reader.report
+    previous = None if force else professionals_count(conn)
     replace_professionals(
-        conn, _checked(reader, report), departement_names=reader.departement_names, imported_at=imported_at
+        conn, _checked(reader, report, previous), departement_names=reader.departement_names, imported_at=imported_at
     )
     return report
 
 
-def _checked(professionals: Iterable[Professional], report: AnnuaireReport) -> Iterator[Professional]:
-    """Pass the rows through, then refuse an import that would leave no professional at all."""
+def _checked(
+    professionals: Iterable[Professional], report: AnnuaireReport, previous: int | None = None
+) -> Iterator[Professional]:
+    """Pass the rows through, then refuse an import that would leave no professional at all, or far
+    fewer than the `previous` import (the rows stored: the import state is the table itself)."""
     yield from professionals
     if report.read == 0:
         raise ImporterError(
@@ -165,6 +172,14 @@ def _checked(professionals: Iterable[Professional], report: AnnuaireReport) -> I
             f"Aucun professionnel d'Occitanie dans {report.path} ({report.read} ligne(s) lue(s) : "
             f"{report.skipped_other_region} hors région, {report.skipped_no_departement} sans département, "
             f"{report.malformed} mal formée(s)). {KEPT}"
+        )
+    if previous and far_fewer(report.kept, previous):
+        raise ImporterError(
+            f"Le fichier {report.path} ne donne que {report.kept} ligne(s) de professionnels d'Occitanie, contre "
+            f"{previous} à l'import précédent : moins de la moitié (extrait partiel ou téléchargement interrompu ?). "
+            + (f"Sa ligne {report.truncated_line} est incomplète : fichier tronqué ? " if report.truncated_line else "")
+            + "Si c'est bien le fichier voulu, relancez avec --force : « at-tui import-annuaire --force FICHIER ». "
+            f"{KEPT}"
         )
 
 

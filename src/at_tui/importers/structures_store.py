@@ -111,6 +111,7 @@ def import_finess(
     departements=None,
     categories=None,
     imported_at: str | None = None,
+    force: bool = False,
 ) -> ImportReport:
     """Import a FINESS extract: its Occitanie structures replace the previous import, atomically.
 
@@ -119,15 +120,19 @@ def import_finess(
     previous structures are then kept, as they are when anything else goes wrong.
     `on_progress(bytes_read, total_bytes)` is called while the file is read; the
     swap that follows the last call is short (about a second for 100,000 rows).
+    A file keeping less than half as many structures as the previous import is
+    refused too (a partial or truncated download), unless `force`.
     """
     reader = FinessReader(path, departements=departements, categories=categories, on_progress=on_progress)
     report = reader.report
-    replace_structures(conn, _checked(reader, report), imported_at=imported_at)
+    previous = None if force else structures_count(conn)
+    replace_structures(conn, _checked(reader, report, previous), imported_at=imported_at)
     return report
 
 
-def _checked(structures: Iterable[FinessStructure], report: ImportReport):
-    """Pass the structures through, then refuse an import that would leave no structure at all."""
+def _checked(structures: Iterable[FinessStructure], report: ImportReport, previous: int | None = None):
+    """Pass the structures through, then refuse an import that would leave no structure at all,
+    or far fewer than the `previous` import (the rows stored: the import state is the table itself)."""
     yield from structures
     if report.read == 0:
         raise ImporterError(
@@ -140,6 +145,19 @@ def _checked(structures: Iterable[FinessStructure], report: ImportReport):
             f"{report.skipped_other_region} hors région, {report.malformed} mal formée(s)). "
             "Les structures déjà importées sont conservées."
         )
+    if previous and far_fewer(report.kept, previous):
+        raise ImporterError(
+            f"Le fichier {report.path} ne donne que {report.kept} structure(s) d'Occitanie, contre {previous} "
+            "à l'import précédent : moins de la moitié (extrait partiel ou téléchargement interrompu ?). "
+            + (f"Sa ligne {report.truncated_line} est incomplète : fichier tronqué ? " if report.truncated_line else "")
+            + "Si c'est bien le fichier voulu, relancez avec --force : « at-tui import-finess --force FICHIER ». "
+            "Les structures déjà importées sont conservées."
+        )
+
+
+def far_fewer(kept: int, previous: int) -> bool:
+    """Whether an import keeps so few rows next to the previous one that it must be asked for (--force)."""
+    return kept * 2 < previous
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Markdown, Static, TextArea
 from at_tui.domain.text import FieldError
 from at_tui.domain.visit import ack_key, check_key, notes_key
 from at_tui.screens.visit_base import VisitScreen, _escape
+from at_tui.store.pending_writes import NotSaved, not_saved_message
 from at_tui.widgets.error_line import ErrorLine
 from at_tui.widgets.guardrails import ACK_PREFIX, GuardrailPanel
 from at_tui.widgets.sheet_view import sections_markdown
@@ -26,6 +27,7 @@ class ChecklistScreen(VisitScreen):
 
     def compose_body(self) -> ComposeResult:
         answers = self.workspace.visits.answers(self.visit.id)
+        answers.update(self.workspace.pending.raw_values(self.visit.id))  # typed, not saved yet
         variant = self.stop.step.variant_for(None)
         self.sheet = None
         if self.stop.step.argumentaire:
@@ -40,8 +42,9 @@ class ChecklistScreen(VisitScreen):
                 classes="action",
             )
         yield Static("Compte rendu des échanges (repris dans l'activité CRM)", classes="section-title")
+        notes = answers.get(notes_key(self.stop.step.id))
         yield TextArea(
-            answers.get(notes_key(self.stop.step.id)) or "",
+            notes if isinstance(notes, str) else "" if notes is None else str(notes),  # whatever was stored
             id="notes",
             classes="notes",
             soft_wrap=True,
@@ -68,6 +71,7 @@ class ChecklistScreen(VisitScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.show_pending()
         self.query(Checkbox).first().focus()
 
     def on_screen_resume(self) -> None:
@@ -80,25 +84,46 @@ class ChecklistScreen(VisitScreen):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         if event.checkbox.has_class("guardrail"):
             guardrail_id = event.checkbox.id.removeprefix(ACK_PREFIX)
-            self.workspace.visits.set_answer(
-                self.visit.id, ack_key(self.sheet.id, guardrail_id), True if event.value else None
-            )
+            key, what = ack_key(self.sheet.id, guardrail_id), "Garde-fou"
+        else:
+            key, what = check_key(self.stop.step.id, event.checkbox.id.removeprefix("check-")), "Action"
+        text = event.checkbox.label.plain
+        label = f"{what} « {text if len(text) <= 60 else text[:59] + '…'} »"
+        try:
+            self.workspace.save_flag(self.visit.id, key, event.value, label)
+        except NotSaved as problem:
+            self.notify(f"{_escape(label)} : {problem.message}.", severity="error")
+            self.app.show_pending()
             return
-        action_id = event.checkbox.id.removeprefix("check-")
-        self.workspace.visits.set_answer(
-            self.visit.id, check_key(self.stop.step.id, action_id), True if event.value else None
-        )
+        self.app.after_save()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         error = self.query_one("#notes-error", ErrorLine)
         try:
-            self.workspace.save_note(self.visit.id, notes_key(self.stop.step.id), event.text_area.text)
+            self.workspace.save_note(self.visit.id, notes_key(self.stop.step.id), event.text_area.text,
+                                     label=f"Compte rendu de l'étape « {self.stop.step.title} »")
         except FieldError as problem:
             error.show(str(problem))
             event.text_area.add_class("-field-error")
             return
+        except NotSaved as problem:
+            error.show(problem.message)
+            event.text_area.remove_class("-field-error")
+            self.app.show_pending()
+            return
         error.show("")
         event.text_area.remove_class("-field-error")
+        self.app.after_save()
+
+    def show_pending(self) -> None:
+        """The notes' error line says whether they wait to be saved; cleared once they went through."""
+        write = self.workspace.pending.get(self.visit.id, notes_key(self.stop.step.id))
+        error = self.query_one("#notes-error", ErrorLine)
+        notes = self.query_one("#notes", TextArea)
+        if write is not None:
+            error.show(not_saved_message(write.cause))
+        elif not notes.has_class("-field-error"):
+            error.show("")
 
     def can_leave_forward(self) -> bool:
         pending = self.pending_guardrails()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -18,6 +17,7 @@ from textual.widgets import DataTable, Header, Static
 
 from at_tui.domain.conflicts import CENTRAL, LOCAL, differences, merge
 from at_tui.widgets.key_bar import KeyBar
+from at_tui.widgets.safe_text import markup
 
 COLUMNS = (("Champ", 22), ("Sur ce poste", 0), ("Au central", 0), ("Garder", 10))
 MAX_SHOWN = 600  # characters of a value shown in its cell (a long note wraps, up to this)
@@ -49,7 +49,7 @@ class ConflictScreen(Screen):
         visit = self.app.workspace.visits.require(self.visit_id)
         yield Header()
         yield Static(
-            f"[b]Conflit de synchronisation — {escape(visit.structure)}[/b]\n"
+            f"[b]Conflit de synchronisation — {markup(visit.structure)}[/b]\n"
             "La visite a été modifiée ici et au central. Pour chaque champ, choisissez la valeur à garder "
             "([b]←[/b] ce poste, [b]→[/b] central), puis [b]Ctrl+S[/b].",
             id="conflict-title",
@@ -74,7 +74,8 @@ class ConflictScreen(Screen):
         for difference in self.differences:
             side = "← ce poste" if self.choices[difference.path] == LOCAL else "central →"
             label, shown = _describe(self.app.workspace, visit, difference)
-            table.add_row(escape(label), escape(shown(difference.local)), escape(shown(difference.central)), side,
+            table.add_row(markup(label), markup(shown(difference.local), multiline=True),
+                          markup(shown(difference.central), multiline=True), side,
                           height=None)
         if self.differences:
             table.move_cursor(row=min(row or 0, len(self.differences) - 1))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -12,6 +11,7 @@ from textual.widgets import Static
 from at_tui.domain.lookup import Entry
 from at_tui.domain.visit import format_date
 from at_tui.widgets.key_bar import KeyBar
+from at_tui.widgets.safe_text import markup
 
 
 class ContactCard(ModalScreen):
@@ -29,7 +29,7 @@ class ContactCard(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="card"):
-            yield Static(f"[b]{escape(self.entry.name)}[/b]", id="card-title")
+            yield Static(f"[b]{markup(self.entry.name)}[/b]", id="card-title")
             yield Static(_card_text(self.entry), id="card-body")
         yield KeyBar()
 
@@ -46,7 +46,7 @@ class ContactCard(ModalScreen):
     def action_copy_phone(self) -> None:
         if self.entry.phone:
             self.app.copy_to_clipboard(self.entry.phone)
-            self.app.notify(f"Numéro copié : {self.entry.phone}", title="Presse-papiers")
+            self.app.notify(f"Numéro copié : {markup(self.entry.phone)}", title="Presse-papiers")
 
     def action_close(self) -> None:
         self.app.pop_screen()
@@ -69,7 +69,7 @@ def _card_text(entry: Entry) -> str:
          format_date(entry.last_checked) if entry.last_checked else None),
     ]
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"[dim]{label:<{width}}  [/dim]{escape(value)}" for label, value in rows if value)
+    return "\n".join(f"[dim]{label:<{width}}  [/dim]{markup(value)}" for label, value in rows if value)
 
 
 def copy_email(app, entry: Entry | None) -> None:
@@ -77,7 +77,7 @@ def copy_email(app, entry: Entry | None) -> None:
     if entry is None:
         app.notify("Aucun contact sélectionné.", severity="warning")
     elif not entry.email:
-        app.notify(f"Pas d'adresse e-mail connue pour {entry.name}.", severity="warning")
+        app.notify(f"Pas d'adresse e-mail connue pour {markup(entry.name)}.", severity="warning")
     else:
         app.copy_to_clipboard(entry.email)
-        app.notify(f"Adresse copiée : {entry.email}", title="Presse-papiers")
+        app.notify(f"Adresse copiée : {markup(entry.email)}", title="Presse-papiers")

@@ -83,7 +83,16 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
         self.notify("Recueil copié dans le presse-papiers.")
 
     def action_finish(self) -> None:
-        self.workspace.visits.set_status(self.visit.id, "terminee")
-        self.notify(f"Visite « {self.visit.structure} » terminée.")
+        from at_tui.store.errors import cause
+        from at_tui.store.pending_writes import SAVE_ERRORS
+
+        try:
+            self.workspace.visits.set_status(self.visit.id, "terminee")
+        except SAVE_ERRORS as error:
+            self.workspace.after_failed_write()
+            self.notify(f"Visite non terminée : {cause(error)}. Réessayez (t) quand le problème est réglé.",
+                        severity="error", timeout=15)
+            return
+        self.notify(f"Visite « {_escape(self.visit.structure)} » terminée.")
         self.app.go_home()
         self.app.request_sync(force=True)  # sent at once when the central store answers

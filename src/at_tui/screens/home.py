@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from at_tui.domain.redaction import printable
 from at_tui.domain.visit import STATUS_LABELS, format_date, format_timestamp
 from at_tui.sync.parked import followups
 from at_tui.widgets.key_bar import KeyBar
@@ -66,11 +67,11 @@ class HomeScreen(Screen):
             rest -= FOLLOWUP_COLUMN[1] + CELL_PADDING
         rows = []
         for v in visits:
-            cells = [STATUS_LABELS[v.status], v.structure, v.departement, v.typologie,
-                     format_date(v.visit_date), format_timestamp(v.updated_at)]
+            cells = [STATUS_LABELS.get(v.status) or _shown(v.status), _shown(v.structure), _shown(v.departement),
+                     _shown(v.typologie), format_date(v.visit_date), format_timestamp(v.updated_at)]
             if with_followup:
                 followup = self.followups.get(v.id)
-                cells.insert(2, followup.label if followup else "")
+                cells.insert(2, _shown(followup.label) if followup else "")
             rows.append(Row(v.id, tuple(cells)))
         listing = self.query_one(VisitList)
         listing.headers = tuple(label for label, _ in columns)
@@ -78,7 +79,7 @@ class HomeScreen(Screen):
         listing.display = bool(visits)
         self.in_progress = sum(not v.finished for v in visits)
         self.visit_count = len(visits)
-        self.structures = {v.id: v.structure for v in visits}
+        self.structures = {v.id: _shown(v.structure) for v in visits}
         self._show_hint()
 
     def _show_hint(self) -> None:
@@ -91,8 +92,8 @@ class HomeScreen(Screen):
         selected = self.query_one(VisitList).selected
         followup = self.followups.get(selected) if selected else None
         if followup is not None:
-            text += (f"\nSuivi du CM pour « {escape(self.structures[selected])} » : [b]{followup.label}[/b]"
-                     + (f" — {escape(followup.comment)}" if followup.comment else ""))
+            text += (f"\nSuivi du CM pour « {escape(self.structures[selected])} » : [b]{escape(_shown(followup.label))}[/b]"
+                     + (f" — {escape(_shown(followup.comment))}" if followup.comment else ""))
         problems = _sync_problems(getattr(self.app, "sync_status", None))
         if problems:
             text += f"\n[$text-warning]{problems} : [b]s[/b] pour les voir et les régler.[/]"
@@ -107,6 +108,12 @@ class HomeScreen(Screen):
 
     def on_visit_list_chosen(self, event: VisitList.Chosen) -> None:
         self.app.open_visit(event.key)
+
+
+def _shown(value: object) -> str:
+    """A stored value as one line of plain text: it may come from a file, the central or another
+    user (escape sequences and control characters removed), or be of an unexpected type."""
+    return printable("" if value is None else str(value))
 
 
 def _sync_problems(status) -> str:

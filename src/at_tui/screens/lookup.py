@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 
 from at_tui.domain.lookup import KIND_CHOICES, Entry, Query, Results
 from at_tui.widgets.key_bar import KeyBar
+from at_tui.widgets.safe_text import markup
 
 # (label, width); « Structure · rôle » (0) takes what the screen has left. Below
 # WIDE columns the département goes (the card and the filter show it).
@@ -89,7 +90,7 @@ class LookupScreen(Screen):
                      entry.email or ""]
             if not wide:
                 del cells[3]
-            table.add_row(*cells, key=entry.key)
+            table.add_row(*(markup(cell) for cell in cells), key=entry.key)  # names are data: escaped markup
         if entries and row:
             table.move_cursor(row=min(row, len(entries) - 1))
 
@@ -123,7 +124,7 @@ class LookupScreen(Screen):
 
     def _failed(self, query: Query, message: str) -> None:
         if query == self._wanted:
-            self.query_one("#lookup-status", Static).update(f"[b $error]Recherche impossible :[/] {message}")
+            self.query_one("#lookup-status", Static).update(f"[b $error]Recherche impossible :[/] {markup(message)}")
 
     def _show(self, results: Results) -> None:
         if results.query != self._wanted:
@@ -131,7 +132,7 @@ class LookupScreen(Screen):
         self.entries = results.entries
         self.query_one("#lookup-results", DataTable).move_cursor(row=0)
         self._fill(results.entries)
-        self.query_one("#lookup-status", Static).update(_status(results, self.context))
+        self.query_one("#lookup-status", Static).update(markup(_status(results, self.context)))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.search()

@@ -7,15 +7,18 @@ from textual.widgets import Static
 
 from at_tui.domain.answers import missing_required, visible_questions
 from at_tui.domain.text import FieldError
-from at_tui.domain.visit import questionnaire_answers
+from at_tui.domain.visit import question_key, questionnaire_answers
 from at_tui.screens.visit_base import VisitScreen, _escape
+from at_tui.store.pending_writes import NotSaved, not_saved_message
 from at_tui.widgets.question_field import QuestionField
 
 
 class QuestionnaireScreen(VisitScreen):
     def compose_body(self) -> ComposeResult:
         self.questionnaire = self.workspace.questionnaire_for(self.visit)
-        answers = questionnaire_answers(self.workspace.visits.answers(self.visit.id))
+        answers = self.workspace.visits.answers(self.visit.id)
+        answers.update(self.workspace.pending.raw_values(self.visit.id, "q:"))  # typed, not saved yet
+        answers = questionnaire_answers(answers)
         yield Static(
             f"[b]{_escape(self.questionnaire.title)}[/b] — chaque réponse est enregistrée dès sa saisie. "
             "[b $error]*[/] réponse obligatoire.",
@@ -30,6 +33,7 @@ class QuestionnaireScreen(VisitScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.show_pending()
         self._apply_visibility()
         # Coming back to a visit: start at the first required answer still missing.
         missing = {q.id for q in missing_required(self.questionnaire, self._answers())}
@@ -58,9 +62,24 @@ class QuestionnaireScreen(VisitScreen):
         except FieldError as problem:
             field.show_error(str(problem))
             return
+        except NotSaved as problem:
+            field.show_not_saved(problem.message)
+            self.app.show_pending()
+            return
         field.show_error("")
+        self.app.after_save()
         if any(q.show_if and q.show_if.question == field.question.id for q in self.questionnaire.questions):
             self._apply_visibility()
+
+    def show_pending(self) -> None:
+        """Each field says whether its value waits to be saved (after a retry, the message clears)."""
+        pending = self.workspace.pending
+        for field in self.query(QuestionField):
+            write = pending.get(self.visit.id, question_key(field.question.id))
+            if write is not None:
+                field.show_not_saved(not_saved_message(write.cause))
+            elif field.not_saved:
+                field.show_error("")
 
     def can_leave_forward(self) -> bool:
         missing = {q.id for q in missing_required(self.questionnaire, self._answers())}

@@ -8,6 +8,8 @@ from textual.widgets import Static
 
 from at_tui.domain.classification import OFFER_LABELS
 from at_tui.screens.visit_base import VisitScreen, _escape
+from at_tui.store.errors import cause
+from at_tui.store.pending_writes import SAVE_ERRORS
 
 
 class ResultScreen(VisitScreen, inherit_bindings=False):
@@ -69,7 +71,15 @@ class ResultScreen(VisitScreen, inherit_bindings=False):
             if choice is None:
                 return
             offer, justification = choice
-            self.workspace.visits.set_override(self.visit.id, offer, justification)
+            try:
+                self.workspace.visits.set_override(self.visit.id, offer, justification)
+            except SAVE_ERRORS as error:
+                self.workspace.after_failed_write()
+                self.notify(f"Classification non enregistrée : {cause(error)}. Réessayez (Ctrl+S) quand le "
+                            "problème est réglé.", severity="error", timeout=15)
+                # What was typed is not lost: the dialog opens again with it.
+                self.app.push_screen(OverrideScreen(result.computed.offer, offer, justification), save)
+                return
             self.visit = self.workspace.visits.require(self.visit.id)
             if offer is None:
                 self.notify("Classification calculée rétablie.")

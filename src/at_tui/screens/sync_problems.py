@@ -7,21 +7,21 @@ again (at_tui.sync.parked.requeue: its refused operations are kept, marked resol
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from at_tui.domain.visit import format_date, format_timestamp
-from at_tui.sync.parked import CONFLICT, REJECTED, Problem, problems, requeue
+from at_tui.sync.parked import CONFLICT, QUARANTINED, REJECTED, Problem, problems, requeue
 from at_tui.widgets.key_bar import KeyBar
+from at_tui.widgets.safe_text import markup
 
 # Fixed widths; « Structure » (0) takes what is left.
 COLUMNS = (("Problème", 8), ("Structure", 0), ("Dépt", 4), ("Visite du", 10), ("Signalé le", 16))
 CELL_PADDING = 2
 MIN_STRUCTURE_WIDTH = 12
-KIND_LABELS = {CONFLICT: "Conflit", REJECTED: "Refus"}
+KIND_LABELS = {CONFLICT: "Conflit", REJECTED: "Refus", QUARANTINED: "Écartée"}
 
 EMPTY = (
     "[b]Aucun problème de synchronisation.[/b]\n"
@@ -79,7 +79,7 @@ class SyncProblemsScreen(Screen):
         for label, width in COLUMNS:
             table.add_column(label, width=width or rest)
         for problem in self.rows:
-            table.add_row(KIND_LABELS[problem.kind], problem.structure, problem.departement,
+            table.add_row(KIND_LABELS.get(problem.kind, ""), markup(problem.structure), markup(problem.departement),
                           format_date(problem.visit_date), format_timestamp(problem.since))
         table.display = bool(self.rows)
         if self.rows:
@@ -97,12 +97,20 @@ class SyncProblemsScreen(Screen):
         if problem is None:
             detail.update(EMPTY)
             return
-        name = escape(problem.structure)
+        name = markup(problem.structure)
         if problem.kind == CONFLICT:
             detail.update(
                 f"[b]{name}[/b] a été modifiée sur ce poste et au central : elle n'est plus envoyée "
                 "tant que le conflit n'est pas réglé.\n"
                 "[b]Entrée[/b] : comparer les deux versions champ par champ et choisir."
+            )
+            return
+        if problem.kind == QUARANTINED:
+            detail.update(
+                f"[b]{name}[/b] : la version reçue du central le {format_timestamp(problem.since)} ne peut pas "
+                f"être prise par ce poste ; elle est mise de côté et la version du poste est gardée.\n"
+                f"Raison : {markup(problem.reason)}\n"
+                "Signalez-le au service informatique : une version corrigée au central sera prise d'elle-même."
             )
             return
         times = f" ({problem.count} envois)" if problem.count > 1 else ""
@@ -114,7 +122,7 @@ class SyncProblemsScreen(Screen):
                          "(après correction, ou si le problème venait du central).")
         detail.update(
             f"[b]{name}[/b] : refusée par le central le {format_timestamp(problem.since)}{times}.\n"
-            f"Raison donnée par le central : {escape(problem.reason)}\n{what_next}"
+            f"Raison donnée par le central : {markup(problem.reason)}\n{what_next}"
         )
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -129,7 +137,7 @@ class SyncProblemsScreen(Screen):
         problem = self.selected
         if problem is None:
             return
-        if problem.kind == REJECTED:
+        if problem.kind in (REJECTED, QUARANTINED):
             self.app.open_visit(problem.visit_id)
             return
         from at_tui.screens.conflict import ConflictScreen
@@ -147,7 +155,7 @@ class SyncProblemsScreen(Screen):
         if problem is None or problem.kind != REJECTED:
             return
         done = requeue(self.app.workspace.conn, problem.visit_id)
-        name = escape(problem.structure)
+        name = markup(problem.structure)
         if not done.settled:
             self.notify("Cette visite n'est plus refusée.", severity="warning")
         elif done.queued:

@@ -46,7 +46,12 @@ class VisitScreen(Screen):
         raise NotImplementedError
 
     def on_mount(self) -> None:
-        self.workspace.visits.set_step(self.visit.id, self.stop.key)
+        from at_tui.store.pending_writes import SAVE_ERRORS
+
+        try:
+            self.workspace.visits.set_step(self.visit.id, self.stop.key)
+        except SAVE_ERRORS:  # only where the visit resumes: written again at the next step
+            self.workspace.after_failed_write()
 
     def on_screen_resume(self) -> None:
         self.visit = self.workspace.visits.require(self.visit.id)
@@ -64,7 +69,7 @@ class VisitScreen(Screen):
         if followup is not None:
             done += f" · suivi CM : [b]{_escape(followup.label)}[/b]"
         return (
-            f"[b]{_escape(visit.structure)}[/b] — {visit.departement} · {_escape(visit.typologie)} · "
+            f"[b]{_escape(visit.structure)}[/b] — {_escape(visit.departement)} · {_escape(visit.typologie)} · "
             f"{format_date(visit.visit_date)}{done}\n"
             + " › ".join(parts)
             + f"\n[b]{self.stop.title}[/b] ({self.index + 1}/{len(self.stops)})"
@@ -117,7 +122,9 @@ class VisitScreen(Screen):
         self.app.push_screen(VisitFormScreen(self.visit.id))
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
+def _escape(text: object) -> str:
+    """Text from a file, the central or another user, made safe to show inside markup: escape
+    sequences and control characters removed (newlines kept), markup brackets escaped."""
+    from at_tui.widgets.safe_text import markup
 
-    return escape(text)
+    return markup(text, multiline=True)

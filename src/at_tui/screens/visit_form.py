@@ -11,9 +11,11 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Header, Input, Select, Static
 
 from at_tui.domain.identity import FIELD_LABELS
+from at_tui.domain.redaction import printable
 from at_tui.domain.territory import departement_label
 from at_tui.domain.text import FieldError
 from at_tui.domain.visit import format_date
+from at_tui.store.pending_writes import SAVE_ERRORS, NotSaved, not_saved_message
 from at_tui.widgets.error_line import ErrorLine
 from at_tui.widgets.key_bar import KeyBar
 from at_tui.widgets.structure_suggestions import StructureInput, StructureSuggestions
@@ -36,6 +38,7 @@ class VisitFormScreen(Screen):
         self.visit_id = visit_id
         self.finess = ""  # set when the structure is picked from the FINESS extract
         self._settled_name: str | None = None  # the name as picked or stored, not typed
+        self._typed: dict[str, str] = {}  # fields shown as typed: their value waits to be saved
 
     @property
     def editing(self) -> bool:
@@ -45,6 +48,13 @@ class VisitFormScreen(Screen):
         workspace = self.app.workspace
         territory = workspace.territory
         visit = workspace.visits.require(self.visit_id) if self.editing else None
+        if visit is not None:  # typed, not saved yet: shown as typed
+            from dataclasses import replace
+
+            unsaved = {k.removeprefix("identity:"): v
+                       for k, v in workspace.pending.raw_values(visit.id, "identity:").items()}
+            self._typed = {name: unsaved.pop(name) for name in ("departement", "visit_date") if name in unsaved}
+            visit = replace(visit, **unsaved)
         yield Header()
         title = "Identité de la visite — chaque champ est enregistré dès sa saisie" if visit else "Nouvelle visite"
         yield Static(f"[b]{title}[/b]", id="form-title")
@@ -60,12 +70,17 @@ class VisitFormScreen(Screen):
             yield info
             names = [departement_label(d) for d in territory.departements]
             current = next((departement_label(d) for d in territory.departements if visit and d.code == visit.departement), "")
+            current = self._typed.get("departement", current)
             yield from self._field("departement", Input(
                 value=current, placeholder="Numéro ou nom (ex. 31 ou Haute-Garonne)", id="departement",
                 suggester=SuggestFromList(names + [d.name for d in territory.departements], case_sensitive=False)))
+            labels = [t.label for t in territory.typologies]
+            # A stored typology no longer offered (an older territory, an imported visit) is not
+            # selectable: the list then asks for one rather than failing to draw.
+            known = visit is not None and visit.typologie in labels
             yield from self._field("typologie", Select(
-                [(t.label, t.label) for t in territory.typologies], prompt="Choisir la typologie…",
-                value=visit.typologie if visit else Select.NULL, id="typologie"))
+                [(label, label) for label in labels], prompt="Choisir la typologie…",
+                value=visit.typologie if known else Select.NULL, id="typologie"))
             yield from self._field("commune", Input(
                 value=visit.commune if visit else "", placeholder="Commune (ex. Auch)", id="commune"))
             yield from self._field("contact_name", Input(
@@ -73,8 +88,8 @@ class VisitFormScreen(Screen):
             yield from self._field("contact_role", Input(
                 value=visit.contact_role if visit else "", placeholder="Fonction (ex. coordinatrice)", id="contact_role"))
             today = self.app.today().isoformat()
-            yield from self._field("visit_date", Input(
-                value=format_date(visit.visit_date if visit else today), placeholder="JJ/MM/AAAA", id="visit_date"))
+            date_text = self._typed.get("visit_date") or format_date(visit.visit_date if visit else today)
+            yield from self._field("visit_date", Input(value=date_text, placeholder="JJ/MM/AAAA", id="visit_date"))
             yield Checkbox(
                 "Visite de maillage (partenaires d'une structure qui utilise déjà SPICO)",
                 value=visit.maillage if visit else False, id="maillage")
@@ -95,7 +110,28 @@ class VisitFormScreen(Screen):
         yield ErrorLine(id=f"{name}-error", classes="form-error")
 
     def on_mount(self) -> None:
+        if self.editing:
+            self.show_pending()
         self.query_one("#structure", Input).focus()
+
+    def show_pending(self) -> None:
+        """Each identity field says whether its value waits to be saved; cleared once it went through."""
+        if not self.editing:
+            return
+        pending = self.app.workspace.pending
+        for line in self.query(ErrorLine):
+            name = line.id.removesuffix("-error")
+            write = pending.get(self.visit_id, f"identity:{name}")
+            if write is not None:
+                self._show_not_saved(name, not_saved_message(write.cause))
+            elif line.has_class("-not-saved"):
+                self._show(name, "")
+
+    def _show_not_saved(self, name: str, message: str) -> None:
+        line = self.query_one(f"#{name}-error", ErrorLine)
+        line.show(message)
+        line.add_class("-not-saved")
+        self.query_one(f"#{name}").remove_class("-field-error")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Editing saves as you type: there is nothing to submit, only to close.
@@ -116,7 +152,9 @@ class VisitFormScreen(Screen):
         return values
 
     def _show(self, name: str, message: str) -> None:
-        self.query_one(f"#{name}-error", ErrorLine).show(message)
+        line = self.query_one(f"#{name}-error", ErrorLine)
+        line.show(message)
+        line.remove_class("-not-saved")
         self.query_one(f"#{name}").set_class(bool(message), "-field-error")
 
     # -- live edit of an existing visit -----------------------------------------
@@ -132,7 +170,12 @@ class VisitFormScreen(Screen):
         except FieldError as problem:
             self._show(name, str(problem))
             return
+        except NotSaved as problem:
+            self._show_not_saved(name, problem.message)
+            self.app.show_pending()
+            return
         self._show(name, "")
+        self.app.after_save()
 
     def _validate(self, name: str, raw) -> None:
         from at_tui.domain.identity import parse_identity_field
@@ -193,7 +236,10 @@ class VisitFormScreen(Screen):
     def _link_finess(self, number: str, category: str | None = None, proposed: bool = True) -> None:
         self.finess = number
         if self.editing:
-            self.app.workspace.save_identity(self.visit_id, "finess", number)
+            try:
+                self.app.workspace.save_identity(self.visit_id, "finess", number)
+            except NotSaved:
+                self.app.show_pending()  # kept and retried; said in the header
         info = self.query_one("#finess-info", Static)
         info.update(self._finess_text(category, proposed))
         info.display = bool(number)
@@ -201,7 +247,7 @@ class VisitFormScreen(Screen):
     def _finess_text(self, category: str | None = None, proposed: bool = True) -> str:
         if not self.finess:
             return ""
-        text = f"FINESS {self.finess}" + (f" · {escape(category)}" if category else "")
+        text = f"FINESS {escape(printable(self.finess))}" + (f" · {escape(printable(category))}" if category else "")
         if not proposed:
             text += "\n[b]Typologie à choisir[/b] : cette catégorie FINESS n'en propose pas."
         return text
@@ -209,7 +255,15 @@ class VisitFormScreen(Screen):
     # -- actions ------------------------------------------------------------------
 
     def action_submit(self) -> None:
-        visit, errors = self.app.workspace.start_visit(self._raw())
+        try:
+            visit, errors = self.app.workspace.start_visit(self._raw())
+        except SAVE_ERRORS as error:  # nothing created; the form keeps what was typed
+            from at_tui.store.errors import cause
+
+            self.app.workspace.after_failed_write()
+            self.notify(f"Visite non créée : {cause(error)}. Ce qui est saisi reste dans le formulaire : "
+                        "réessayez (Ctrl+S) quand le problème est réglé.", severity="error", timeout=15)
+            return
         for name in FIELD_LABELS:
             if name not in ("maillage", "finess"):
                 self._show(name, errors.get(name, ""))

@@ -18,7 +18,11 @@ def connect(path: Path | str) -> sqlite3.Connection:
     """
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=10, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    apply_pragmas(conn)
+    try:
+        apply_pragmas(conn)  # the first statement: where a damaged or foreign file shows
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -366,6 +366,117 @@ def _v7_pulled_reference(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX pulled_reference_stale ON pulled_reference(dataset) WHERE stale = 1")
 
 
+def _v8_origin_and_quarantine(conn: sqlite3.Connection) -> None:
+    """Who a visit belongs to, what a sync operation is based on, and the values set aside.
+
+    `visits.origin` is 'import' for a visit received by file (`at-tui import`) and
+    `visits.owner` the AT the file names: such a visit belongs to another laptop's AT, so
+    the outbox triggers leave it out (docs/sync-protocol.md, « Visites reçues par
+    fichier »). `sync_visits.base_content` is the content at `rev`, what the next
+    operation is based on: a conflict whose central content still equals it (a CM
+    changed only the follow-up) is re-sent on the new revision. `sync_visits.quarantine`
+    says in French why the central copy (kept in `central_copy`) could not be taken.
+    `repaired_values` keeps every stored timestamp or date this migration had to replace
+    (out of range: the app could not show it): nothing is lost.
+    """
+    op_id = (
+        "lower(substr(hex(randomblob(4)), 1) || '-' || substr(hex(randomblob(2)), 1) || '-4' || "
+        "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
+        "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+    )
+    statements = [
+        "ALTER TABLE visits ADD COLUMN origin TEXT NOT NULL DEFAULT 'local' CHECK (origin IN ('local', 'import'))",
+        "ALTER TABLE visits ADD COLUMN owner TEXT",
+        "ALTER TABLE sync_visits ADD COLUMN base_content TEXT",
+        "ALTER TABLE sync_visits ADD COLUMN quarantine TEXT",
+        """CREATE TABLE repaired_values (
+            id INTEGER PRIMARY KEY,
+            table_name TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            column_name TEXT NOT NULL,
+            original TEXT,
+            replaced_by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            repaired_at TEXT NOT NULL
+        )""",
+        # What the visits already synced are based on: the content of their last acknowledged push.
+        """UPDATE sync_visits SET base_content = (
+               SELECT o.payload FROM outbox o
+                WHERE o.visit_id = sync_visits.visit_id AND o.state = 'done' AND o.payload IS NOT NULL
+                  AND json_valid(o.result) AND json_extract(o.result, '$.rev') = sync_visits.rev
+                ORDER BY o.seq DESC LIMIT 1)""",
+    ]
+    enqueue = (
+        "INSERT INTO outbox (op_id, visit_id, created_at, updated_at) "
+        f"SELECT {op_id}, NEW.{{column}}, strftime('%Y-%m-%dT%H:%M:%f+00:00'), strftime('%Y-%m-%dT%H:%M:%f+00:00') "
+        "WHERE NOT EXISTS (SELECT 1 FROM sync_pause) "
+        "AND NOT EXISTS (SELECT 1 FROM visits WHERE id = NEW.{column} AND origin = 'import') "
+        "AND NOT EXISTS (SELECT 1 FROM outbox WHERE visit_id = NEW.{column} AND state = 'pending');"
+    )
+    for name, event, table, column in (
+        ("outbox_visit_created", "INSERT", "visits", "id"),
+        ("outbox_visit_changed", "UPDATE", "visits", "id"),
+        ("outbox_answer_created", "INSERT", "answers", "visit_id"),
+        ("outbox_answer_changed", "UPDATE", "answers", "visit_id"),
+    ):
+        statements.append(f"DROP TRIGGER {name}")
+        statements.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {enqueue.format(column=column)} END"
+        )
+    statements.append("DROP TRIGGER outbox_answer_deleted")
+    statements.append(
+        "CREATE TRIGGER outbox_answer_deleted AFTER DELETE ON answers BEGIN "
+        + enqueue.replace("NEW.", "OLD.").format(column="visit_id") + " END"
+    )
+    for statement in statements:
+        conn.execute(statement)
+    repair_stored_moments(conn)
+
+
+def repair_stored_moments(conn: sqlite3.Connection) -> int:
+    """Replace every stored timestamp or date the app cannot show (year 9999, year 1 at +14:00,
+    garbage) by the time of the repair; the original is kept in `repaired_values`.
+
+    A database that took such a value before the boundaries checked them (an import, a
+    pull) made the app die at every start. Not queued for the central (`sync_pause`): the
+    value came from outside. Returns how many values were replaced."""
+    from at_tui.domain.moments import date_problem, timestamp_problem
+
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    today = now[:10]
+    found: list[tuple[str, str, str, str | None, str, str]] = []
+    checks = (
+        ("visits", "id", ("created_at", "updated_at", "finished_at"), timestamp_problem),
+        ("visits", "id", ("visit_date",), date_problem),
+        ("answers", "rowid", ("updated_at",), timestamp_problem),
+        ("history", "id", ("at",), timestamp_problem),
+    )
+    for table, key, columns, problem_of in checks:
+        for column in columns:
+            for row_key, value in conn.execute(f"SELECT {key}, {column} FROM {table}"):
+                if value is None and column == "finished_at":
+                    continue
+                problem = problem_of(value)
+                if problem is not None:
+                    found.append((table, str(row_key), column, value, today if column == "visit_date" else now,
+                                  problem))
+    if not found:
+        return 0
+    conn.execute("INSERT INTO sync_pause (reason) VALUES ('valeurs réparées')")
+    try:
+        for table, row_key, column, original, replacement, reason in found:
+            key = "id" if table != "answers" else "rowid"
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (replacement, row_key))
+            conn.execute(
+                "INSERT INTO repaired_values (table_name, row_key, column_name, original, replaced_by, reason, "
+                "repaired_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (table, row_key, column, None if original is None else str(original), replacement, reason, now),
+            )
+    finally:
+        conn.execute("DELETE FROM sync_pause WHERE reason = 'valeurs réparées'")
+    return len(found)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_core,
     _v2_snapshots,
@@ -374,6 +485,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v5_directory,
     _v6_outbox,
     _v7_pulled_reference,
+    _v8_origin_and_quarantine,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -389,12 +501,19 @@ def open_database(
     path = Path(path)
     target = len(migrations)
     _refuse_newer(path, target)
-    conn = connect(path)
-    current = schema_version(conn)
-    if current == target:
-        return conn
-    if current > 0:
-        backup(conn, path, f"avant-migration-v{current}")
+    try:
+        conn = connect(path)
+    except sqlite3.Error as error:
+        raise StoreError(_unopenable(path, error)) from None
+    try:
+        current = schema_version(conn)
+        if current == target:
+            return conn
+        if current > 0:
+            backup(conn, path, f"avant-migration-v{current}")
+    except (sqlite3.Error, OSError) as error:
+        conn.close()
+        raise StoreError(_unopenable(path, error)) from None
     try:
         with immediate(conn):
             # Re-read inside the lock: another process may have migrated meanwhile.
@@ -404,10 +523,13 @@ def open_database(
             conn.execute(f"PRAGMA user_version = {target}")
     except sqlite3.Error as error:
         conn.close()
+        from at_tui.domain.redaction import safe
+        from at_tui.store.errors import cause
+
         raise StoreError(
-            f"La mise à jour de la base (schéma v{current} vers v{target}) a échoué : {error}. "
-            "La base est restée dans son état précédent."
-        ) from error
+            f"La mise à jour de la base (schéma v{current} vers v{target}) a échoué : {cause(error)} "
+            f"({safe(error, limit=300)}). La base est restée dans son état précédent."
+        ) from None
     return conn
 
 
@@ -416,12 +538,63 @@ def _refuse_newer(path: Path, known: int) -> None:
     if not path.exists():
         return
     found = _stored_version(path)
+    if found == 0:
+        _refuse_foreign(path)
     if found > known:
         raise StoreError(
             f"La base {path} a été écrite par une version plus récente d'at-tui "
             f"(schéma v{found} ; cette version connaît jusqu'à v{known}). "
             "Mettez at-tui à jour : la base n'a pas été modifiée."
         )
+
+
+def _refuse_foreign(path: Path) -> None:
+    """A SQLite file at version 0 that already holds tables is another program's: never migrate it."""
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise StoreError(_unopenable(path, error)) from None
+    try:
+        tables = [row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 5")]
+    except sqlite3.Error as error:
+        raise StoreError(_unopenable(path, error)) from None
+    finally:
+        probe.close()
+    if tables:
+        raise StoreError(
+            f"Le fichier {path} est une base SQLite d'un autre programme, pas une base at-tui : "
+            "elle n'a pas été modifiée. Déplacez-la ou choisissez un autre dossier (AT_TUI_HOME)."
+        )
+
+
+def _unopenable(path: Path, error: BaseException) -> str:
+    """Why the database cannot be opened, in French, and what the AT can do about it."""
+    from at_tui.store.errors import CORRUPT, IO_ERROR, NOT_A_DATABASE, READ_ONLY, cause, explain
+
+    sentence = explain(error, f"Ouverture de la base {path}")
+    if cause(error) == READ_ONLY and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+        sentence += (
+            f" Le dossier {path.parent} est en lecture seule : at-tui doit pouvoir y écrire "
+            "(fichiers -wal et -shm de la base)."
+        )
+    elif cause(error) == IO_ERROR and _nearly_full(path.parent):
+        # SQLite reports a full disk met while mapping its -shm file as a mere I/O error.
+        sentence += " Le disque est plein : libérez de la place puis relancez."
+    elif cause(error) in (CORRUPT, NOT_A_DATABASE):
+        sentence += (
+            " La base n'a pas été modifiée : remettez une copie de « sauvegardes/ » à sa place, "
+            "ou déplacez ce fichier pour repartir d'une base vide."
+        )
+    return sentence
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Less room left than SQLite needs to open a database (its 32 KiB -shm, a few pages)."""
+    try:
+        usage = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return False
+    return usage.f_bavail * usage.f_frsize < 256 * 1024
 
 
 _HEADER_MAGIC = b"SQLite format 3\x00"
@@ -434,16 +607,22 @@ def _stored_version(path: Path) -> int:
         probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             return schema_version(probe)
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"Le fichier {path} n'est pas une base at-tui lisible ({error}).") from error
+        except sqlite3.Error as error:
+            raise StoreError(_unopenable(path, error)) from None
         finally:
             probe.close()
-    with path.open("rb") as handle:
-        header = handle.read(100)
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as error:
+        raise StoreError(_unopenable(path, error)) from None
     if not header:
         return 0
     if len(header) < 100 or not header.startswith(_HEADER_MAGIC):
-        raise StoreError(f"Le fichier {path} n'est pas une base at-tui lisible (en-tête SQLite absent).")
+        raise StoreError(
+            f"Le fichier {path} n'est pas une base at-tui lisible (en-tête SQLite absent) : il n'a pas été modifié. "
+            "Remettez une copie de « sauvegardes/ » à sa place, ou déplacez ce fichier pour repartir d'une base vide."
+        )
     return int.from_bytes(header[60:64], "big")
 
 

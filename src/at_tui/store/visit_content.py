@@ -54,3 +54,19 @@ def content_json(conn: sqlite3.Connection, visit_id: str) -> str:
     if row is None:
         raise StoreError(f"Visite {visit_id} introuvable.")
     return row[0]
+
+
+def known_owner(conn: sqlite3.Connection, visit_id: str) -> str | None:
+    """The AT the central knows as the visit's owner, as far as this laptop knows it.
+
+    In order: what the central said (`sync_visits.owner`), what the import file said
+    (`visits.owner`), then — for a visit made on this laptop — the login the central
+    gave this laptop's own visits (`sync_state` « login »). None when the laptop never
+    learnt it: an export then has no `owner`."""
+    row = conn.execute(
+        """SELECT coalesce(s.owner, v.owner,
+                          CASE WHEN v.origin = 'local' THEN (SELECT value FROM sync_state WHERE key = 'login') END)
+             FROM visits v LEFT JOIN sync_visits s ON s.visit_id = v.id WHERE v.id = ?""",
+        (visit_id,),
+    ).fetchone()
+    return row[0] if row else None

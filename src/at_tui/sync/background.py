@@ -24,6 +24,7 @@ class Status:
     rejected: int = 0
     last_success: str | None = None
     problem: str | None = None  # French, never the token
+    quarantined: int = 0  # central copies this laptop could not take (« Problèmes de synchronisation »)
 
     def text(self) -> str:
         if not self.configured:
@@ -34,6 +35,8 @@ class Status:
             parts.append(f"{self.conflicts} conflit(s)")
         if self.rejected:
             parts.append(f"{self.rejected} refus")
+        if self.quarantined:
+            parts.append(f"{self.quarantined} écartée(s)")
         if self.last_success:
             moment = dt.datetime.fromisoformat(self.last_success).astimezone()
             parts.append(f"synchro {moment:%d/%m %H:%M}")
@@ -43,7 +46,7 @@ class Status:
 def current_status(conn, online: bool, configured: bool, problem: str | None = None) -> Status:
     summary = outbox.summary(conn)
     return Status(configured, online, summary.waiting, summary.conflicts, summary.rejected,
-                  summary.last_success, problem)
+                  summary.last_success, problem, summary.quarantined)
 
 
 def _pull_due(last_success: str | None, now: dt.datetime | None = None) -> bool:

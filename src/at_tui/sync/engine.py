@@ -3,6 +3,10 @@
 Used by `at-tui sync` and, in the background, by the app. Every step commits
 before the next: a sync cut anywhere (network, Ctrl-C, power) resumes where it
 stopped, and resending is harmless (the central's ledger).
+
+The push goes round until nothing sendable is left (bounded by ROUNDS): an operation
+whose earlier answer was lost, or a conflict settled by itself (outbox.record_results),
+lets the visit's next operation leave in the same run.
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from at_tui.domain.redaction import safe
 from at_tui.sync import outbox
+from at_tui.sync.central_content import checker
 from at_tui.sync.reference_pull import pull_reference
 from at_tui.sync.transport import CursorExpired, SyncError, TooLarge, Transport
 
 BATCH = 200
 PAGE = 500
+ROUNDS = 10  # pushes of what became sendable during the previous one (a visit's next operation)
+MALFORMED = "Réponse inattendue du serveur pour les visites : la réception reprendra plus tard."
 TOO_LARGE = ("visite trop volumineuse pour le serveur (taille d'envoi limitée) : elle reste sur ce poste ; "
              "raccourcissez ses notes, ou demandez au service informatique de relever la limite")
 
@@ -31,10 +39,12 @@ class Report:
     reference_received: int = 0
     errors: list[str] = field(default_factory=list)
     left: int = 0  # operations still waiting at the end
+    quarantined: list[str] = field(default_factory=list)  # French reasons of central copies set aside
 
     @property
     def complete(self) -> bool:
-        return not self.errors and not self.left and not self.conflicts and not self.rejected
+        return (not self.errors and not self.left and not self.conflicts and not self.rejected
+                and not self.quarantined)
 
     def lines(self) -> list[str]:
         lines = [
@@ -45,6 +55,10 @@ class Report:
             lines.append(f"{self.reference_received} donnée(s) de référence reçue(s) (contacts, argumentaire, processus).")
         if self.left:
             lines.append(f"{self.left} modification(s) encore en attente d'envoi.")
+        if self.quarantined:
+            lines.append(f"{len(self.quarantined)} visite(s) reçue(s) du central mise(s) de côté "
+                         "(contenu que ce poste ne peut pas prendre ; la version du poste est gardée) :")
+            lines += [f"  - {reason}" for reason in self.quarantined]
         lines += self.errors
         return lines
 
@@ -61,19 +75,33 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
         if report.reference_received:
             workspace.ensure_directory()  # here, in the sync's thread, rather than on the next search
     except SyncError as error:
-        report.errors.append(str(error))
+        report.errors.append(safe(str(error)))
     else:
         outbox.set_state(workspace.conn, "last_success", outbox.utc_now())
     report.left = outbox.summary(workspace.conn).waiting
+    report.quarantined = outbox.quarantined(workspace.conn)  # every run while any is set aside
     return report
 
 
 def push(workspace, transport: Transport, report: Report, on_progress: Progress | None = None) -> None:
-    """Send every waiting operation. While the server applies one batch, the next is taken
-    from the outbox here (a second thread does the HTTP): the laptop's work and the
-    server's overlap instead of adding up."""
+    """Send every waiting operation, round after round while some became sendable (see the module)."""
     conn = workspace.conn
+    check = checker(workspace)
     total = outbox.summary(conn).waiting
+    done = 0
+    for _ in range(ROUNDS):
+        sent = _push_round(conn, transport, report, check, on_progress, done, total)
+        if not sent:
+            return
+        done += sent
+        total = max(total, done + outbox.summary(conn).waiting)
+
+
+def _push_round(conn, transport: Transport, report: Report, check, on_progress: Progress | None,
+                before: int, total: int) -> int:
+    """One pass over the outbox; how many operations were answered. While the server applies
+    one batch, the next is taken from the outbox here (a second thread does the HTTP): the
+    laptop's work and the server's overlap instead of adding up."""
     size = BATCH
     done = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="at-tui-push") as sender:
@@ -83,13 +111,13 @@ def push(workspace, transport: Transport, report: Report, on_progress: Progress 
             answer = sender.submit(transport.post, "/v1/push", body)
             following = outbox.take_batch(conn, size, skip={op.op_id for op in batch})
             try:
-                results = answer.result()["results"]
+                results = _results(answer.result())
             except TooLarge:
                 if len(batch) == 1:
                     # Parked and shown to the AT like a refusal: it must not hold up the others.
                     results = [{"op_id": batch[0].op_id, "status": "rejected", "reason": TOO_LARGE}]
-                    outbox.record_results(conn, results)
-                    _count(report, results)
+                    _count(report, results, outbox.record_results(conn, results))
+                    done += 1
                     size = BATCH
                 else:
                     size = max(1, len(batch) // 2)  # the operations stay `sent`, taken again first
@@ -98,22 +126,40 @@ def push(workspace, transport: Transport, report: Report, on_progress: Progress 
             except SyncError as error:
                 outbox.record_attempt(conn, [op.op_id for op in batch], str(error))
                 raise
-            outbox.record_results(conn, results)
+            states = outbox.record_results(conn, results, check)
             if {r["op_id"] for r in results} != {op.op_id for op in batch}:
                 # Unanswered operations stay `sent` and go again next time; stop rather than loop.
                 raise SyncError("Réponse incomplète du serveur : la synchronisation reprendra plus tard.")
-            _count(report, results)
+            _count(report, results, states)
             done += len(batch)
             if on_progress is not None:
-                on_progress(min(done, total), max(total, done))
+                on_progress(min(before + done, total), max(total, before + done))
             batch = following
+    return done
 
 
-def _count(report: Report, results: list[dict]) -> None:
+def _results(answer) -> list[dict]:
+    """The push's results after checking their shape (a bad answer files nothing)."""
+    results = answer.get("results") if isinstance(answer, dict) else None
+    if not isinstance(results, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("op_id"), str) and isinstance(r.get("status"), str)
+        and (r.get("rev") is None or (isinstance(r["rev"], int) and not isinstance(r["rev"], bool)))
+        for r in results
+    ):
+        raise SyncError("Réponse inattendue du serveur à l'envoi : la synchronisation reprendra plus tard.")
+    return results
+
+
+def _count(report: Report, results: list[dict], states: dict[str, str]) -> None:
     for result in results:
         status = result["status"]
         original = result.get("original_status")
-        if status == "applied":
+        state = states.get(result["op_id"])
+        if state == outbox.REBASED:
+            continue  # sent again on the central revision: counted when that one is answered
+        if state == "done" and (status == "conflict" or original == "conflict"):
+            report.duplicates += 1  # the central already held this content
+        elif status == "applied":
             report.sent += 1
         elif status == "duplicate" and original == "conflict":
             report.conflicts += 1
@@ -129,6 +175,7 @@ def _count(report: Report, results: list[dict]) -> None:
 
 def pull(workspace, transport: Transport, report: Report) -> None:
     conn = workspace.conn
+    check = checker(workspace)
     cursor = outbox.get_state(conn, "cursor:visits") or "0"
     while True:
         try:
@@ -138,8 +185,23 @@ def pull(workspace, transport: Transport, report: Report) -> None:
                 raise
             cursor = "0"  # full resync: nothing local is removed, pulled rows are merged again
             continue
-        report.received += outbox.apply_pulled(conn, page["items"], "visits", page["cursor"])
-        cursor = page["cursor"]
-        if not page.get("more"):
+        items, next_cursor, more = _page(page)
+        report.received += outbox.apply_pulled(conn, items, "visits", next_cursor, check)
+        cursor = next_cursor
+        if not more:
             return
+
+
+def _page(page) -> tuple[list[dict], str, bool]:
+    """A visits page's items, cursor and `more`, after checking their shape (a bad page stores nothing)."""
+    if not isinstance(page, dict):
+        raise SyncError(MALFORMED)
+    items, cursor, more = page.get("items"), page.get("cursor"), page.get("more", False)
+    if not isinstance(items, list) or not isinstance(cursor, str) or not cursor or not isinstance(more, bool):
+        raise SyncError(MALFORMED)
+    for item in items:
+        if not (isinstance(item, dict) and isinstance(item.get("id"), str)
+                and isinstance(item.get("rev"), int) and not isinstance(item.get("rev"), bool)):
+            raise SyncError(MALFORMED)
+    return items, cursor, more
 

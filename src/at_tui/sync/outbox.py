@@ -15,10 +15,11 @@ import datetime as dt
 import json
 import sqlite3
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from at_tui.domain.redaction import safe
 from at_tui.store.db import immediate
 from at_tui.store.visit_content import CONTENT_SQL, content_json
 
@@ -54,6 +55,7 @@ class Summary:
     conflicts: int
     rejected: int
     last_success: str | None
+    quarantined: int = 0  # central copies set aside (this laptop cannot take them)
 
 
 def take_batch(conn: sqlite3.Connection, limit: int, skip: Collection[str] = ()) -> list[Operation]:
@@ -99,7 +101,9 @@ def take_batch(conn: sqlite3.Connection, limit: int, skip: Collection[str] = ())
 
 
 def record_attempt(conn: sqlite3.Connection, op_ids: Iterable[str], error: str) -> None:
-    """A send that got no answer: the operations stay `sent`, the error is kept for the status."""
+    """A send that got no answer: the operations stay `sent`, the error is kept for the status
+    (redacted: it may quote the server, and the server may quote the token)."""
+    error = safe(error)
     with immediate(conn):
         conn.executemany(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE op_id = ?",
@@ -107,45 +111,117 @@ def record_attempt(conn: sqlite3.Connection, op_ids: Iterable[str], error: str) 
         )
 
 
-def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]]) -> None:
-    """File the central's answers, all in one transaction."""
+# The final state of an operation whose conflict settled itself: the central already holds
+# what it sends (`done`), or only the revision moved (a CM's follow-up): sent again on it.
+REBASED = "resolved"
+
+Check = Callable[[str, Any], "str | None"]  # (visit id, central content) -> why it cannot be taken
+
+
+def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]],
+                   check: Check | None = None) -> dict[str, str]:
+    """File the central's answers, all in one transaction; the state each operation ends in, by op id.
+
+    A conflict is no conflict when the central content equals what the operation sends
+    (→ `done` on the central revision), or equals the content the operation was based on
+    (only the revision moved, e.g. a CM's follow-up: → `resolved`, and a new pending
+    operation re-sends the visit on the central revision, in the same sync run)."""
     now = utc_now()
-    results = list(results)
+    results = [_safe_result(result) for result in results]
+    states: dict[str, str] = {}
     with immediate(conn):
         # Only operations of this outbox: an answer about anything else is ignored rather than trusted.
-        ours = dict(conn.execute(
-            "SELECT op_id, visit_id FROM outbox WHERE op_id IN (SELECT value FROM json_each(?))",
+        ours = {row[0]: (row[1], row[2]) for row in conn.execute(
+            "SELECT op_id, visit_id, payload FROM outbox WHERE op_id IN (SELECT value FROM json_each(?))",
             (json.dumps([str(result.get("op_id")) for result in results]),),
-        ).fetchall())
+        ).fetchall()}
         filed: list[tuple] = []
         revisions: list[tuple] = []
         for result in results:
-            visit_id = ours.get(result.get("op_id"))
+            visit_id, payload = ours.get(result.get("op_id"), (None, None))
             if visit_id is None:
                 continue
             status = result["status"]
             state = {"applied": "done", "duplicate": "done", "conflict": "conflict"}.get(status, "rejected")
             if status == "duplicate" and result.get("original_status") in ("conflict", "rejected"):
                 state = result["original_status"]
+            central = result.get("central") if isinstance(result.get("central"), dict) else None
+            if state == "done" and result.get("rev") is not None:
+                revisions.append((visit_id, int(result["rev"]), payload, now))
+            elif state == "conflict" and central is not None:
+                settled = _settle_conflict(conn, visit_id, payload, central, check)
+                if settled is not None:
+                    state = settled
+                    content = json.dumps(central["content"], ensure_ascii=False)
+                    revisions.append((visit_id, int(central["rev"]), content, now))
+                    _upsert_central(conn, visit_id, now=now, central_copy=None, quarantine=None,
+                                    followup=json.dumps(central.get("followup"), ensure_ascii=False),
+                                    owner=_owner(central))
+                else:
+                    problem = check(visit_id, central.get("content")) if check is not None else None
+                    _upsert_central(conn, visit_id, central_copy=json.dumps(central, ensure_ascii=False), now=now,
+                                    followup=json.dumps(central.get("followup"), ensure_ascii=False),
+                                    owner=_owner(central), quarantine=None if problem is None else safe(problem))
+            states[result["op_id"]] = state
             filed.append((state, json.dumps(dict(result), ensure_ascii=False),
                           result.get("reason") if state == "rejected" else None, now, result["op_id"]))
-            if state == "done" and result.get("rev") is not None:
-                revisions.append((visit_id, int(result["rev"]), now))
-            elif state == "conflict" and result.get("central") is not None:
-                central = result["central"]
-                _upsert_central(conn, visit_id, central_copy=json.dumps(central, ensure_ascii=False), now=now,
-                                followup=json.dumps(central.get("followup"), ensure_ascii=False),
-                                owner=central.get("owner"))
         conn.executemany(
             "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = ?, updated_at = ? "
             "WHERE op_id = ?",
             filed,
         )
         conn.executemany(
-            "INSERT INTO sync_visits (visit_id, rev, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (visit_id) DO UPDATE SET rev = excluded.rev, updated_at = excluded.updated_at",
+            "INSERT INTO sync_visits (visit_id, rev, base_content, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (visit_id) DO UPDATE SET rev = excluded.rev, base_content = excluded.base_content, "
+            "updated_at = excluded.updated_at",
             revisions,
         )
+        for op_id, state in states.items():
+            if state == REBASED:
+                _queue(conn, ours[op_id][0], now)
+    return states
+
+
+def _safe_result(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer as it may be stored and shown: the server's reason redacted and made printable."""
+    result = dict(result)
+    if isinstance(result.get("reason"), str):
+        result["reason"] = safe(result["reason"])
+    elif "reason" in result:
+        result["reason"] = None
+    return result
+
+
+def _settle_conflict(conn: sqlite3.Connection, visit_id: str, payload: str | None, central: Mapping[str, Any],
+                     check: Check | None) -> str | None:
+    """`done` or REBASED when the conflict is none (see record_results); None for a real conflict."""
+    from at_tui.domain.conflicts import differences
+
+    content, rev = central.get("content"), central.get("rev")
+    if not isinstance(content, dict) or not isinstance(rev, int) or isinstance(rev, bool) or payload is None:
+        return None
+    if check is not None and check(visit_id, content) is not None:
+        return None  # a central copy this laptop cannot take stays a conflict, shown to the AT
+    if not differences(json.loads(payload), content):
+        return "done"
+    row = conn.execute("SELECT base_content FROM sync_visits WHERE visit_id = ?", (visit_id,)).fetchone()
+    if row is not None and row[0] and not differences(json.loads(row[0]), content):
+        return REBASED
+    return None
+
+
+def _queue(conn: sqlite3.Connection, visit_id: str, now: str) -> None:
+    """A pending operation for the visit, unless one already waits (its content is taken when sent)."""
+    conn.execute(
+        "INSERT INTO outbox (op_id, visit_id, created_at, updated_at) SELECT ?, ?, ?, ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE visit_id = ? AND state = 'pending')",
+        (str(uuid.uuid4()), visit_id, now, now, visit_id),
+    )
+
+
+def _owner(central: Mapping[str, Any]) -> str | None:
+    owner = central.get("owner")
+    return owner if isinstance(owner, str) and 0 < len(owner) <= 64 and owner.isprintable() else None
 
 
 def _upsert_central(conn: sqlite3.Connection, visit_id: str, *, now: str, **values: Any) -> None:
@@ -155,32 +231,47 @@ def _upsert_central(conn: sqlite3.Connection, visit_id: str, *, now: str, **valu
                  (*values.values(), now, visit_id))
 
 
-def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], dataset: str, cursor: str) -> int:
+def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], dataset: str, cursor: str,
+                 check: Check | None = None) -> int:
     """Keep what a pull brought and its cursor, in one transaction; returns how many visits.
 
     The CM's follow-up and the central revision are kept for every visit known here.
     A visit with operations waiting or parked is never overwritten: its central copy
-    is kept aside, for the conflict screen.
+    is kept aside, for the conflict screen. Central content that `check` refuses (a date
+    out of range, a process version unknown here, a field this laptop cannot store) is
+    never written into the visit: the copy is kept aside with the French reason
+    (`sync_visits.quarantine`, listed among the sync problems) and everything else goes on.
     """
     now = utc_now()
     count = 0
     with immediate(conn):
         for item in items:
             visit_id = item["id"]
-            if conn.execute("SELECT 1 FROM visits WHERE id = ?", (visit_id,)).fetchone() is None:
+            local = conn.execute("SELECT origin FROM visits WHERE id = ?", (visit_id,)).fetchone()
+            if local is None:
                 continue  # a visit made elsewhere: not on this laptop (yet)
+            owner = _owner(item)
+            if owner is not None and local[0] == "local":
+                set_state(conn, "login", owner, now)  # the name the central gives this laptop's AT
             waiting = conn.execute(
                 "SELECT 1 FROM outbox WHERE visit_id = ? AND state IN ('pending', 'sent', 'conflict')", (visit_id,)
             ).fetchone()
+            content = item.get("content")
+            newer = int(item["rev"]) > _central_rev(conn, visit_id)
+            problem = None
+            if content is not None and check is not None and (waiting or newer):
+                problem = check(visit_id, content)  # not for the echo of this laptop's own push
             values: dict[str, Any] = {
-                "followup": json.dumps(item.get("followup"), ensure_ascii=False), "owner": item.get("owner"),
+                "followup": json.dumps(item.get("followup"), ensure_ascii=False), "owner": owner,
+                "quarantine": None if problem is None else safe(problem),
             }
-            if waiting:
+            if waiting or problem is not None:
                 values["central_copy"] = json.dumps(dict(item), ensure_ascii=False)
             else:
-                if int(item["rev"]) > _central_rev(conn, visit_id) and item.get("content"):
-                    _take_central_content(conn, visit_id, item["content"], now)
+                if newer and content:
+                    _take_central_content(conn, visit_id, content, now)
                 values["rev"] = int(item["rev"])
+                values["base_content"] = json.dumps(content, ensure_ascii=False) if content else None
                 values["central_copy"] = None  # nothing waiting here: no conflict to keep it for
             _upsert_central(conn, visit_id, now=now, **values)
             count += 1
@@ -228,12 +319,14 @@ def resolve_conflict(conn: sqlite3.Connection, visit_id: str, merged: Mapping[st
         _write_content(conn, visit_id, merged, now)
         conn.execute("UPDATE outbox SET state = 'resolved', updated_at = ? WHERE visit_id = ? AND state = 'conflict'",
                      (now, visit_id))
-        _upsert_central(conn, visit_id, rev=central_rev, central_copy=None, now=now)
-        conn.execute(
-            "INSERT INTO outbox (op_id, visit_id, created_at, updated_at) SELECT ?, ?, ?, ? "
-            "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE visit_id = ? AND state = 'pending')",
-            (str(uuid.uuid4()), visit_id, now, now, visit_id),
-        )
+        # The merged content is based on the central copy the AT compared with.
+        base = conn.execute(
+            "SELECT CASE WHEN json_valid(central_copy) THEN json_extract(central_copy, '$.content') END "
+            "FROM sync_visits WHERE visit_id = ?", (visit_id,)
+        ).fetchone()
+        _upsert_central(conn, visit_id, rev=central_rev, central_copy=None, quarantine=None,
+                        base_content=base[0] if base else None, now=now)
+        _queue(conn, visit_id, now)
 
 
 def _write_content(conn: sqlite3.Connection, visit_id: str, content: Mapping[str, Any], now: str) -> None:
@@ -277,6 +370,13 @@ def get_state(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
+def quarantined(conn: sqlite3.Connection) -> list[str]:
+    """The French reason of each central copy set aside because this laptop cannot take it."""
+    return [row[0] for row in conn.execute(
+        "SELECT quarantine FROM sync_visits WHERE quarantine IS NOT NULL ORDER BY updated_at, visit_id"
+    )]
+
+
 def summary(conn: sqlite3.Connection) -> Summary:
     counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
     return Summary(
@@ -284,4 +384,5 @@ def summary(conn: sqlite3.Connection) -> Summary:
         conflicts=counts.get("conflict", 0),
         rejected=counts.get("rejected", 0),
         last_success=get_state(conn, "last_success"),
+        quarantined=conn.execute("SELECT count(*) FROM sync_visits WHERE quarantine IS NOT NULL").fetchone()[0],
     )

@@ -1,4 +1,5 @@
-"""What the sync set aside for the AT: conflicts and refusals, and the CMs' follow-up of each visit.
+"""What the sync set aside for the AT: conflicts, refusals, central copies this laptop could
+not take (quarantine), and the CMs' follow-up of each visit.
 
 Reads and writes the v6 tables (`outbox`, `sync_visits`) for the « Problèmes de
 synchronisation » screen and for showing the follow-up in a visit. Nothing here is
@@ -18,6 +19,7 @@ from at_tui.sync import outbox
 
 CONFLICT = "conflict"
 REJECTED = "rejected"
+QUARANTINED = "quarantined"  # a central copy this laptop cannot take: kept aside, the visit unchanged
 
 # The CM's follow-up statuses (docs/sync-protocol.md), as the AT reads them.
 FOLLOWUP_LABELS = {
@@ -36,18 +38,19 @@ class Problem:
     """One visit the sync could not settle: a conflict to settle, or operations the central refused."""
 
     visit_id: str
-    kind: str  # CONFLICT or REJECTED
+    kind: str  # CONFLICT, REJECTED or QUARANTINED
     structure: str
     departement: str
     visit_date: str
     since: str  # UTC ISO time the central answered (the latest, when refused several times)
-    reason: str  # refusals: the central's reason, in French as received; conflicts: ""
+    reason: str  # refusals: the central's reason, in French as received; quarantine: why; conflicts: ""
     count: int  # operations of this kind for the visit
     changed_since: bool = False  # refusals: a newer version of the visit waits or was sent since
 
 
 def problems(conn: sqlite3.Connection) -> list[Problem]:
-    """Conflicts first, then refusals, each oldest first; one row per visit and kind."""
+    """Conflicts first, then refusals, each oldest first, then central copies set aside;
+    one row per visit and kind."""
     rows = conn.execute(
         """SELECT o.visit_id, o.state, v.structure, v.departement, v.visit_date,
                   max(o.updated_at) AS since, count(*) AS count, max(o.seq) AS last_seq, min(o.seq) AS first_seq
@@ -68,6 +71,13 @@ def problems(conn: sqlite3.Connection) -> list[Problem]:
             ).fetchone() is not None
         found.append(Problem(row["visit_id"], row["state"], row["structure"], row["departement"], row["visit_date"],
                              row["since"], reason, row["count"], changed))
+    for row in conn.execute(
+        """SELECT s.visit_id, v.structure, v.departement, v.visit_date, s.updated_at, s.quarantine
+             FROM sync_visits s JOIN visits v ON v.id = s.visit_id
+            WHERE s.quarantine IS NOT NULL ORDER BY s.updated_at, s.visit_id"""
+    ):
+        found.append(Problem(row["visit_id"], QUARANTINED, row["structure"], row["departement"], row["visit_date"],
+                             row["updated_at"], row["quarantine"], 1))
     return found
 
 

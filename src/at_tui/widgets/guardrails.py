@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -10,6 +9,7 @@ from textual.geometry import Size
 from textual.widgets import Checkbox, Static
 
 from at_tui.domain.argumentaire import Sheet
+from at_tui.widgets.safe_text import markup
 
 ACK_PREFIX = "ack-"
 
@@ -45,7 +45,7 @@ class GuardrailPanel(Vertical):
         yield Static(self._title(), id="guardrails-title")
         for guardrail in self.sheet.guardrails:
             yield GuardrailCheckbox(
-                escape(guardrail.text),
+                markup(guardrail.text),
                 value=guardrail.id in self.acknowledged,
                 id=f"{ACK_PREFIX}{guardrail.id}",
                 classes="guardrail",

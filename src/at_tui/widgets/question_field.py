@@ -40,14 +40,15 @@ class QuestionField(Vertical):
     def _control(self):
         question, value = self.question, self.initial
         control_id = f"answer-{question.id}"
+        # A stored value of another type (an older questionnaire, content pulled from the central)
+        # is shown as text rather than stopping the screen from drawing.
+        text = "" if value is None else value if isinstance(value, str) else str(value)
         if question.type == "text":
-            return Input(value=value or "", id=control_id, placeholder="Votre réponse", compact=True)
+            return Input(value=text, id=control_id, placeholder="Votre réponse", compact=True)
         if question.type == "integer":
-            return Input(
-                value="" if value is None else str(value), id=control_id, placeholder="Nombre (ex. 12)", compact=True
-            )
+            return Input(value=text, id=control_id, placeholder="Nombre (ex. 12)", compact=True)
         if question.type == "long_text":
-            return TextArea(value or "", id=control_id, soft_wrap=True, tab_behavior="focus", classes="long-text")
+            return TextArea(text, id=control_id, soft_wrap=True, tab_behavior="focus", classes="long-text")
         if question.type == "yes_no":
             return RadioSet(
                 RadioButton("Oui", value=value is True, id=f"{control_id}-oui"),
@@ -63,7 +64,7 @@ class QuestionField(Vertical):
                 ),
                 id=control_id,
             )
-        selected = set(value or ())
+        selected = {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
         return SelectionList[str](
             *((escape(c.label), c.value, c.value in selected) for c in question.choices),
             id=control_id,
@@ -76,6 +77,18 @@ class QuestionField(Vertical):
     def show_error(self, message: str) -> None:
         self.query_one(ErrorLine).show(message)
         self.set_class(bool(message), "-field-error")
+        self.remove_class("-not-saved")
+
+    def show_not_saved(self, message: str) -> None:
+        """The value is valid but waits to be saved: said in the error line, without blocking
+        the way forward (it is kept and retried, see at_tui.store.pending_writes)."""
+        self.query_one(ErrorLine).show(message)
+        self.remove_class("-field-error")
+        self.add_class("-not-saved")
+
+    @property
+    def not_saved(self) -> bool:
+        return self.has_class("-not-saved")
 
     @property
     def invalid(self) -> bool:

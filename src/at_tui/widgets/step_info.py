@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from rich.markup import escape
 from textual.widgets import Static
 
 from at_tui.domain.playbook import StepVariant
+from at_tui.widgets.safe_text import markup
+
+# A link's address sits inside the markup: only a plain web address goes there.
+_LINKABLE = re.compile(r"https?://[^\s'\"\[\]\\\x00-\x1f\x7f-\x9f]+")
 
 
 def step_info(variant: StepVariant) -> Iterator[Static]:
@@ -15,14 +19,16 @@ def step_info(variant: StepVariant) -> Iterator[Static]:
         yield Static("Ressources", classes="section-title")
         lines = []
         for resource in variant.resources:
-            line = f"• {escape(resource.name)}"
-            if resource.url:
-                line += f"\n  [dim][link='{resource.url}']{escape(_short(resource.url))}[/link][/dim]"
+            line = f"• {markup(resource.name)}"
+            if resource.url and _LINKABLE.fullmatch(resource.url):
+                line += f"\n  [dim][link='{resource.url}']{markup(_short(resource.url))}[/link][/dim]"
+            elif resource.url:  # not a plain web address: shown, never made a link
+                line += f"\n  [dim]{markup(_short(resource.url))}[/dim]"
             lines.append(line)
         yield Static("\n".join(lines), classes="resources")
     if variant.deliverables:
         yield Static("Livrables", classes="section-title")
-        yield Static("\n".join(f"• {escape(d.label)}" for d in variant.deliverables), classes="deliverables")
+        yield Static("\n".join(f"• {markup(d.label)}" for d in variant.deliverables), classes="deliverables")
 
 
 def _short(url: str, limit: int = 70) -> str:

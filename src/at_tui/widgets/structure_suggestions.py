@@ -20,6 +20,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from at_tui.domain.redaction import printable
 from at_tui.importers.finess import FinessStructure
 
 MAX_SUGGESTIONS = 8
@@ -47,7 +48,7 @@ def suggestion_prompt(structure: FinessStructure) -> Table:
     row = Table.grid(expand=True, padding=(0, 0, 0, 1))
     row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     row.add_column(no_wrap=True, justify="right", style="dim")
-    row.add_row(Text(suggestion_text(structure)), structure.finess)
+    row.add_row(Text(printable(suggestion_text(structure))), Text(printable(structure.finess)))  # data, not markup
     return row
 
 
