@@ -13,8 +13,8 @@ and a few malformed lines; by default 85% of the structures are in Occitanie
 (a stress case: the national file keeps about 9%).
 
 Subject: `import_finess(conn, path)` into a fresh database opened by
-`at_tui.store.db.connect` (WAL, synchronous=FULL): encoding detection on the
-raw bytes, parsing and checking every line, staging in a TEMP table, then the
+`at_tui.store.db.connect` (WAL, synchronous=FULL): each line decoded as UTF-8, or
+alone as Windows-1252, parsing and checking it, staging in a TEMP table, then the
 atomic swap (one BEGIN IMMEDIATE: structures, name index, FTS5 word index).
 "after the read" is the time from the last progress call (the whole file read)
 to the end; "locked" is the swap alone (BEGIN IMMEDIATE to COMMIT), the only

@@ -20,6 +20,10 @@ ALREADY_OPEN_EXIT = 3  # another at-tui holds the data folder
 CRASH_EXIT = 70  # an unexpected error (EX_SOFTWARE): the CLI prints at_tui.crash.crash_sentence
 SYNC_PREFIX = "Synchronisation : "  # how at_tui.sync.background.Status.text() starts
 HEADER_SIDES = 18  # the Header's icon (8 cells) and clock space (10)
+# A save waits at most this long for another program's write lock (an import swapping its
+# tables) before the value is kept as unsaved and retried: the screen never freezes for the
+# store's 10 s, and nothing typed is lost meanwhile.
+SAVE_BUSY_TIMEOUT_MS = 2000
 
 
 class ATApp(App[str | None]):
@@ -33,7 +37,7 @@ class ATApp(App[str | None]):
     ]
 
     def __init__(self, db_path: Path, reference=None, today: Callable[[], dt.date] = dt.date.today,
-                 busy_timeout_ms: int | None = None) -> None:
+                 busy_timeout_ms: int | None = SAVE_BUSY_TIMEOUT_MS) -> None:
         """`busy_timeout_ms`: how long a save waits for another program's write lock before the
         value is kept as unsaved and retried (tests shorten it)."""
         from at_tui.widgets import french

@@ -92,9 +92,9 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
         with immediate(conn):
             yield
     except sqlite3.Error as error:
-        raise ExchangeError(
-            f"L'enregistrement des visites a échoué ({error}) : rien n'a été importé."
-        ) from error
+        from at_tui.store.errors import explain
+
+        raise ExchangeError(f"{explain(error, 'Enregistrement des visites')[:-1]} : rien n'a été importé.") from error
 
 
 def _write(conn: sqlite3.Connection, references: References, visits: list[VisitContent],
