@@ -18,6 +18,7 @@ BUSY = "base occupée par un autre programme"
 CORRUPT = "base de données endommagée"
 IO_ERROR = "erreur d'écriture sur le disque"
 NOT_A_DATABASE = "ce fichier n'est pas une base at-tui"
+CANT_OPEN = "impossible d'ouvrir la base (dossier absent ou sans droit d'accès)"
 
 _SQLITE_CODES = {
     "SQLITE_FULL": DISK_FULL,
@@ -27,7 +28,7 @@ _SQLITE_CODES = {
     "SQLITE_CORRUPT": CORRUPT,
     "SQLITE_NOTADB": NOT_A_DATABASE,
     "SQLITE_IOERR": IO_ERROR,
-    "SQLITE_CANTOPEN": "impossible d'ouvrir la base (dossier absent ou sans droit d'accès)",
+    "SQLITE_CANTOPEN": CANT_OPEN,
     "SQLITE_PERM": "accès à la base refusé",
 }
 _SQLITE_TEXTS = (  # when the error code is missing (older Python, wrapped errors)
@@ -37,7 +38,7 @@ _SQLITE_TEXTS = (  # when the error code is missing (older Python, wrapped error
     ("malformed", CORRUPT),
     ("file is not a database", NOT_A_DATABASE),
     ("disk i/o error", IO_ERROR),
-    ("unable to open database", "impossible d'ouvrir la base (dossier absent ou sans droit d'accès)"),
+    ("unable to open database", CANT_OPEN),
 )
 _ERRNO = {
     errno.ENOSPC: DISK_FULL,

@@ -569,15 +569,17 @@ def _refuse_foreign(path: Path) -> None:
 
 def _unopenable(path: Path, error: BaseException) -> str:
     """Why the database cannot be opened, in French, and what the AT can do about it."""
-    from at_tui.store.errors import CORRUPT, IO_ERROR, NOT_A_DATABASE, READ_ONLY, cause, explain
+    from at_tui.store.errors import CANT_OPEN, CORRUPT, IO_ERROR, NOT_A_DATABASE, READ_ONLY, cause, explain
 
-    sentence = explain(error, f"Ouverture de la base {path}")
-    if cause(error) == READ_ONLY and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
-        sentence += (
-            f" Le dossier {path.parent} est en lecture seule : at-tui doit pouvoir y écrire "
-            "(fichiers -wal et -shm de la base)."
+    if path.parent.is_dir() and not os.access(path.parent, os.W_OK) and cause(error) in (READ_ONLY, CANT_OPEN):
+        # A read-only mount or folder: SQLite only says it "cannot open" (no -wal/-shm possible).
+        return (
+            f"Ouverture de la base {path} impossible : le dossier {path.parent} est en lecture seule "
+            "(disque monté en lecture seule, ou droits d'écriture retirés) ; at-tui doit pouvoir y écrire "
+            "(fichiers -wal et -shm de la base). La base n'a pas été modifiée."
         )
-    elif cause(error) == IO_ERROR and _nearly_full(path.parent):
+    sentence = explain(error, f"Ouverture de la base {path}")
+    if cause(error) == IO_ERROR and _nearly_full(path.parent):
         # SQLite reports a full disk met while mapping its -shm file as a mere I/O error.
         sentence += " Le disque est plein : libérez de la place puis relancez."
     elif cause(error) in (CORRUPT, NOT_A_DATABASE):
