@@ -354,3 +354,26 @@ def test_login_with_an_unusable_certificate_authority_file(tmp_path: Path, serve
     assert result.returncode == 1
     assert "Fichier d'autorités de certification inutilisable" in result.stderr and "Traceback" not in result.stderr
     assert not (home / "token").exists()
+
+
+def test_without_keyring_the_env_token_checks_the_address_before_it_is_kept(tmp_path: Path, server) -> None:
+    """No keyring, AT_TUI_TOKEN set: the address is kept only when the server behind it accepts
+    the token — never a Wi-Fi portal's address that later syncs would keep knocking at."""
+    from fake_sync_server import PORTAL_PAGE, FakeServer
+
+    portal = FakeServer()
+    portal.route("GET", "/v1/visits", PORTAL_PAGE)
+    try:
+        refused = run_cli(tmp_path, "login", portal.url, env_token=GOOD_TOKEN)
+    finally:
+        portal.close()
+    assert refused.returncode == 1, refused.stderr
+    assert "portail de connexion Wi-Fi" in refused.stderr and "Rien n'a été enregistré" in refused.stderr
+    assert not (tmp_path / "sync.json").exists()
+
+    accepted = run_cli(tmp_path, "login", _url(server), env_token=GOOD_TOKEN)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Connecté" in accepted.stdout and "AT_TUI_TOKEN" in accepted.stdout
+    assert json.loads((tmp_path / "sync.json").read_text())["server_url"] == _url(server)
+    assert not (tmp_path / "token").exists()
+    _no_secret(accepted, GOOD_TOKEN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 LOGIN_TIMEOUT = 10.0  # seconds, for the check of the token against the server
@@ -80,8 +81,7 @@ def login_command(args) -> int:
             ca_bundle = saved.ca_bundle
     usable, reason = cred.keyring_status()
     if not usable and not args.token_file_ok:
-        cred.save_settings(url, ca_bundle)
-        return _fail(_no_keyring_help(reason, url), 2)
+        return _login_without_keyring(url, ca_bundle, reason)
     try:
         token = cred.check_token(_read_token())
     except cred.CredentialsError as error:
@@ -111,6 +111,29 @@ def login_command(args) -> int:
     if _env_token_set():
         print(f"Note : la variable {cred.ENV_TOKEN} est définie ; tant qu'elle l'est, c'est elle qui est utilisée.")
     return 0
+
+
+def _login_without_keyring(url: str, ca_bundle, reason: str) -> int:
+    """No keyring and no consent to a file: keep only the address, once the server behind it is
+    known to be the sync server when AT_TUI_TOKEN allows checking (never a Wi-Fi portal's address)."""
+    from at_tui.sync import credentials as cred
+
+    if _env_token_set():
+        try:
+            outcome, detail = _verify(url, cred.check_token(os.environ[cred.ENV_TOKEN]), ca_bundle)
+        except cred.CredentialsError as error:
+            return _fail(str(error), 1)
+        if outcome == "refused":
+            return _fail(f"{detail} Rien n'a été enregistré.", 1)
+        cred.save_settings(url, ca_bundle)
+        if outcome == "verified":
+            print(f"Connecté à {url} : le jeton de la variable {cred.ENV_TOKEN} est accepté par le serveur. "
+                  "L'adresse est enregistrée ; aucun jeton n'est enregistré (la variable reste utilisée).")
+            return 0
+        print(f"Adresse enregistrée sans avoir pu être vérifiée : {detail}", file=sys.stderr)
+        return 1
+    cred.save_settings(url, ca_bundle)
+    return _fail(_no_keyring_help(reason, url), 2)
 
 
 def logout_command(args) -> int:
