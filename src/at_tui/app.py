@@ -16,7 +16,6 @@ from at_tui.workspace import Workspace
 
 SYNC_PROBE_SECONDS = 30.0
 RETRY_SECONDS = 5.0  # unsaved values are tried again this often (and at each change)
-ALREADY_OPEN_EXIT = 3  # another at-tui holds the data folder
 CRASH_EXIT = 70  # an unexpected error (EX_SOFTWARE): the CLI prints at_tui.crash.crash_sentence
 SYNC_PREFIX = "Synchronisation : "  # how at_tui.sync.background.Status.text() starts
 HEADER_SIDES = 18  # the Header's icon (8 cells) and clock space (10)
@@ -73,7 +72,7 @@ class ATApp(App[str | None]):
 
     def _take_instance_lock(self) -> bool:
         """One app per data folder (at_tui.store.instance_lock); False when another holds it."""
-        from at_tui.store.instance_lock import AlreadyOpen, InstanceLock
+        from at_tui.store.instance_lock import ALREADY_OPEN_EXIT, AlreadyOpen, InstanceLock
 
         lock = InstanceLock(self.db_path.parent)
         try:

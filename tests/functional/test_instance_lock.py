@@ -9,9 +9,8 @@ import subprocess
 import sys
 import time
 
-from at_tui.app import ALREADY_OPEN_EXIT
 from at_tui.screens.home import HomeScreen
-from at_tui.store.instance_lock import LOCK_NAME, AlreadyOpen, InstanceLock
+from at_tui.store.instance_lock import ALREADY_OPEN_EXIT, LOCK_NAME, AlreadyOpen, InstanceLock
 
 HOLD_LOCK = """
 import sys, time
@@ -92,3 +91,19 @@ async def test_cli_commands_work_beside_an_open_app(make_app, at_home):
         assert '"visits"' in result.stdout
         assert time.monotonic() - started < 60
         assert app.is_running
+
+
+def test_the_command_refuses_a_second_app_before_taking_the_screen(tmp_path) -> None:
+    """`at-tui` beside an open app: the French sentence with the holder's PID on a normal
+    terminal, exit 3, and the full-screen app never started (no alternate-screen switch)."""
+    holder = InstanceLock(tmp_path)
+    assert holder.acquire()
+    try:
+        env = {**os.environ, "AT_TUI_HOME": str(tmp_path), "PYTHONIOENCODING": "utf-8"}
+        result = subprocess.run([sys.executable, "-m", "at_tui"], env=env, capture_output=True, text=True,
+                                timeout=60, check=False, stdin=subprocess.DEVNULL)
+    finally:
+        holder.release()
+    assert result.returncode == ALREADY_OPEN_EXIT, result.stderr
+    assert f"PID {os.getpid()}" in result.stderr and "déjà ouverte" in result.stderr
+    assert "\x1b[?1049h" not in result.stdout + result.stderr and "Traceback" not in result.stderr

@@ -234,6 +234,7 @@ def run_app() -> int:
     Textual's traceback, which shows local variables (names of people): a report is written."""
     from at_tui.paths import database_path
     from at_tui.store.db import StoreError
+    from at_tui.store.instance_lock import ALREADY_OPEN_EXIT, AlreadyOpen
 
     try:
         from at_tui.store.migrations import open_database
@@ -241,6 +242,7 @@ def run_app() -> int:
         # Opened once before the screen is taken: a damaged, foreign or read-only database is
         # explained on a normal terminal, not after a flash of the full-screen app.
         path = database_path()
+        _refuse_second_app(path.parent)
         open_database(path).close()
         from at_tui.app import ATApp
 
@@ -248,6 +250,8 @@ def run_app() -> int:
         result = app.run()
     except StoreError as error:
         return fail(str(error))
+    except AlreadyOpen as error:
+        return fail(str(error), ALREADY_OPEN_EXIT)
     crash = getattr(app, "crash_error", None)
     if crash is not None:
         from at_tui.crash import crash_sentence
@@ -257,6 +261,16 @@ def run_app() -> int:
         # A malformed data file: the app exits with the French message as its result.
         return fail(str(result) if result else "arrêt sur erreur", app.return_code)
     return EXIT_OK
+
+
+def _refuse_second_app(folder: Path) -> None:
+    """Another at-tui on this folder is said on a normal terminal, before the screen is taken
+    (AlreadyOpen). The app takes the lock itself for its lifetime, and says the same if it lost a race."""
+    from at_tui.store.instance_lock import InstanceLock
+
+    probe = InstanceLock(folder)
+    probe.acquire()
+    probe.release()
 
 
 def export_command(args) -> int:

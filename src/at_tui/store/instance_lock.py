@@ -17,6 +17,9 @@ from pathlib import Path
 LOCK_NAME = "at-tui.lock"
 
 
+ALREADY_OPEN_EXIT = 3  # the exit code when another at-tui holds the data folder
+
+
 class AlreadyOpen(Exception):
     """Another at-tui app holds the data folder; the message is French and names its PID."""
 
