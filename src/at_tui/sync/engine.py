@@ -193,15 +193,11 @@ def pull(workspace, transport: Transport, report: Report) -> None:
 
 
 def _page(page) -> tuple[list[dict], str, bool]:
-    """A visits page's items, cursor and `more`, after checking their shape (a bad page stores nothing)."""
-    if not isinstance(page, dict):
+    """A visits page's items, cursor and `more`, after checking their shape (a bad page stores nothing).
+    The transport already checked it; one shape definition serves both (transport.visit_page_problem)."""
+    from at_tui.sync.transport import visit_page_problem
+
+    if visit_page_problem(page) is not None:
         raise SyncError(MALFORMED)
-    items, cursor, more = page.get("items"), page.get("cursor"), page.get("more", False)
-    if not isinstance(items, list) or not isinstance(cursor, str) or not cursor or not isinstance(more, bool):
-        raise SyncError(MALFORMED)
-    for item in items:
-        if not (isinstance(item, dict) and isinstance(item.get("id"), str)
-                and isinstance(item.get("rev"), int) and not isinstance(item.get("rev"), bool)):
-            raise SyncError(MALFORMED)
-    return items, cursor, more
+    return page["items"], page["cursor"], page.get("more", False)
 

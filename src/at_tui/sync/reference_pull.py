@@ -81,13 +81,10 @@ def store_page(conn, dataset: str, items: list[dict[str, Any]], cursor: str, *, 
 
 
 def _checked(page: Any) -> tuple[list[dict[str, Any]], str, bool]:
-    """The page's items, cursor and `more`, after checking their shape (a bad answer stores nothing)."""
-    if not isinstance(page, dict):
+    """The page's items, cursor and `more`, after checking their shape (a bad answer stores nothing).
+    The transport already checked it; one shape definition serves both (transport.reference_page_problem)."""
+    from at_tui.sync.transport import reference_page_problem
+
+    if reference_page_problem(page) is not None:
         raise SyncError(MALFORMED)
-    items, cursor, more = page.get("items"), page.get("cursor"), page.get("more", False)
-    if not isinstance(items, list) or not isinstance(cursor, str) or not cursor or not isinstance(more, bool):
-        raise SyncError(MALFORMED)
-    for item in items:
-        if not (isinstance(item, dict) and isinstance(item.get("key"), str) and isinstance(item.get("deleted"), bool)):
-            raise SyncError(MALFORMED)
-    return items, cursor, more
+    return page["items"], page["cursor"], page.get("more", False)
