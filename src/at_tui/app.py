@@ -118,12 +118,10 @@ class ATApp(App[str | None]):
         """The header and the current screen's fields say which values are not saved, and why."""
         pending = self.workspace.pending if self.workspace is not None else None
         if pending:
-            from at_tui.store.pending_writes import not_saved_message
-
             count = len(pending)
             what = "1 saisie NON ENREGISTRÉE" if count == 1 else f"{count} saisies NON ENREGISTRÉES"
-            cause = not_saved_message(pending.last_error_cause()).removeprefix("non enregistré")
-            self._unsaved_text = f"{what}{cause}"
+            # Short enough for the header at 80 columns; the field itself says it is retried.
+            self._unsaved_text = f"{what} : {pending.last_error_cause()}"
         else:
             self._unsaved_text = ""
         self.mutate_reactive(ATApp.title)  # the header formats its title again (not sub_title: the Accueil watches it)

@@ -34,6 +34,7 @@ codes de sortie :
        « contacts » : aucun résultat ; « sync » : il reste des modifications à envoyer,
        des conflits ou des refus
   2    commande ou argument incorrect, configuration absente, données refusées
+  3    (application) une autre fenêtre at-tui est déjà ouverte sur ce dossier de données
   70   erreur inattendue : un rapport d'erreur est écrit dans le dossier de données (crash/)
   130  interrompu par Ctrl+C
   141  la sortie a été fermée avant la fin (ex. « | head »)"""
