@@ -136,7 +136,9 @@ class ATApp(App[str | None]):
 
         Going back online, or `force` (a visit just finished), syncs even with nothing
         waiting, to bring the CMs' follow-up."""
-        if self._syncing:
+        from at_tui.sync.background import held
+
+        if self._syncing or held(self.sync_status):  # a Retry-After is honoured, even by a finished visit
             return
         self._syncing = True
         self.run_worker(lambda: self._sync_worker(force or not self._online), thread=True, group="sync",
@@ -171,7 +173,8 @@ class ATApp(App[str | None]):
         last = self.sync_status
         if last is None or self.workspace is None:
             return  # no probe yet: the next one shows the counts
-        self.sync_status = current_status(self.workspace.conn, last.online, last.configured, last.problem)
+        self.sync_status = current_status(self.workspace.conn, last.online, last.configured, last.problem,
+                                          last.hold_until)
         self.sub_title = self.sync_status.text() or self.SUB_TITLE
 
     def format_title(self, title: str, sub_title: str) -> Content:

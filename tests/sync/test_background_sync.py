@@ -61,3 +61,49 @@ def test_background_sync_follows_the_server(tmp_path, monkeypatch, reference, at
     finally:
         central.stop()
         workspace.close()
+
+
+def test_a_long_retry_after_holds_the_background_probes_until_its_time(tmp_path, monkeypatch, reference, at_home):
+    """A server asking to wait an hour (429, Retry-After 3600) is not shortened nor hammered: the
+    status says when the laptop tries again, and the app probes no sooner; nothing is lost."""
+    from fake_sync_server import Answer, FakeServer
+
+    db_path = tmp_path / "laptop.sqlite3"
+    workspace = Workspace(db_path, reference=reference)
+    visit, errors = workspace.start_visit(dict(IDENTITY))
+    assert not errors
+    server = FakeServer()
+    server.route("POST", "/v1/push", Answer(429, {"detail": "trop de requêtes"}, {"Retry-After": "3600"}))
+    try:
+        save_settings(server.url)
+        monkeypatch.setenv("AT_TUI_TOKEN", "att_" + "x" * 43)
+        before = dt.datetime.now(dt.UTC)
+        status = background.sync_once(db_path, reference)
+    finally:
+        server.close()
+    pushes = [r for r in server.requests if r[0] == "POST"]
+    assert len(pushes) == 1  # asked once, not retried within the hour
+    assert status.hold_until is not None
+    assert dt.timedelta(minutes=59) < status.hold_until - before <= dt.timedelta(minutes=61)
+    assert background.held(status) and not background.held(status, now=status.hold_until)
+    assert "réessai après" in status.text() and status.waiting == 1
+    assert workspace.visits.require(visit.id).structure == IDENTITY["structure"]
+    workspace.close()
+
+
+async def test_the_app_does_not_probe_while_the_server_asked_to_wait(db_path, reference, monkeypatch):
+    from at_tui.app import ATApp
+
+    calls = []
+    monkeypatch.setattr(background, "sync_once", lambda *args, **kwargs: calls.append(args))
+    app = ATApp(db_path, reference=reference)
+    async with app.run_test() as pilot:
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        app.sync_status = background.Status(configured=True, online=True, hold_until=later)
+        app.request_sync(force=True)  # even a finished visit waits for the server's time
+        await pilot.pause(0.2)
+        assert calls == [] and not app._syncing
+        app.sync_status = background.Status(configured=True, online=True, hold_until=dt.datetime.now(dt.UTC))
+        app.request_sync()  # the time has come: the probe runs again
+        await app.workers.wait_for_complete()
+        assert len(calls) >= 1

@@ -25,6 +25,7 @@ class Status:
     last_success: str | None = None
     problem: str | None = None  # French, never the token
     quarantined: int = 0  # central copies this laptop could not take (« Problèmes de synchronisation »)
+    hold_until: dt.datetime | None = None  # the server asked to wait (Retry-After): no probe before
 
     def text(self) -> str:
         if not self.configured:
@@ -37,16 +38,26 @@ class Status:
             parts.append(f"{self.rejected} refus")
         if self.quarantined:
             parts.append(f"{self.quarantined} écartée(s)")
+        if self.hold_until:
+            parts.append(f"réessai après {self.hold_until.astimezone():%H:%M} (demandé par le serveur)")
         if self.last_success:
             moment = dt.datetime.fromisoformat(self.last_success).astimezone()
             parts.append(f"synchro {moment:%d/%m %H:%M}")
         return "Synchronisation : " + " · ".join(parts)
 
 
-def current_status(conn, online: bool, configured: bool, problem: str | None = None) -> Status:
+def current_status(conn, online: bool, configured: bool, problem: str | None = None,
+                   hold_until: dt.datetime | None = None) -> Status:
     summary = outbox.summary(conn)
     return Status(configured, online, summary.waiting, summary.conflicts, summary.rejected,
-                  summary.last_success, problem, summary.quarantined)
+                  summary.last_success, problem, summary.quarantined, hold_until)
+
+
+def held(status: Status | None, now: dt.datetime | None = None) -> bool:
+    """Whether the server asked this laptop to wait and the time has not come (no probe, no push)."""
+    if status is None or status.hold_until is None:
+        return False
+    return (now or dt.datetime.now(dt.UTC)) < status.hold_until
 
 
 def _pull_due(last_success: str | None, now: dt.datetime | None = None) -> bool:
@@ -82,6 +93,7 @@ def sync_once(db_path: Path, reference, *, force: bool = False) -> Status:
             due = force or summary.waiting or _pull_due(summary.last_success)
             report = sync(workspace, transport) if due else None
         problem = "; ".join(report.errors) if report and report.errors else None
-        return current_status(workspace.conn, problem is None, True, problem)
+        hold = report.retry_after if report else None
+        return current_status(workspace.conn, problem is None or hold is not None, True, problem, hold)
     finally:
         workspace.close()

@@ -11,6 +11,7 @@ lets the visit's next operation leave in the same run.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     left: int = 0  # operations still waiting at the end
     quarantined: list[str] = field(default_factory=list)  # French reasons of central copies set aside
+    retry_after: dt.datetime | None = None  # the server asked not to come back before this (Retry-After)
 
     @property
     def complete(self) -> bool:
@@ -76,6 +78,7 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
             workspace.ensure_directory()  # here, in the sync's thread, rather than on the next search
     except SyncError as error:
         report.errors.append(safe(str(error)))
+        report.retry_after = getattr(error, "until", None)  # a RetryLater: the app holds its probes till then
     else:
         outbox.set_state(workspace.conn, "last_success", outbox.utc_now())
     report.left = outbox.summary(workspace.conn).waiting
