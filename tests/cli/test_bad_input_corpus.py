@@ -288,7 +288,8 @@ def test_a_read_only_database_refuses_an_import_and_still_exports(home, export_f
 def test_a_read_only_data_folder(home):
     home.chmod(0o555)
     try:
-        check_case(home, ("export",), 1, "base en lecture seule", "est en lecture seule", unprivileged=True)
+        check_case(home, ("export",), 1, "Ouverture de la base", "est en lecture seule", "La base n'a pas été modifiée",
+                   unprivileged=True)
     finally:
         home.chmod(0o700)
 
