@@ -258,3 +258,20 @@ def test_a_pulled_visit_this_laptop_cannot_take_is_set_aside_and_the_rest_works(
         report = sync(laptop, transport)
     assert report.sent == 1 and len(report.quarantined) == 1  # still listed, every run
     assert central_visit(central.url, tokens["marie"], good)["content"]["answers"]["q:utilisateurs_potentiels"] == 50
+
+
+def test_a_laptop_learns_its_login_at_its_first_sync_even_without_a_visit(central, tokens, laptops):
+    """`GET /v1/me` tells a new laptop whose it is: the AT's own visit, exported from her other
+    laptop, is then hers to send (it would otherwise be taken for a hand-over and never sent)."""
+    first, second = laptops("first"), laptops("second")
+    visit_id = start(first)
+    synced(first, central.url, tokens["marie"])
+    synced(second, central.url, tokens["marie"])  # nothing of hers on it yet
+    assert outbox.get_state(second.conn, "login") == "marie"
+    import_visits(second, export_visits(first, visit_id))
+    assert second.conn.execute("SELECT origin FROM visits WHERE id = ?", (visit_id,)).fetchone()[0] == "local"
+    report = synced(second, central.url, tokens["marie"])
+    assert (report.duplicates, report.conflicts) == (1, 0)  # the central holds that content already
+    edit(second, visit_id, "31")
+    assert synced(second, central.url, tokens["marie"]).sent == 1
+    assert central_visit(central.url, tokens["marie"], visit_id)["content"]["answers"]["q:utilisateurs_potentiels"] == 31

@@ -12,6 +12,7 @@ lets the visit's next operation leave in the same run.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ BATCH = 200
 PAGE = 500
 ROUNDS = 10  # pushes of what became sendable during the previous one (a visit's next operation)
 MALFORMED = "Réponse inattendue du serveur pour les visites : la réception reprendra plus tard."
+LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the central's user names (central.storage)
 TOO_LARGE = ("visite trop volumineuse pour le serveur (taille d'envoi limitée) : elle reste sur ce poste ; "
              "raccourcissez ses notes, ou demandez au service informatique de relever la limite")
 
@@ -73,6 +75,7 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
     try:
         push(workspace, transport, report, on_progress)
         pull(workspace, transport, report)
+        learn_login(workspace.conn, transport)  # after the visits: only once the server is known to answer
         report.reference_received += pull_reference(workspace, transport, report)
         if report.reference_received:
             workspace.ensure_directory()  # here, in the sync's thread, rather than on the next search
@@ -84,6 +87,21 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
     report.left = outbox.summary(workspace.conn).waiting
     report.quarantined = outbox.quarantined(workspace.conn)  # every run while any is set aside
     return report
+
+
+def learn_login(conn, transport: Transport) -> None:
+    """The central's name for this laptop's AT (`GET /v1/me`), asked once: exports then name the
+    owner of the visits made here, and her own visit imported on her other laptop is hers to
+    send — even on a laptop that holds none of her visits yet (docs/sync-protocol.md)."""
+    if outbox.get_state(conn, "login") is not None:
+        return
+    try:
+        me = transport.get("/v1/me")
+    except SyncError:  # best effort (a central older than /v1/me…): her pulled visits tell it too
+        return
+    user = me.get("user") if isinstance(me, dict) else None
+    if isinstance(user, str) and LOGIN.fullmatch(user):
+        outbox.set_state(conn, "login", user)
 
 
 def push(workspace, transport: Transport, report: Report, on_progress: Progress | None = None) -> None:
