@@ -27,9 +27,8 @@ from corpus import (
     run_cli,
     run_python,
 )
+from small_disk import fill, needs_tmpfs, small_tmpfs, unmount
 
-IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-needs_root = pytest.mark.skipif(not IS_ROOT, reason="mounting a small tmpfs needs root (run the tests as root, as CI does)")
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses Linux devices and capabilities")
 
 
@@ -134,19 +133,19 @@ def test_a_closed_standard_output_is_not_a_crash(home):
     assert db_fingerprint(database(home)) == before
 
 
-@needs_root
+@needs_tmpfs
 @linux_only
 def test_export_on_a_full_disk_keeps_the_previous_file(home, tmp_path):
-    mount = _small_tmpfs(tmp_path / "disque", "64k")
+    mount = small_tmpfs(tmp_path / "disque", "64k")
     try:
         target = mount / "export.json"
         target.write_text("export précédent\n")
-        _fill(mount, leave=2048)  # less room than the export needs
+        fill(mount, leave=2048)  # less room than the export needs
         check_case(home, ("export", "--output", str(target)), 1, "disque plein", "Aucun fichier n'a été modifié")
         assert target.read_text() == "export précédent\n"
         assert not list(mount.glob(".*.tmp")), "a temporary file was left behind"
     finally:
-        _unmount(mount)
+        unmount(mount)
 
 
 # -- import FICHIER: what cannot be read ----------------------------------------------------
@@ -196,11 +195,11 @@ def test_escape_sequences_in_an_import_file_never_reach_the_terminal(home, tmp_p
     check_case(home, ("import", str(source)), 1)  # assert_fails_cleanly refuses ESC, BEL, CSI, bidi
 
 
-@needs_root
+@needs_tmpfs
 @linux_only
 def test_import_on_a_full_disk_changes_nothing(template, tmp_path, export_file):
     """The data folder on a tmpfs with almost no room left: the import is refused as a whole."""
-    mount = _small_tmpfs(tmp_path / "disque", "1m")
+    mount = small_tmpfs(tmp_path / "disque", "1m")
     try:
         home = mount / "home"
         shutil.copytree(template, home)
@@ -209,11 +208,11 @@ def test_import_on_a_full_disk_changes_nothing(template, tmp_path, export_file):
         data["visits"][0]["id"] = "0b7e0c52-7e55-4c3f-9a55-2b8f2f0c9d11"
         other = tmp_path / "autre.json"
         other.write_text(json.dumps(data), encoding="utf-8")
-        _fill(mount, leave=0)
+        fill(mount, leave=0)
         # « disque plein », or « Le disque est plein » when SQLite only reports an I/O error.
         check_case(home, ("import", str(other)), 1, "plein")
     finally:
-        _unmount(mount)
+        unmount(mount)
 
 
 # -- the database and the data folder --------------------------------------------------------
@@ -476,30 +475,3 @@ def _kind(path: Path) -> str:
     except (FileNotFoundError, NotADirectoryError):
         return "absent"
     return stat.filemode(mode)[0]
-
-
-def _small_tmpfs(path: Path, size: str) -> Path:
-    path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
-                             capture_output=True, text=True, check=False)
-    assert mounted.returncode == 0, f"mount -t tmpfs: {mounted.stderr}"
-    return path
-
-
-def _unmount(path: Path) -> None:
-    subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def _fill(folder: Path, leave: int) -> None:
-    """Fill the file system of `folder` until at most `leave` bytes are free."""
-    filler = folder / "remplissage"
-    with open(filler, "wb") as handle:
-        try:
-            while True:
-                free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
-                if free <= leave:
-                    break
-                handle.write(b"\0" * min(65536, max(free - leave, 512)))
-                handle.flush()
-        except OSError:
-            pass

@@ -30,12 +30,11 @@ from corpus import (
     make_home,
     run_cli,
 )
+from small_disk import fill, needs_tmpfs, small_tmpfs, unmount
 
 from at_tui.synthetic import annuaire as synthetic_annuaire
 from at_tui.synthetic import finess as synthetic_finess
 
-IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-needs_root = pytest.mark.skipif(not IS_ROOT, reason="mounting a small tmpfs needs root (run the tests as root, as CI does)")
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="watches the reader through /proc")
 OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"
 KEPT_STRUCTURES = "Les structures déjà importées sont conservées"
@@ -221,40 +220,21 @@ def test_ctrl_c_during_an_import_says_in_one_line_that_nothing_changed(home, ext
 # -- a full disk -----------------------------------------------------------------------------
 
 
-def _small_tmpfs(path: Path, size: str) -> Path:
-    path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
-                             capture_output=True, text=True, check=False)
-    assert mounted.returncode == 0, f"mount -t tmpfs: {mounted.stderr}"
-    return path
-
-
-def _fill(folder: Path, leave: int) -> None:
-    """Fill the file system of `folder` until at most `leave` bytes are free."""
-    with open(folder / "remplissage", "wb") as handle:
-        try:
-            while (free := os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize) > leave:
-                handle.write(b"\0" * min(65536, max(free - leave, 512)))
-                handle.flush()
-        except OSError:
-            pass
-
-
-@needs_root
+@needs_tmpfs
 @linux_only
 @pytest.mark.parametrize(("command", "name", "kept"), [
     ("import-finess", "big", KEPT_STRUCTURES),
     ("import-annuaire", "annuaire", "Les professionnels déjà importés sont conservés"),
 ])
 def test_a_full_disk_during_an_import_changes_nothing(template, tmp_path, extracts, command, name, kept):
-    mount = _small_tmpfs(tmp_path / "disque", "24m")
+    mount = small_tmpfs(tmp_path / "disque", "24m")
     try:
         home = mount / "home"
         shutil.copytree(template, home)
-        _fill(mount, leave=256 * 1024)
+        fill(mount, leave=256 * 1024)
         check_case(home, (command, str(extracts[name])), 1, "disque plein", kept)
     finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+        unmount(mount)
 
 
 # -- a file much shorter than the previous import ---------------------------------------------

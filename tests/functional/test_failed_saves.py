@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import type_text
+from small_disk import fill, needs_tmpfs, small_tmpfs, unmount
 from textual.widgets import Input, TextArea
 from textual.widgets._header import HeaderTitle
 
@@ -287,44 +288,11 @@ async def test_quitting_anyway_leaves(db_path, reference, visit_id):
     assert stored(db_path, visit_id, f"q:{NOTE}") is None
 
 
-def _mount_small_disk(folder: Path) -> bool:
-    import os
-    import subprocess
-
-    if os.geteuid() != 0:
-        return False
-    folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(folder)],
-                          capture_output=True, check=False)
-    return done.returncode == 0
-
-
-def _fill(folder: Path) -> Path:
-    """Write a file until the disk is full; returns it (delete it to free the space)."""
-    filler = folder / "remplissage.bin"
-    chunk = b"\0" * 65536
-    with open(filler, "wb", buffering=0) as handle:
-        while True:
-            try:
-                handle.write(chunk)
-            except OSError:
-                break
-        while True:  # the last few bytes of the last block
-            try:
-                handle.write(b"\0" * 512)
-            except OSError:
-                break
-    return filler
-
-
+@needs_tmpfs
 async def test_a_real_full_disk_under_the_app(tmp_path, monkeypatch, reference, fast_retry):
     """Done-when of issue 9: the app survives a disk filled under it (a small tmpfs), keeps the text
-    and saves it once space is freed. Needs root and the right to mount (else skipped)."""
-    import subprocess
-
-    disk = tmp_path / "disk"
-    if not _mount_small_disk(disk):
-        pytest.skip("needs root with the right to mount a tmpfs (mount -t tmpfs)")
+    and saves it once space is freed."""
+    disk = small_tmpfs(tmp_path / "disk", "6m")
     try:
         monkeypatch.setenv("AT_TUI_HOME", str(disk / "home"))
         from at_tui.paths import database_path
@@ -338,7 +306,7 @@ async def test_a_real_full_disk_under_the_app(tmp_path, monkeypatch, reference, 
         app = _app(db_path, reference)
         async with app.run_test(size=SIZE) as pilot:
             screen, area = await _open_note(app, pilot, visit.id)
-            filler = _fill(disk)
+            filler = fill(disk)
             typed = "Compte rendu" + " tres long" * 1500
             area.insert(typed)
             await pilot.pause()
@@ -349,7 +317,7 @@ async def test_a_real_full_disk_under_the_app(tmp_path, monkeypatch, reference, 
             assert error_line(screen, NOTE) == ""
         assert stored(db_path, visit.id, f"q:{NOTE}") == typed
     finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
+        unmount(disk)
 
 
 def test_while_the_lock_is_held_later_saves_wait_only_briefly(db_path, reference, visit_id):

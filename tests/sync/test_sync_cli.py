@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from argparse import Namespace
 from collections.abc import Iterator
@@ -36,6 +34,7 @@ from fake_sync_server import (
     server_context,
 )
 from helpers import IDENTITY
+from small_disk import needs_tmpfs, remount_read_only, small_tmpfs, unmount
 
 from at_tui.exchange.exporter import visit_content
 from at_tui.sync.transport import PORTAL, UNEXPECTED
@@ -273,24 +272,19 @@ def test_a_keyring_that_raises_is_one_french_line(at_home, server):
 
 
 @pytest.fixture
-def read_only_home(at_home, reference) -> Iterator[Path]:
-    """A data folder with a database, on a file system remounted read-only (root only: modes do not stop root)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("needs root and mount(8) to remount a tmpfs read-only")
-    folder = Path(tempfile.mkdtemp(prefix="at-tui-ro-"))
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)], check=False).returncode:
-        folder.rmdir()
-        pytest.skip("mount -t tmpfs is not allowed here (a container without CAP_SYS_ADMIN)")
+def read_only_home(at_home, tmp_path, reference) -> Iterator[Path]:
+    """A data folder with a database, on a file system remounted read-only (modes do not stop root)."""
+    folder = small_tmpfs(tmp_path / "ro", "16m")
     try:
         capture(folder, reference, 1)
         (folder / "sync.json").write_text('{"server_url": "http://127.0.0.1:9"}\n', encoding="utf-8")
-        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        remount_read_only(folder)
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)], check=False)
-        folder.rmdir()
+        unmount(folder)
 
 
+@needs_tmpfs
 def test_a_read_only_data_folder_is_one_french_line(read_only_home, server):
     result = run_sync(read_only_home, "sync", "--server", server.url)
     no_traceback(result)
