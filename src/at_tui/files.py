@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 
 class TargetRefused(Exception):
@@ -19,6 +20,30 @@ _KINDS = (
     (stat.S_ISFIFO, "un tube nommé (FIFO)"),
     (stat.S_ISSOCK, "une socket"),
 )
+
+
+class FileVersion(NamedTuple):
+    """One version of a file being read: the same inode, size and modification time. A file
+    copied or downloaded while it is read shows another version before the end (imports)."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> FileVersion:
+        return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+    def change(self, now: FileVersion) -> str | None:
+        """What differs in `now`, in French, or None when it is the same version."""
+        if (now.device, now.inode) != (self.device, self.inode):
+            return "remplacé par un autre fichier"
+        if now.size != self.size:
+            return f"{self.size} octets au début, {now.size} maintenant"
+        if now.mtime_ns != self.mtime_ns:
+            return "date de modification différente"
+        return None
 
 
 def check_target(path: Path) -> None:

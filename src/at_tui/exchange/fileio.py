@@ -80,7 +80,9 @@ def read_file(path: Path | str) -> dict:
         from at_tui.store.errors import explain
 
         raise ExchangeError(explain(error, f"Lecture du fichier {source}")) from None
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(data) != after.st_size:
+    from at_tui.files import FileVersion
+
+    if FileVersion.of(before).change(FileVersion.of(after)) is not None or len(data) != after.st_size:
         raise ExchangeError(
             f"Le fichier {source} a changé pendant la lecture : rien n'a été importé. "
             "Attendez la fin de sa copie, puis relancez l'import."

@@ -40,9 +40,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from encodings.cp1252 import decoding_table as CP1252_TABLE
 from pathlib import Path
-from typing import NamedTuple
 
 from at_tui.domain.redaction import printable
+from at_tui.files import FileVersion
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -54,19 +54,6 @@ FIRST_LINE_BYTES = 1 << 20
 
 class ImporterError(Exception):
     """The file cannot be imported at all; the French message says why. Nothing was changed."""
-
-
-class Snapshot(NamedTuple):
-    """What identifies one version of a file: the same inode, size and modification time."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-
-    @classmethod
-    def of(cls, status: os.stat_result) -> Snapshot:
-        return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 @dataclass
@@ -178,7 +165,7 @@ class ExtractSource:
             )
         if not stat.S_ISREG(status.st_mode):
             raise ImporterError(f"{path} n'est pas un fichier ordinaire (périphérique, tube…) : rien n'a été importé.")
-        self.snapshot = Snapshot.of(status)
+        self.snapshot = FileVersion.of(status)
         try:
             with path.open("rb") as handle:
                 head = handle.read(HEAD_BYTES)
@@ -331,22 +318,18 @@ class ExtractSource:
             "Rien n'a été remplacé. Attendez la fin de son téléchargement ou de sa copie, puis relancez l'import."
         )
 
-    def _compare(self, now: Snapshot) -> None:
-        before = self.snapshot
-        if (now.device, now.inode) != (before.device, before.inode):
-            raise self._changed("remplacé par un autre fichier")
-        if now.size != before.size:
-            raise self._changed(f"{before.size} octets au début, {now.size} maintenant")
-        if now.mtime_ns != before.mtime_ns:
-            raise self._changed("date de modification différente")
+    def _compare(self, now: FileVersion) -> None:
+        detail = self.snapshot.change(now)
+        if detail is not None:
+            raise self._changed(detail)
 
     def _check_open(self, handle) -> None:
         """The open handle is the file checked at first, unchanged so far."""
-        self._compare(Snapshot.of(os.fstat(handle.fileno())))
+        self._compare(FileVersion.of(os.fstat(handle.fileno())))
 
     def _check_done(self, handle) -> None:
         """Everything was read, and the path still names that same, unchanged file."""
-        self._compare(Snapshot.of(os.fstat(handle.fileno())))
+        self._compare(FileVersion.of(os.fstat(handle.fileno())))
         if handle.tell() != self.snapshot.size:
             raise self._changed(f"{handle.tell()} octets lus sur {self.snapshot.size}")
         try:
@@ -355,7 +338,7 @@ class ExtractSource:
             raise ImporterError(
                 f"Import abandonné : le fichier a disparu pendant la lecture ({self.path}). Rien n'a été remplacé."
             ) from None
-        self._compare(Snapshot.of(status))
+        self._compare(FileVersion.of(status))
 
 
 def excerpt(text: str, limit: int = 80) -> str:
