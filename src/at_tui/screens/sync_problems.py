@@ -45,7 +45,7 @@ class SyncProblemsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
-            "[b]Problèmes de synchronisation[/b] : conflits et visites refusées",
+            "[b]Problèmes de synchronisation[/b] : conflits, refus et versions écartées",
             id="sync-problems-title",
         )
         yield DataTable(id="sync-problems-table", cursor_type="row", zebra_stripes=True)
