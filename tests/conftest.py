@@ -111,6 +111,8 @@ def seeded(db_path: Path, reference: ReferenceData, monkeypatch: pytest.MonkeyPa
         "temporalite": "trimestre",
         "messagerie_seule": False,
         "dossiers_coordination": False,
+        "parametrage": ["aucune"],
+        "demandes_complexes": ["aucune"],
         "portee_strategique": ["projet_structurant"],
     }.items():
         workspace.save_answer(cpts, question, value)

@@ -320,7 +320,7 @@ class ATApp(App[str | None]):
 
         if not isinstance(self.screen, ArgumentaireScreen):
             reference = self.workspace.reference
-            order = [t.label for t in reference.territory.typologies] if reference.territory else []
+            order = [t.label for t in reference.territory.offered_typologies] if reference.territory else []
             self.push_screen(ArgumentaireScreen(reference.argumentaire, typology, order))
 
     def action_resolve_conflicts(self) -> None:
@@ -348,7 +348,7 @@ class ATApp(App[str | None]):
         self.open_new_visit()
 
     def action_resume_last(self) -> None:
-        visits = [v for v in self.workspace.visits.list() if not v.finished]
+        visits = [v for v in self.workspace.visits.list(archived=False) if not v.finished]
         if not visits:
             self.notify("Aucune visite en cours à reprendre.", severity="warning")
             return
@@ -380,8 +380,16 @@ class ATApp(App[str | None]):
     # -- command palette ---------------------------------------------------------
 
     def action_command_palette(self) -> None:
+        from at_tui.widgets.french import FrenchCommandPalette
+
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette", placeholder="Rechercher une commande…"))
+            self.push_screen(FrenchCommandPalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        """« Changer de thème »: Textual's theme list names its themes in English."""
+        from at_tui.widgets.french import theme_palette
+
+        self.push_screen(theme_palette())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Nouvelle visite", "Commencer une nouvelle visite de structure", self.action_new_visit)
@@ -389,7 +397,7 @@ class ATApp(App[str | None]):
             "Reprendre la dernière visite", "Reprendre la visite en cours la plus récente", self.action_resume_last
         )
         if self.workspace is not None:
-            for visit in self.workspace.visits.list():
+            for visit in self.workspace.visits.list(archived=False):
                 if not visit.finished:
                     yield SystemCommand(
                         f"Reprendre : {visit.structure}",
@@ -404,6 +412,8 @@ class ATApp(App[str | None]):
                 f"Écrire la visite « {visit.structure} » dans un fichier JSON",
                 lambda: self.action_export(visit.id),
             )
+        # A screen's own actions (e.g. the deliverables' two copies), offered here as well.
+        yield from getattr(screen, "palette_commands", tuple)()
         yield SystemCommand(
             "Annuaire des contacts",
             "Référents DAC, animateurs, chargés de mission, projets, professionnels de santé",

@@ -313,7 +313,8 @@ class Workspace:
     def outcome(self, visit: Visit):
         from at_tui.domain.deliverables import outcome
 
-        return outcome(visit, self.questionnaire_for(visit), self.visits.answers(visit.id))
+        return outcome(visit, self.questionnaire_for(visit), self.visits.answers(visit.id),
+                       self.playbook_for(visit).classification)
 
     def deliverables(self, visit: Visit):
         from at_tui.domain.deliverables import build_deliverables

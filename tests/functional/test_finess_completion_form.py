@@ -181,7 +181,7 @@ async def test_down_enter_picks_a_structure_and_ctrl_s_creates_the_visit_with_it
         assert value(form, "structure") == "EHPAD LES TILLEULS"
         assert value(form, "commune") == "AUCH"
         assert value(form, "departement") == "32 Gers"
-        assert form.query_one("#typologie", Select).value == "ESSMS/EHPAD"
+        assert form.query_one("#typologie", Select).value == "EHPAD"
         assert form.finess == "320000036"
         assert finess_info(form).startswith("FINESS 320000036 · Etablissement d'hébergement")
         await settle(pilot)
@@ -190,7 +190,7 @@ async def test_down_enter_picks_a_structure_and_ctrl_s_creates_the_visit_with_it
         await press_to(pilot, "ctrl+s", ChecklistScreen)
     [row] = visit_rows(db_path)
     assert (row["structure"], row["finess"], row["commune"], row["departement"], row["typologie"]) == (
-        "EHPAD LES TILLEULS", "320000036", "AUCH", "32", "ESSMS/EHPAD")
+        "EHPAD LES TILLEULS", "320000036", "AUCH", "32", "EHPAD")
 
 
 async def test_arrows_choose_the_row_and_up_from_the_first_goes_back_to_the_field(make_app, finess_imported):
@@ -207,7 +207,7 @@ async def test_arrows_choose_the_row_and_up_from_the_first_goes_back_to_the_fiel
         await pilot.press("down", "down", "up", "down", "enter")
         await pilot.pause()
         assert value(form, "structure") == "MSP DE CAHORS"
-        assert form.query_one("#typologie", Select).value == "CPTS/MSP"
+        assert form.query_one("#typologie", Select).value == "MSP"
         assert value(form, "commune") == "CAHORS"
 
 
@@ -313,19 +313,19 @@ async def test_a_structure_not_in_finess_still_creates_a_visit(make_app, db_path
         await press_to(pilot, "ctrl+s", ChecklistScreen)
     [row] = visit_rows(db_path)
     assert (row["structure"], row["finess"], row["departement"], row["typologie"]) == (
-        "Cabinet infirmier Martin", "", "32", "CPTS/MSP")
+        "Cabinet infirmier Martin", "", "32", "CPTS")
 
 
 async def test_without_any_import_nothing_shows_and_the_form_works(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        form = await fill_new_visit_form(pilot, "EHPAD Les Tilleuls", "32", "ESSMS")
+        form = await fill_new_visit_form(pilot, "EHPAD Les Tilleuls", "32", "EHPAD")
         await settle(pilot)
         assert shown(form) == []
         assert finess_info(form) == ""
         await press_to(pilot, "ctrl+s", ChecklistScreen)
     [row] = visit_rows(db_path)
-    assert (row["structure"], row["finess"], row["typologie"]) == ("EHPAD Les Tilleuls", "", "ESSMS/EHPAD")
+    assert (row["structure"], row["finess"], row["typologie"]) == ("EHPAD Les Tilleuls", "", "EHPAD")
 
 
 async def test_a_late_answer_for_an_older_text_is_dropped(make_app, finess_imported):
@@ -393,7 +393,7 @@ async def test_f2_picking_a_structure_saves_it_at_once(make_app, db_path, seeded
         await settle(pilot)
         row = visit_row(db_path, seeded["dac"])
         assert (row["structure"], row["finess"], row["commune"], row["departement"], row["typologie"]) == (
-            "EHPAD LES TILLEULS", "460000020", "FIGEAC", "46", "ESSMS/EHPAD")
+            "EHPAD LES TILLEULS", "460000020", "FIGEAC", "46", "EHPAD")
         assert finess_info(form).startswith("FINESS 460000020")
 
         await type_text(pilot, " bis")  # edited by hand: the FINESS link goes

@@ -133,7 +133,7 @@ async def test_enter_opens_the_card_and_keys_copy_the_email(make_app):
         card = app.screen
         assert isinstance(card, ContactCard)
         body = str(card.query_one("#card-body").render())
-        assert second[2] in body and "Seed 001" in body and "Vérifié le" in body
+        assert second[2] in body and "Kit SPICO AT, diapositive" in body and "Vérifié le" in body
         app.copy_to_clipboard("")
         await pilot.press("c")
         assert app.clipboard == second[2]

@@ -354,6 +354,8 @@ async def test_new_visit_form_error_goes_away_once_the_field_is_corrected(make_a
 REQUIRED_WHEN_OPPORTUNITY = [
     "situation_actuelle", "besoins_sante", "types_professionnels", "fonctionnalites",
     "utilisateurs_potentiels", "temporalite", "messagerie_seule", "dossiers_coordination",
+    # Criteria are answered explicitly (« Aucune »): no answer is not « none » (issue 10).
+    "parametrage", "demandes_complexes", "portee_strategique",
 ]
 
 
@@ -366,7 +368,7 @@ async def test_opportunity_yes_requires_the_other_answers(make_app, db_path, new
         assert app.screen is screen
         for question_id in REQUIRED_WHEN_OPPORTUNITY:
             assert field_error(screen, question_id) == "Réponse obligatoire.", question_id
-        for question_id in ("opportunite", "partenaires", "professionnels_hors_structure", "parametrage"):
+        for question_id in ("opportunite", "partenaires", "professionnels_hors_structure"):
             assert field_error(screen, question_id) == "", question_id
         assert app.focused is screen.query_one("#answer-situation_actuelle")
         assert visit_row(db_path, new_visit)["current_step"] == "classification"

@@ -67,7 +67,7 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
         await pilot.press("tab")  # professionnels hors structure
         await type_text(pilot, "4")
         await pilot.press("tab")  # utilisateurs potentiels
-        await type_text(pilot, "12a")
+        await type_text(pilot, "9a")
         await pilot.pause()
         field = screen.query_one("#field-utilisateurs_potentiels")
         assert field.invalid
@@ -77,6 +77,8 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
         await pilot.press("tab", "down", "enter")  # temporalité : dans le trimestre
         await pilot.press("tab", "enter")  # messagerie seule : Oui
         await pilot.press("tab", "right", "enter")  # dossiers : Non
+        for _ in range(3):  # paramétrage, demande complexe, portée stratégique : « Aucune » (last choice)
+            await pilot.press("tab", "end", "space")
         await pilot.pause()
         assert screen.query_one("#answer-fonctionnalites", SelectionList).selected == ["echanges_messages"]
         await pilot.press("ctrl+n")
@@ -85,6 +87,7 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
         assert isinstance(app.screen, ResultScreen)
         text = str(app.screen.query_one("#result").render())
         assert "SPICO Discussions simple" in text
+        assert "13 personnes = 4 professionnels hors de la structure + 9 utilisateurs" in text
         await pilot.press("ctrl+n")
         await pilot.pause()
 
@@ -103,14 +106,15 @@ async def test_whole_visit_by_keyboard(make_app, db_path):
     visit = conn.execute("SELECT * FROM visits").fetchone()
     assert visit["structure"] == "CPTS Sud Toulousain"
     assert visit["departement"] == "31"
-    assert visit["typologie"] == "CPTS/MSP"
+    assert visit["typologie"] == "CPTS"
     assert visit["contact_name"] == "Marie Dupont"
     assert visit["commune"] == "Muret"
     assert visit["maillage"] == 1
     assert visit["status"] == "terminee"
     answers = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM answers")}
     assert answers["q:opportunite"] == "true"
-    assert answers["q:utilisateurs_potentiels"] == "12"
+    assert answers["q:utilisateurs_potentiels"] == "9"
+    assert answers["q:portee_strategique"] == '["aucune"]'
     assert answers["q:temporalite"] == '"trimestre"'
     assert answers["q:messagerie_seule"] == "true"
     assert answers["q:dossiers_coordination"] == "false"

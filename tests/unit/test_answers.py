@@ -288,6 +288,9 @@ def test_complete_answers_leave_nothing_missing(recueil: Questionnaire) -> None:
         "temporalite": "mois",
         "messagerie_seule": True,
         "dossiers_coordination": False,
+        "parametrage": ["aucune"],
+        "demandes_complexes": ["aucune"],
+        "portee_strategique": ["aucune"],
     }
     assert missing_required(recueil, answers) == []
     for question_id in list(answers):

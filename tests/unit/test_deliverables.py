@@ -15,11 +15,15 @@ SIMPLE = {
     "situation_actuelle": "Échanges par SMS et appels entre médecins et infirmières.",
     "besoins_sante": "Parcours personne âgée à domicile",
     "types_professionnels": "Médecins généralistes, IDE libérales, pharmaciens",
-    "fonctionnalites": ["echanges_messages", "partage_documents"],
+    "fonctionnalites": ["echanges_messages"],
     "utilisateurs_potentiels": 12,
+    "professionnels_hors_structure": 0,
     "temporalite": "trimestre",
     "messagerie_seule": True,
     "dossiers_coordination": False,
+    "parametrage": ["aucune"],
+    "demandes_complexes": ["aucune"],
+    "portee_strategique": ["aucune"],
 }
 
 
@@ -163,7 +167,7 @@ def test_dossiers(workspace: Workspace) -> None:
     assert result.opportunity.service == "SPICO Dossiers"
     assert result.outcome.offer is Offer.DOSSIERS
     assert result.next_lead is Lead.CM
-    assert result.outcome.computed.reasons[0] == (
+    assert result.outcome.computed.reasons[0].startswith(
         "Le projet nécessite le partage de dossiers de coordination (SPICO Dossiers)."
     )
     assert [s.lead for s in result.next_steps[:3]] == [Lead.CM, Lead.CM, Lead.CM]
@@ -230,6 +234,7 @@ def test_recueil_text_contains_answers_in_french(workspace: Workspace) -> None:
             **SIMPLE,
             "fonctionnalites": ["autre", "partage_documents"],
             "fonctionnalites_autre": "Agenda partagé des visites",
+            "messagerie_seule": False,  # documents wanted: not messaging only
             "professionnels_hors_structure": "1 200",
         },
     )
@@ -245,7 +250,7 @@ def test_recueil_text_contains_answers_in_french(workspace: Workspace) -> None:
     assert "- Date cible souhaitée de déploiement — Dans le trimestre" in lines
     assert any(line.endswith("— 1\u202f200") for line in lines)
     assert any(line.startswith("- Une opportunité a-t-elle été détectée ?") and line.endswith("— Oui") for line in lines)
-    assert any("messages instantanés" in line and line.endswith("— Oui") for line in lines)
+    assert any("messages instantanés" in line and line.endswith("— Non") for line in lines)
     assert any("dossiers de coordination" in line and line.endswith("— Non") for line in lines)
     assert "- Quels sont les partenaires ciblés ? — non renseigné" in lines
     # Only French labels: no ids, no Python values.

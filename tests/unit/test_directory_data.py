@@ -177,7 +177,8 @@ def test_referents_per_structure_type(reference: ReferenceData) -> None:
     referents = by_name(of_kind(reference, "referent"))
     est, ouest = referents["Lucien Lucido"], referents["Camille Fréaud"]
     assert (est.sector, ouest.sector) == ("Est", "Ouest")
-    for label in ("CPTS/MSP", "Communauté 360", "CH", "ESSMS/EHPAD", "PCO"):
+    for label in ("CPTS", "MSP", "Centre de santé", "Professionnels libéraux", "Communauté 360", "CH", "EHPAD",
+                  "ESSMS (autre)", "PCO"):
         assert label in est.structure_types and label in ouest.structure_types, label
     assert "DAC" in est.structure_types
     assert referents["Estelle Jeandel"].structure_types == ("DAC",)
@@ -192,7 +193,7 @@ def test_referents_per_structure_type(reference: ReferenceData) -> None:
 
 def test_structure_types_are_territory_typologies(reference: ReferenceData) -> None:
     assert reference.territory is not None
-    labels = {t.label for t in reference.territory.typologies}
+    labels = {t.label for t in reference.territory.offered_typologies}  # the bundled data: no legacy label
     for contact in reference.contacts:
         assert set(contact.structure_types) <= labels, contact.id
 

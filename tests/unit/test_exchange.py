@@ -80,9 +80,11 @@ def complete_visit(workspace: Workspace, **identity):
         ("fonctionnalites", ["echanges_messages", "partage_documents"]),
         ("utilisateurs_potentiels", "12"),
         ("temporalite", "trimestre"),
-        ("messagerie_seule", True),
+        ("messagerie_seule", False),
         ("dossiers_coordination", False),
         ("parametrage", ["equipe_ressource"]),
+        ("demandes_complexes", ["aucune"]),
+        ("portee_strategique", ["aucune"]),
     ):
         workspace.save_answer(visit, question, value)
     workspace.visits.set_override(visit.id, "discussions_simple", "Paramétrage minime, l'AT peut l'accompagner.")
@@ -144,7 +146,7 @@ def test_export_envelope_and_visit_fields(source):
         "finess": "",
     }
     assert exported["playbook"] == {"id": "spico", "version": 1}
-    assert exported["questionnaire"] == {"id": "recueil-use", "version": 1}
+    assert exported["questionnaire"] == {"id": "recueil-use", "version": 2}
     assert exported["status"] == "terminee"
     assert exported["finished_at"] == visit.finished_at
     assert exported["answers"]["q:utilisateurs_potentiels"] == 12
@@ -157,7 +159,12 @@ def test_export_envelope_and_visit_fields(source):
     classification = exported["classification"]
     assert classification["computed"]["offer"] == "discussions_complexe"
     assert classification["computed"]["lead"] == "CM"
-    assert classification["computed"]["reasons"] == ["Demande de paramétrage : équipe ressource."]
+    reasons = classification["computed"]["reasons"]
+    assert [r.split(" — d'après ")[0] for r in reasons] == [
+        "Le projet ne se limite pas à des échanges de messages instantanés.",
+        "Demande de paramétrage : équipe ressource.",
+    ]
+    assert "Partage de documents" in reasons[0] and reasons[1].endswith("» : Équipe ressource")
     assert (classification["offer"], classification["lead"], classification["overridden"]) == (
         "discussions_simple",
         "AT",
@@ -188,7 +195,7 @@ def test_export_without_visits_is_a_valid_empty_envelope(source, target):
     envelope = json.loads(text)
     assert envelope["format"] == FORMAT
     assert envelope["visits"] == [] and envelope["references"] == []
-    assert import_visits(target, text) == ImportReport(imported=[], unchanged=[])
+    assert import_visits(target, text) == ImportReport()
     assert counts(target)["visits"] == 0
 
 
@@ -250,17 +257,25 @@ def test_reimport_is_idempotent(source, target):
     assert import_visits(source, dumps(export_visits(target))).unchanged == [visit.id]
 
 
-def test_conflicting_content_is_refused_and_nothing_changes(source, target):
+def test_a_diverging_visit_is_reported_alone_and_the_others_import(source, target):
+    """Issue 10 §3: one changed visit no longer blocks the others (more in test_import_revisions.py)."""
     visit = complete_visit(source)
-    other = start(source, structure="DAC 81", departement="81", typologie="dac")
-    text = dumps(export_visits(source))
+    older = dumps(export_visits(source))
     import_visits(target, dumps(export_visits(source, visit.id)))
-    # The CM edits her copy, then the AT's file (with a new visit too) arrives.
+    # Both edit their copy, then the AT's file (with a new visit too) arrives.
     target.save_answer(target.visits.require(visit.id), "utilisateurs_potentiels", 40)
+    kept = (target.visits.answers(visit.id), target.visits.history(visit.id))
+    assert import_visits(target, older).up_to_date == [visit.id]  # the CM's copy is the newer one
+    source.save_answer(visit, "utilisateurs_potentiels", 30)
+    other = start(source, structure="DAC 81", departement="81", typologie="dac")
 
-    error = refused(target, text, "existe déjà avec un contenu différent", "MSP des Coteaux", visit.id)
-    assert "réponses" in str(error) and "historique" in str(error)
-    assert target.visits.get(other.id) is None  # all or nothing
+    report = import_visits(target, dumps(export_visits(source)))
+    assert report.imported == [other.id] and report.diverged == [visit.id] and not report.complete
+    [line] = [item.line for item in report.fates if item.visit_id == visit.id]
+    assert "MSP des Coteaux" in line and "divergente" in line
+    assert "« q:utilisateurs_potentiels »" in line and "historique" in line
+    assert (target.visits.answers(visit.id), target.visits.history(visit.id)) == kept
+    assert_same_visit(source, target, other.id)
 
 
 def test_conflicting_reference_snapshot_is_refused(source, target):
@@ -430,7 +445,7 @@ def newer_reference(reference: ReferenceData) -> ReferenceData:
     questionnaire = reference.current_questionnaire("recueil-use").model_dump(mode="json")
     extra = dict(questionnaire["questions"][1], id="logiciel_metier", label="Quel logiciel métier ?", type="text")
     extra.pop("show_if")
-    questionnaire.update(version=2, questions=[*questionnaire["questions"], extra])
+    questionnaire.update(version=3, questions=[*questionnaire["questions"], extra])
     return ReferenceData(
         playbooks={**reference.playbooks, ("spico", 2): Playbook.model_validate(playbook)},
         questionnaires={
@@ -445,7 +460,7 @@ def test_visit_from_a_newer_playbook_imports_and_opens(tmp_path, reference, targ
     laptop = make_workspace(tmp_path, "newer", newer_reference(reference))
     try:
         visit = start(laptop)
-        assert (visit.playbook_version, visit.questionnaire_version) == (2, 2)
+        assert (visit.playbook_version, visit.questionnaire_version) == (2, 3)
         laptop.save_answer(visit, "logiciel_metier", "Weda")
         laptop.save_answer(visit, "opportunite", True)
         text = dumps(export_visits(laptop))

@@ -140,10 +140,10 @@ def test_fields_are_read_by_position(tmp_path):
 
 
 def test_typology_comes_from_the_category_code(tmp_path):
-    codes = {"101": "CH", "106": "CH", "355": "CH", "292": "CH", "500": "ESSMS/EHPAD", "354": "ESSMS/EHPAD",
-             "183": "ESSMS/EHPAD", "246": "ESSMS/EHPAD", "189": "ESSMS/EHPAD", "182": "ESSMS/EHPAD",
-             "255": "ESSMS/EHPAD", "437": "ESSMS/EHPAD", "603": "CPTS/MSP", "604": "CPTS/MSP", "606": "DAC",
-             "124": "CPTS/MSP", "620": None, "": None}
+    codes = {"101": "CH", "106": "CH", "355": "CH", "292": "CH", "500": "EHPAD", "354": "ESSMS (autre)",
+             "183": "ESSMS (autre)", "246": "ESSMS (autre)", "189": "ESSMS (autre)", "182": "ESSMS (autre)",
+             "255": "ESSMS (autre)", "437": "ESSMS (autre)", "603": "MSP", "604": "CPTS", "606": "DAC",
+             "124": "Centre de santé", "620": None, "": None}
     rows = [structure_row(f"31{i:07d}", f"STRUCTURE {code or 'SANS'}", category=code, category_label="libellé")
             for i, code in enumerate(codes)]
     structures, report = read_finess(small_file(tmp_path / "f.csv", rows))
@@ -384,7 +384,7 @@ def test_reimport_replaces_the_previous_one(conn, tmp_path):
     assert complete_structures(conn, "ancienne msp") == []
     assert complete_structures(conn, "tilleuls") == []
     assert [s.finess for s in complete_structures(conn, "rougier")] == ["460000012"]
-    assert [s.typology for s in complete_structures(conn, "cpts grand")] == ["CPTS/MSP"]
+    assert [s.typology for s in complete_structures(conn, "cpts grand")] == ["CPTS"]
     assert integrity(conn) == "ok"
 
 

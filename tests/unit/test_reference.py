@@ -133,11 +133,13 @@ def test_questionnaire_has_recueil_questions_and_facts(reference: ReferenceData)
     assert set(facts) == {
         "messaging_only", "needs_dossiers", "participants", "parametrization", "complex_requests", "strategic"
     }
-    assert facts["participants"].id == "utilisateurs_potentiels"
+    counts = [q.id for q in questionnaire.questions if q.fact == "participants"]
+    assert counts == ["professionnels_hors_structure", "utilisateurs_potentiels"]  # they add up
     assert facts["messaging_only"].type == facts["needs_dossiers"].type == "yes_no"
-    assert {c.value for c in facts["parametrization"].choices} == PARAMETRIZATION
-    assert {c.value for c in facts["complex_requests"].choices} == COMPLEX_REQUESTS
-    assert {c.value for c in facts["strategic"].choices} == STRATEGIC
+    for fact, values in (("parametrization", PARAMETRIZATION), ("complex_requests", COMPLEX_REQUESTS),
+                         ("strategic", STRATEGIC)):
+        assert {c.value for c in facts[fact].choices} == values | {"aucune"}
+        assert facts[fact].none_choice.value == "aucune" and facts[fact].required
     assert questionnaire.classifies is True
     # Everything but the first question hangs off « opportunite ».
     assert questionnaire.questions[0].id == "opportunite"
@@ -340,7 +342,8 @@ def test_bad_value_error_names_file_item_and_field(fixtures_copy: Path, case: st
 
 @pytest.mark.parametrize(("name", "value"), [(QUESTIONNAIRE, "-1"), (PLAYBOOK, "0"), (PLAYBOOK, '"deux"')])
 def test_bad_version(fixtures_copy: Path, name: str, value: str) -> None:
-    edit(fixtures_copy, name, "\nversion = 1\n", f"\nversion = {value}\n")
+    current = "\nversion = 2\n" if name == QUESTIONNAIRE else "\nversion = 1\n"
+    edit(fixtures_copy, name, current, f"\nversion = {value}\n")
     message = load_error(fixtures_copy)
     assert_names(message, file=name, field="version")
     assert_french(message)
@@ -433,14 +436,14 @@ def test_second_questionnaire_loads_without_code_change(fixtures_copy: Path) -> 
 
 def test_newer_questionnaire_version_becomes_current(fixtures_copy: Path) -> None:
     text = (fixtures_copy / QUESTIONNAIRE).read_text(encoding="utf-8")
-    newer = text.replace("\nversion = 1\n", "\nversion = 2\n").replace(
+    newer = text.replace("\nversion = 2\n", "\nversion = 3\n").replace(
         'title = "Recueil des opportunités offre USE"', 'title = "Recueil des opportunités offre USE (2027)"'
     )
-    (fixtures_copy / "questionnaires" / "recueil-use-v2.toml").write_text(newer, encoding="utf-8")
+    (fixtures_copy / "questionnaires" / "recueil-use-v3.toml").write_text(newer, encoding="utf-8")
     data = load_reference(fixtures_copy)
-    assert {v for (qid, v) in data.questionnaires if qid == "recueil-use"} == {1, 2}
+    assert {v for (qid, v) in data.questionnaires if qid == "recueil-use"} == {1, 2, 3}
     assert data.current_questionnaire("recueil-use").title.endswith("(2027)")
-    assert data.questionnaires[("recueil-use", 1)].title == "Recueil des opportunités offre USE"
+    assert data.questionnaires[("recueil-use", 2)].title == "Recueil des opportunités offre USE"
 
 
 def test_non_toml_files_are_ignored(fixtures_copy: Path) -> None:

@@ -478,6 +478,9 @@ def test_visit_with_unbundled_playbook_version_opens_from_snapshot(
     first.save_answer(visit, "temporalite", "semestre")
     first.save_answer(visit, "utilisateurs_potentiels", 9)
     first.save_answer(visit, "messagerie_seule", True)
+    first.save_answer(visit, "dossiers_coordination", False)
+    for criterion in ("parametrage", "demandes_complexes", "portee_strategique"):
+        first.save_answer(visit, criterion, ["aucune"])
     v1_playbook = first.playbook_for(visit)
     v1_questionnaire = first.questionnaire_for(visit)
     first.close()
@@ -512,6 +515,10 @@ def test_visit_with_unbundled_playbook_version_opens_from_snapshot(
             "q:temporalite": "semestre",
             "q:utilisateurs_potentiels": 9,
             "q:messagerie_seule": True,
+            "q:dossiers_coordination": False,
+            "q:parametrage": ["aucune"],
+            "q:demandes_complexes": ["aucune"],
+            "q:portee_strategique": ["aucune"],
         }
         # Answers keep being validated against the visit's own questionnaire.
         assert second.save_answer(old_visit, "temporalite", "mois") == "mois"

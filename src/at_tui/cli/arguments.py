@@ -47,10 +47,18 @@ class FrenchArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
         add_help = kwargs.pop("add_help", True)
         super().__init__(*args, add_help=False, **kwargs)
-        self._positionals.title = "arguments"
-        self._optionals.title = "options"
+        # argparse writes « title: »; the space makes the French « arguments : ».
+        self._positionals.title = "arguments "
+        self._optionals.title = "options "
         if add_help:
             self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+    def add_argument(self, *args, **kwargs):
+        """A positional taking any number of values (nargs="*") is optional, as it reads: without
+        a default argparse counts it among « the following arguments are required »."""
+        if kwargs.get("nargs") == argparse.ZERO_OR_MORE and args and not args[0].startswith("-"):
+            kwargs.setdefault("default", [])
+        return super().add_argument(*args, **kwargs)
 
     def format_usage(self) -> str:
         return _french_usage(super().format_usage())

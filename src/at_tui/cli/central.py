@@ -30,7 +30,7 @@ def add_parser(commands) -> None:
 
     serve = sub.add_parser("serve", help="lancer le service (HTTP ; HTTPS avec --tls-cert/--tls-key)")
     _db(serve)
-    serve.add_argument("--host", default=DEFAULT_HOST, help=f"adresse d'écoute ({DEFAULT_HOST})")
+    serve.add_argument("--host", default=DEFAULT_HOST, metavar="ADRESSE", help=f"adresse d'écoute ({DEFAULT_HOST})")
     serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port d'écoute ({DEFAULT_PORT})")
     serve.add_argument("--tls-cert", metavar="FICHIER", help="certificat TLS (PEM) : le service parle HTTPS")
     serve.add_argument("--tls-key", metavar="FICHIER", help="clé privée du certificat TLS (PEM)")

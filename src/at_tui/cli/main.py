@@ -32,7 +32,8 @@ codes de sortie :
   0    succès
   1    échec expliqué par le message (fichier illisible, base inaccessible, disque plein…) ;
        « contacts » : aucun résultat ; « sync » : il reste des modifications à envoyer,
-       des conflits ou des refus
+       des conflits ou des refus ; « import » : une visite divergente ou refusée (les
+       autres visites du fichier sont importées)
   2    commande ou argument incorrect, configuration absente, données refusées
   3    (application) une autre fenêtre at-tui est déjà ouverte sur ce dossier de données
   70   erreur inattendue : un rapport d'erreur est écrit dans le dossier de données (crash/)
@@ -321,11 +322,11 @@ def import_command(args) -> int:
             workspace.close()
     except (ExchangeError, StoreError, ReferenceDataError) as error:
         return fail(str(error))
-    print(
-        f"{len(report.imported)} visite(s) importée(s), "
-        f"{len(report.unchanged)} déjà présente(s) à l'identique."
-    )
-    return 0
+    from at_tui.domain.redaction import safe
+
+    for line in report.lines():  # each visit's fate (names come from the file: made safe)
+        print(safe(line, multiline=True))
+    return EXIT_OK if report.complete else EXIT_FAILED
 
 
 def check_data_command() -> int:

@@ -49,6 +49,9 @@ def parse_answer(question: Question, raw: Any, checked: str | None = None) -> An
     unknown = values - set(known)
     if unknown:
         raise FieldError("Choix inconnu : " + ", ".join(sorted(map(str, unknown))))
+    none = question.none_choice
+    if none is not None and none.value in values and len(values) > 1:
+        raise FieldError(f"« {none.label} » ne se coche pas avec d'autres choix : décochez l'un ou l'autre.")
     return [v for v in known if v in values] or None
 
 

@@ -165,13 +165,19 @@ CRITERION_REASONS: Final[dict[str, str]] = {
 }
 
 
-def participants_reason(participants: int) -> str:
-    """French reason for a participant count at or above the simple threshold."""
-    return (
-        f"Le projet concerne {SIMPLE_MAX_PARTICIPANTS} professionnels ou plus "
-        f"({participants} estimés) : au-delà du seuil de moins de "
-        f"{SIMPLE_MAX_PARTICIPANTS} personnes."
+def participants_reason(participants: int, limit: int = SIMPLE_MAX_PARTICIPANTS, at_limit_note: str = "") -> str:
+    """French reason for a participant count at or above the simple threshold.
+
+    « moins de 15 personnes » makes a project simple (« Spécificité SPICO Discussions »);
+    exactly the limit is not fewer, so it is not simple: the playbook's note says so.
+    """
+    reason = (
+        f"Le projet concerne {limit} professionnels ou plus "
+        f"({participants} estimés) : au-delà du seuil de moins de {limit} personnes."
     )
+    if participants == limit and at_limit_note:
+        reason += f" {at_limit_note}"
+    return reason
 
 
 class ClassificationFacts(BaseModel):
@@ -188,6 +194,9 @@ class ClassificationFacts(BaseModel):
     parametrization: frozenset[Parametrization] = frozenset()
     complex_requests: frozenset[ComplexRequest] = frozenset()
     strategic: frozenset[Strategic] = frozenset()
+    # The answers each criterion comes from, by criterion key (a fact name or a set value):
+    # every reason names the answer that triggered it.
+    sources: dict[str, str] = Field(default_factory=dict)
 
 
 class Classification(BaseModel):
@@ -207,26 +216,35 @@ class Classification(BaseModel):
         return OFFER_LABELS[self.offer]
 
 
-def _reasons(facts: ClassificationFacts) -> tuple[str, ...]:
-    reasons: list[str] = []
+def _reasons(facts: ClassificationFacts, limit: int, at_limit_note: str) -> tuple[str, ...]:
+    found: list[tuple[str, str]] = []
     if facts.needs_dossiers:
-        reasons.append(REASON_NEEDS_DOSSIERS)
+        found.append(("needs_dossiers", REASON_NEEDS_DOSSIERS))
     if not facts.messaging_only:
-        reasons.append(REASON_NOT_MESSAGING_ONLY)
-    if facts.participants >= SIMPLE_MAX_PARTICIPANTS:
-        reasons.append(participants_reason(facts.participants))
+        found.append(("messaging_only", REASON_NOT_MESSAGING_ONLY))
+    if facts.participants >= limit:
+        found.append(("participants", participants_reason(facts.participants, limit, at_limit_note)))
     for order, chosen in (
         (PARAMETRIZATION_ORDER, facts.parametrization),
         (COMPLEX_REQUESTS_ORDER, facts.complex_requests),
         (STRATEGIC_ORDER, facts.strategic),
     ):
-        reasons.extend(CRITERION_REASONS[value] for value in order if value in chosen)
-    return tuple(reasons)
+        found.extend((value, CRITERION_REASONS[value]) for value in order if value in chosen)
+    return tuple(_traced(reason, facts.sources.get(key)) for key, reason in found)
 
 
-def classify(facts: ClassificationFacts) -> Classification:
-    """Classify a project into a SPICO offer with its lead and reasons."""
-    reasons = _reasons(facts)
+def _traced(reason: str, source: str | None) -> str:
+    return f"{reason} — d'après {source}" if source else reason
+
+
+def classify(facts: ClassificationFacts, rules: object | None = None) -> Classification:
+    """Classify a project into a SPICO offer with its lead and reasons.
+
+    `rules`: the playbook's `ClassificationRules` (participants limit and how the limit
+    itself is read); the slides' 15 when absent.
+    """
+    limit = getattr(rules, "participants_limit", SIMPLE_MAX_PARTICIPANTS)
+    reasons = _reasons(facts, limit, getattr(rules, "at_limit_note", ""))
     if not reasons:
         return Classification(
             offer=Offer.DISCUSSIONS_SIMPLE, lead=Lead.AT, reasons=()

@@ -16,10 +16,10 @@ from at_tui.domain.identity import FIELD_LABELS
 LOCAL = "local"
 CENTRAL = "central"
 
-# Visit-level fields compared besides the identity and the answers.
+# Visit-level fields compared besides the identity and the answers. Never the navigation
+# (revisions.NAVIGATION_FIELDS: the step a copy reopens at): moving between steps is not content.
 _VISIT_FIELDS = {
     "status": "Statut de la visite",
-    "current_step": "Étape en cours",
     "finished_at": "Terminée le",
     "override": "Classification forcée",
 }

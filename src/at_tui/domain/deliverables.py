@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from at_tui.domain.answers import format_answer, visible_questions
-from at_tui.domain.classification import OFFER_LABELS, Classification, Lead, Offer, classify
-from at_tui.domain.facts import facts_from_answers
-from at_tui.domain.playbook import Playbook, Questionnaire, Territory
-from at_tui.domain.territory import find_departement, find_typology
+from at_tui.domain.classification import OFFER_LABELS, Classification, Lead, Offer
+from at_tui.domain.facts import Assessment, assess
+from at_tui.domain.playbook import ClassificationRules, Playbook, Questionnaire, Territory
+from at_tui.domain.territory import find_departement, find_typology, naming_doubt
 from at_tui.domain.visit import Visit, format_date, notes_key, questionnaire_answers
 
 
@@ -23,22 +24,33 @@ class Outcome:
     lead: Lead
     overridden: bool
     justification: str | None
+    # Contradictions and missing answers, the participants count used (`domain.facts`).
+    assessment: Assessment = field(default_factory=lambda: Assessment(applies=False))
+
+    @property
+    def blocked(self) -> bool:
+        """An opportunity, but answers to fix before it can be classified."""
+        return self.assessment.blocked
 
     @property
     def label(self) -> str:
+        if self.blocked:
+            return "Classification à régler"
         return OFFER_LABELS[self.offer] if self.offer else "Aucune opportunité"
 
 
-def outcome(visit: Visit, questionnaire: Questionnaire, answers: Mapping[str, Any]) -> Outcome:
-    facts = facts_from_answers(questionnaire, questionnaire_answers(answers))
-    computed = classify(facts) if facts is not None else None
+def outcome(
+    visit: Visit, questionnaire: Questionnaire, answers: Mapping[str, Any], rules: ClassificationRules | None = None
+) -> Outcome:
+    assessment = assess(questionnaire, questionnaire_answers(answers), rules)
+    computed = assessment.classification
     if visit.override_offer and computed is not None:
         offer = Offer(visit.override_offer)
         lead = Lead.AT if offer is Offer.DISCUSSIONS_SIMPLE else Lead.CM
-        return Outcome(computed, offer, lead, True, visit.override_justification)
+        return Outcome(computed, offer, lead, True, visit.override_justification, assessment)
     if computed is None:
-        return Outcome(None, None, Lead.AT, False, None)
-    return Outcome(computed, computed.offer, computed.lead, False, None)
+        return Outcome(None, None, Lead.AT, False, None, assessment)
+    return Outcome(computed, computed.offer, computed.lead, False, None, assessment)
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,15 @@ class Deliverables:
     outcome: Outcome
     next_lead: Lead
     next_steps: tuple[NextStep, ...] = field(default=())
+    # What the AT must check before pasting (a legacy typology's guessed name…), in French.
+    warnings: tuple[str, ...] = field(default=())
+
+
+def opportunity_name(territory: Territory, departement: str, typologie: str) -> str:
+    """« [numéro du département][typologie d'acteurs (CH, libéraux, ESMS, CPTS...)] » (seed 000,
+    « 3. Classification — Livrable(s) »): the naming typology (`crm_label`), not the structure's
+    own (an MSP of the Gers is « 32 libéraux »)."""
+    return f"{find_departement(territory, departement).code} {find_typology(territory, typologie).crm_label}"
 
 
 def compte_rendu(playbook: Playbook, answers: Mapping[str, Any]) -> str:
@@ -88,16 +109,39 @@ def compte_rendu(playbook: Playbook, answers: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def recueil_text(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> str:
-    """The « Recueil des opportunités » answers, ready to paste in the opportunity's description."""
+# An instruction to the person filling the form, not part of the question the CRM reader needs:
+# « (cocher ce qui s'applique) », « (plusieurs réponses possibles) »…
+_FORM_INSTRUCTION = re.compile(
+    r"\s*\((?:cocher|cochez|plusieurs réponses|une ou plusieurs|une seule réponse|choisir|choisissez)[^()]*\)",
+    re.IGNORECASE,
+)
+
+
+def crm_question_label(label: str) -> str:
+    """A question's label as the CRM text shows it: without instructions on how to fill the form."""
+    return _FORM_INSTRUCTION.sub("", label).strip()
+
+
+def recueil_text(questionnaire: Questionnaire, answers: Mapping[str, Any], maillage: str | None = None) -> str:
+    """The « Recueil des opportunités » answers, ready to paste in the opportunity's description.
+
+    `maillage`: the word the seed asks to write in the description of a maillage opportunity
+    (seed 001, « Définition du maillage » : préciser « Maillage » dans la description), first.
+    Every question that applies is listed, an unanswered one as « non renseigné »: the CM reading
+    the CRM sees what was asked and not known (to ask again), where an omitted line would look
+    like a question nobody thought of. A multiple choice answered « none apply » reads « Aucune »
+    (its exclusive choice, through `format_answer`).
+    """
     by_id = questionnaire_answers(answers)
-    lines: list[str] = [questionnaire.title]
+    lines: list[str] = [maillage, ""] if maillage else []
+    lines.append(questionnaire.title)
     section = None
     for question in visible_questions(questionnaire, by_id):
         if question.section != section:
             section = question.section
             lines.append(f"\n{section}")
-        lines.append(f"- {question.label} — {format_answer(question, by_id.get(question.id))}")
+        label = crm_question_label(question.label)
+        lines.append(f"- {label} — {format_answer(question, by_id.get(question.id))}")
     return "\n".join(lines)
 
 
@@ -108,32 +152,37 @@ def build_deliverables(
     territory: Territory,
     answers: Mapping[str, Any],
 ) -> Deliverables:
-    result = outcome(visit, questionnaire, answers)
+    result = outcome(visit, questionnaire, answers, playbook.classification)
     crm = playbook.crm
     contact = ", ".join(p for p in (visit.contact_name, visit.contact_role) if p)
     structure = visit.structure
-    departement = find_departement(territory, visit.departement)
+    find_departement(territory, visit.departement)  # a value this laptop no longer accepts: FieldError
     typology = find_typology(territory, visit.typologie)
+    maillage = crm.maillage_label if visit.maillage else None
     report = compte_rendu(playbook, answers) or "(compte rendu à compléter)"
+    when = f"Visite du {format_date(visit.visit_date)}" + (f" ({maillage})" if maillage else "")
     activity = CrmActivity(
         type=crm.activity_type,
         structure=structure,
-        description=f"Visite du {format_date(visit.visit_date)} — {report}",
+        description=f"{when} — {report}",
         service=crm.service,
     )
     opportunity = None
+    warnings: tuple[str, ...] = ()
     if result.offer is not None:
-        description = recueil_text(questionnaire, answers)
+        doubt = naming_doubt(territory, typology)
+        warnings = (doubt,) if doubt else ()
+        description = recueil_text(questionnaire, answers, maillage)
         if result.overridden:
             description += f"\n\nClassification modifiée par l'AT : {result.justification}"
         opportunity = CrmOpportunity(
-            name=f"{departement.code} {typology.crm_label}",
+            name=opportunity_name(territory, visit.departement, visit.typologie),
             structure=structure,
             contact=contact or "(contact à compléter)",
             status=crm.opportunity_status,
             service=result.label,
             description=description,
-            maillage=crm.maillage_label if visit.maillage else None,
+            maillage=maillage,
         )
     next_steps = tuple(
         NextStep(
@@ -146,4 +195,4 @@ def build_deliverables(
         for step in playbook.follow_up_steps
         for variant in [step.variant_for(result.offer)]
     ) if result.offer is not None else ()
-    return Deliverables(activity, opportunity, result, result.lead, next_steps)
+    return Deliverables(activity, opportunity, result, result.lead, next_steps, warnings)

@@ -129,5 +129,19 @@ def contact_words(contact: Contact, territory: Territory) -> tuple[str, str]:
     return search_fold(contact.name), search_fold(" ".join(other))
 
 
+# The seed documents by their number (the start of `source.file`, « 001_f565….txt »), as the
+# AT knows them: a file name means nothing on a contact card.
+SEED_DOCUMENTS: dict[str, str] = {
+    "000": "Processus de déploiement SPICO",
+    "001": "Kit SPICO AT",
+    "002": "Rapport d'activité 2023 (Hauts-de-France)",
+    "003": "Rapport d'activité 2024 de GRADeS e-santé Occitanie",
+    "004": "Webinaire ESMS Numérique",
+}
+
+
 def contact_source(contact: Contact) -> str:
-    return f"Seed {contact.source.file}, diapositive « {contact.source.slide} »"
+    """Where a contact comes from, in words: « Kit SPICO AT, diapositive « Les équipes… » »."""
+    number = contact.source.file.split("_", 1)[0]
+    document = SEED_DOCUMENTS.get(number, "Documentation SPICO de l'agence")
+    return f"{document}, diapositive « {contact.source.slide} »"

@@ -93,12 +93,25 @@ class CrmTemplate(Model):
     source: Source
 
 
+class ClassificationRules(Model):
+    """The thresholds of the classification (seed 000, « Spécificité SPICO Discussions »).
+
+    The default is the slides' 15, for playbook versions written before it was data.
+    """
+
+    participants_limit: int = Field(default=15, ge=1)
+    # How a count equal to the limit is read, said in the reason (the slides leave it open).
+    at_limit_note: str = ""
+    source: Source | None = None
+
+
 class Playbook(Model):
     id: str = Identifier
     version: int = Field(ge=1)
     title: str
     questionnaire: str = Identifier
     crm: CrmTemplate
+    classification: ClassificationRules = ClassificationRules()
     steps: tuple[Step, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -139,11 +152,51 @@ FACT_CHOICES: dict[str, frozenset[str]] = {
     "strategic": frozenset(STRATEGIC),
 }
 CHOICE_TYPES = ("single_choice", "multiple_choice")
+# Facts several questions may feed: their answers add up.
+ADDITIVE_FACTS = frozenset({"participants"})
+
+
+class Feed(Model):
+    """What ticking a choice tells the classification (seed 000, « Spécificité SPICO Discussions »).
+
+    `value` is False for `messaging_only` (a feature other than messaging), or a value of
+    a criterion set (`complex_requests`: « avis_teleexpertise » for Télé-expertise).
+    """
+
+    fact: Literal["messaging_only", "needs_dossiers", "parametrization", "complex_requests", "strategic"]
+    value: bool | str
+
+    @model_validator(mode="after")
+    def _known_value(self) -> Feed:
+        if self.fact in FACT_CHOICES:
+            if self.value not in FACT_CHOICES[self.fact]:
+                raise ValueError(f"champ « feeds » : valeur « {self.value} » inconnue pour le critère « {self.fact} »")
+        elif not isinstance(self.value, bool):
+            raise ValueError(f"champ « feeds » : le critère « {self.fact} » attend true ou false")
+        return self
+
+
+class Ask(Model):
+    """A hint a choice raises: the criterion question that must settle it, and what to ask."""
+
+    fact: Literal["parametrization", "complex_requests", "strategic"]
+    value: str
+    text: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_value(self) -> Ask:
+        if self.value not in FACT_CHOICES[self.fact]:
+            raise ValueError(f"champ « asks » : valeur « {self.value} » inconnue pour le critère « {self.fact} »")
+        return self
 
 
 class Choice(Model):
     value: str = Identifier
     label: str = Field(min_length=1)
+    # An exclusive choice (« Aucune ») is the explicit answer "none of them apply".
+    exclusive: bool = False
+    feeds: tuple[Feed, ...] = ()
+    asks: Ask | None = None
 
 
 class Condition(Model):
@@ -157,6 +210,8 @@ class Question(Model):
     id: str = Identifier
     section: str = Field(min_length=1)
     label: str = Field(min_length=1)
+    # A few words naming the answer inside a sentence (« 10 utilisateurs dans la structure »).
+    short: str | None = None
     help: str | None = None
     type: QuestionType
     required: bool = False
@@ -172,6 +227,11 @@ class Question(Model):
             if not self.choices:
                 raise ValueError("champ « choices » : une question à choix doit lister ses choix")
             require_unique([c.value for c in self.choices], "choix", "value")
+            exclusive = [c for c in self.choices if c.exclusive]
+            if exclusive and (self.type != "multiple_choice" or len(exclusive) > 1):
+                raise ValueError("champ « exclusive » : un seul choix exclusif, et seulement dans une question à choix multiples")
+            if any(c.exclusive and (c.feeds or c.asks) for c in self.choices):
+                raise ValueError("champ « exclusive » : le choix « aucune » ne peut rien indiquer à la classification")
         elif self.choices:
             raise ValueError(f"champ « choices » : une question de type « {self.type} » n'a pas de choix")
         if self.fact is not None:
@@ -181,12 +241,17 @@ class Question(Model):
                     f"champ « fact » : le critère « {self.fact} » attend une question de type {' ou '.join(allowed)}"
                 )
             if self.fact in FACT_CHOICES:
-                unknown = {c.value for c in self.choices} - FACT_CHOICES[self.fact]
+                unknown = {c.value for c in self.choices if not c.exclusive} - FACT_CHOICES[self.fact]
                 if unknown:
                     raise ValueError(
                         f"champ « choices » : choix inconnus pour le critère « {self.fact} » : {', '.join(sorted(unknown))}"
                     )
         return self
+
+    @property
+    def none_choice(self) -> Choice | None:
+        """The explicit « aucune » choice, when the question offers one."""
+        return next((c for c in self.choices if c.exclusive), None)
 
     def choice_label(self, value: str) -> str:
         for choice in self.choices:
@@ -223,8 +288,17 @@ class Questionnaire(Model):
                         f"« {target.id} » ne propose pas : {', '.join(map(str, bad))}"
                     )
             seen[question.id] = question
-        facts = [q.fact for q in self.questions if q.fact]
+        # Counts add up (people inside and outside the structure); any other fact has one question.
+        facts = [q.fact for q in self.questions if q.fact and q.fact not in ADDITIVE_FACTS]
         require_unique(facts, "critère de classification", "fact")
+        for question in self.questions:
+            for choice in question.choices:
+                for fact in [f.fact for f in choice.feeds] + ([choice.asks.fact] if choice.asks else []):
+                    if fact not in {q.fact for q in self.questions}:
+                        raise ValueError(
+                            f"question « {question.id} », choix « {choice.value} » : le critère « {fact} » "
+                            "n'est demandé par aucune question du questionnaire"
+                        )
         return self
 
     def question(self, question_id: str) -> Question:
@@ -252,10 +326,33 @@ class Departement(Model):
 
 
 class Typology(Model):
-    """A kind of structure; its label is what a visit stores and what the AT reads."""
+    """What a structure is (CPTS, MSP, EHPAD…): the label a visit stores and the AT picks.
+
+    Three notions are kept apart, because the seeds use three lists:
+    - `label`, the structure's typology, stored in `visits.typologie`;
+    - its argumentaire sheet (seed 001, « focus par typologie de structure »): the sheet whose
+      `typologies` name this label (fixtures/argumentaire), one sheet for several typologies
+      (CPTS, MSP and libéraux share the CPTS/MSP sheet);
+    - `crm_label`, the « typologie d'acteurs » of the CRM opportunity name « [numéro du
+      département][typologie d'acteurs (CH, libéraux, ESMS, CPTS…)] » (seed 000,
+      « 3. Classification — Livrable(s) »): an MSP is named « libéraux », not « CPTS ».
+    A `legacy` label belongs to an earlier list: never offered for a new visit, still accepted
+    (old visits open, export, sync and get a name). `replaced_by` names the current typologies
+    it covered; when their `crm_label`s differ, the name is a guess the AT must confirm.
+    """
 
     label: str = Field(min_length=1, max_length=60)
-    crm_label: str = Field(min_length=1)
+    crm_label: str = Field(min_length=1, max_length=60)
+    legacy: bool = False
+    replaced_by: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _legacy_has_successors(self) -> Typology:
+        if self.legacy and not self.replaced_by:
+            raise ValueError("champ « replaced_by » : une typologie « legacy » nomme les typologies qui la remplacent")
+        if self.replaced_by and not self.legacy:
+            raise ValueError("champ « replaced_by » : réservé à une typologie « legacy = true »")
+        return self
 
 
 class Territory(Model):
@@ -266,9 +363,34 @@ class Territory(Model):
 
     @model_validator(mode="after")
     def _unique(self) -> Territory:
+        from at_tui.domain.text import fold
+
         require_unique([d.code for d in self.departements], "département", "code")
         require_unique([t.label for t in self.typologies], "typologie", "label")
+        # The AT's text is matched folded (find_typology): two labels must not fold alike.
+        require_unique([fold(t.label) for t in self.typologies], "typologie (sans accents ni ponctuation)", "label")
+        offered = {t.label: t for t in self.typologies if not t.legacy}
+        if not offered:
+            raise ValueError("champ « typologies » : aucune typologie proposée (toutes sont « legacy »)")
+        for typology in self.typologies:
+            unknown = [label for label in typology.replaced_by if label not in offered]
+            if unknown:
+                raise ValueError(
+                    f"typologie « {typology.label} », champ « replaced_by » : "
+                    f"{', '.join(unknown)} n'est pas une typologie proposée de ce fichier"
+                )
+            names = {offered[label].crm_label for label in typology.replaced_by}
+            if len(names) == 1 and typology.crm_label not in names:
+                raise ValueError(
+                    f"typologie « {typology.label} », champ « crm_label » : ses remplaçantes sont toutes "
+                    f"nommées « {names.pop()} » dans le CRM ; elle doit l'être aussi"
+                )
         return self
+
+    @property
+    def offered_typologies(self) -> tuple[Typology, ...]:
+        """The typologies a new visit may take (the legacy ones are only read)."""
+        return tuple(t for t in self.typologies if not t.legacy)
 
 
 def find_by_id(items, item_id: str):

@@ -1,4 +1,4 @@
-"""Finding a département or a typology from what the AT types."""
+"""Finding a département or a typology from what the AT types, and what a typology is named."""
 
 from __future__ import annotations
 
@@ -28,8 +28,43 @@ def departement_label(departement: Departement) -> str:
 
 
 def find_typology(territory: Territory, label: str) -> Typology:
+    """Any typology of the territory, legacy ones included: a stored or imported visit keeps its label."""
     wanted = fold(label)
     for typology in territory.typologies:
         if fold(typology.label) == wanted:
             return typology
     raise FieldError("Choisissez une typologie dans la liste.")
+
+
+def typology_choices(territory: Territory, current: str | None = None) -> list[tuple[str, str]]:
+    """(text, stored label) of the typology picker: the offered typologies, plus a visit's own
+    legacy label (marked as such) so that editing an old visit shows what it holds."""
+    choices = [(t.label, t.label) for t in territory.offered_typologies]
+    legacy = next((t for t in territory.typologies if t.legacy and t.label == current), None)
+    if legacy is not None:
+        choices.append((f"{legacy.label} (ancienne liste)", legacy.label))
+    return choices
+
+
+def naming_doubt(territory: Territory, typology: Typology) -> str | None:
+    """Why the CRM name of a visit of this typology is a guess (None when it is not).
+
+    A legacy label covering typologies named differently in the CRM (« CPTS/MSP »: a CPTS is
+    « CPTS », an MSP « libéraux ») cannot tell which name is right: the AT is asked to choose
+    the typology in the visit's identity (F2), which fixes the name."""
+    if not typology.legacy:
+        return None
+    offered = {t.label: t for t in territory.offered_typologies}
+    names = {offered[label].crm_label for label in typology.replaced_by if label in offered}
+    if len(names) <= 1:
+        return None
+    kinds = _or([label for label in typology.replaced_by if label in offered])
+    return (
+        f"Typologie « {typology.label} » (ancienne liste) : {kinds} ? Le nom d'opportunité la suppose "
+        f"« {typology.crm_label} » : précisez la typologie dans l'identité de la visite (F2) pour un nom exact."
+    )
+
+
+def _or(labels: list[str]) -> str:
+    """« CPTS, MSP ou Centre de santé »."""
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " ou " + labels[-1]

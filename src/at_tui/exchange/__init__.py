@@ -9,15 +9,16 @@ described in `docs/visit-format.md`.
   use (`references`), so the file opens on a laptop whose bundled playbook
   differs;
 * an import (`importer`) validates everything first (`format`, `incoming`) and
-  writes in one transaction, all the visits of the file or none; a visit
-  already present is compared with the file's (`compare`);
+  writes in one transaction; a visit already present is compared with the
+  file's (`compare`, `at_tui.domain.revisions`): each visit's fate (imported,
+  updated, already there, diverged…) is in the `ImportReport`;
 * reading and writing the file itself is `fileio`.
 
 Every error is an `ExchangeError` whose message is French, for the AT or CM.
 Nothing here imports pydantic until a file is imported (start-up time).
 """
 
-from at_tui.exchange.errors import ExchangeError, ImportReport
+from at_tui.exchange.errors import ExchangeError, Fate, ImportReport, VisitFate
 from at_tui.exchange.exporter import export_visits
 from at_tui.exchange.fileio import MAX_FILE_BYTES, dumps, loads, read_file, suggested_filename, write_file
 from at_tui.exchange.header import FORMAT, VERSION
@@ -28,7 +29,9 @@ __all__ = [
     "MAX_FILE_BYTES",
     "VERSION",
     "ExchangeError",
+    "Fate",
     "ImportReport",
+    "VisitFate",
     "dumps",
     "export_visits",
     "import_file",

@@ -1,11 +1,14 @@
 """What an import compares with a visit already on this laptop, and how it names the differences.
 
-Re-importing the same visit is harmless; a visit present with another content
-refuses the import, naming what differs so the CM can ask the right question.
+Re-importing the same visit is harmless, and so is re-importing it after the AT only
+moved between its steps: navigation (domain.revisions.NAVIGATION_FIELDS) is not content.
+A copy that diverged from the one here is reported alone, naming what differs so the
+CM can ask the right question.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -52,15 +55,40 @@ _FIELD_NAMES = {
 }
 
 
-def differences(existing: VisitContent, incoming: VisitContent) -> list[str]:
-    """The French names of what differs: « date, réponses »."""
+# At most this many answer keys are named in a difference.
+_NAMED_ANSWERS = 5
+
+
+def content_differences(existing: VisitContent, incoming: VisitContent) -> list[str]:
+    """The French names of what differs in content (navigation and history aside):
+    « date, réponses « q:effectif », « notes:presentation » »; empty when the content is the same."""
+    from at_tui.domain.revisions import NAVIGATION_FIELDS
+
     names = [
         _FIELD_NAMES.get(f.name, f.name)
         for f in fields(incoming.visit)
-        if getattr(existing.visit, f.name) != getattr(incoming.visit, f.name)
+        if f.name not in NAVIGATION_FIELDS and getattr(existing.visit, f.name) != getattr(incoming.visit, f.name)
     ]
-    if existing.answers != incoming.answers:
-        names.append("réponses")
-    if existing.history != incoming.history:
+    keys = sorted(
+        key for key in set(existing.answers) | set(incoming.answers)
+        if _json(existing.answers.get(key)) != _json(incoming.answers.get(key))
+    )
+    if keys:
+        shown = ", ".join(f"« {key} »" for key in keys[:_NAMED_ANSWERS]) + (", …" if len(keys) > _NAMED_ANSWERS else "")
+        names.append(f"réponse{'s' if len(keys) > 1 else ''} {shown}")
+    return names
+
+
+def differences(existing: VisitContent, incoming: VisitContent) -> list[str]:
+    """The French names of what differs: « date, réponse « q:effectif », historique »."""
+    from at_tui.domain.revisions import Revision, history_relation
+
+    names = content_differences(existing, incoming)
+    if history_relation(existing.history, incoming.history) is not Revision.SAME:
         names.append("historique")
     return names or ["contenu"]
+
+
+def _json(value: Any) -> str:
+    """Answers compared as JSON (true is not 1)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

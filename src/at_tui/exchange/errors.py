@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 # At most this many problems are listed in one error message.
@@ -17,20 +18,101 @@ class ExchangeError(Exception):
         self.problems = list(problems or [])
 
 
+class Fate(Enum):
+    """What an import did with one visit of the file (docs/visit-format.md, « Règles de l'import »)."""
+
+    IMPORTED = "importée"  # new on this laptop
+    UPDATED = "mise à jour"  # a newer revision of the copy here: replaced it
+    PRESENT = "déjà présente"  # the same content (navigation aside): left alone
+    UP_TO_DATE = "déjà à jour"  # an older revision of the copy here: ignored
+    DIVERGED = "divergente"  # each copy has changes the other lacks: nothing written for it
+    REFUSED = "refusée"  # cannot be taken (its reason says why): nothing written for it
+
+
+# The fates that leave the visit as the file says it (the import did its work).
+_SETTLED = (Fate.IMPORTED, Fate.UPDATED, Fate.PRESENT, Fate.UP_TO_DATE)
+
+
+@dataclass(frozen=True)
+class VisitFate:
+    visit_id: str
+    label: str  # « Visite « MSP des Coteaux » (id) »
+    fate: Fate
+    reason: str = ""  # what differs, or why refused
+
+    @property
+    def line(self) -> str:
+        """« Visite « X » (id) : divergente (réponse « q:effectif », historique) : … rien n'est écrit pour elle. »"""
+        if self.fate is Fate.UP_TO_DATE:
+            return f"{self.label} : déjà à jour, ignorée (ce poste en a une version plus récente)."
+        if self.fate is Fate.DIVERGED:
+            return (f"{self.label} : divergente ({self.reason}) : modifiée ici et dans le fichier, "
+                    "rien n'est écrit pour elle.")
+        if self.fate is Fate.REFUSED:
+            return f"{self.label} : refusée ({self.reason}) : rien n'est écrit pour elle."
+        return f"{self.label} : {self.fate.value}."
+
+
 @dataclass
 class ImportReport:
-    imported: list[str] = field(default_factory=list)  # ids of the visits written
-    unchanged: list[str] = field(default_factory=list)  # ids already present, identical
+    fates: list[VisitFate] = field(default_factory=list)  # one per visit of the file, in its order
+
+    def ids(self, fate: Fate) -> list[str]:
+        return [item.visit_id for item in self.fates if item.fate is fate]
+
+    @property
+    def imported(self) -> list[str]:  # ids of the visits new on this laptop
+        return self.ids(Fate.IMPORTED)
+
+    @property
+    def updated(self) -> list[str]:
+        return self.ids(Fate.UPDATED)
+
+    @property
+    def unchanged(self) -> list[str]:  # ids already present with the same content
+        return self.ids(Fate.PRESENT)
+
+    @property
+    def up_to_date(self) -> list[str]:
+        return self.ids(Fate.UP_TO_DATE)
+
+    @property
+    def diverged(self) -> list[str]:
+        return self.ids(Fate.DIVERGED)
+
+    @property
+    def refused(self) -> list[str]:
+        return self.ids(Fate.REFUSED)
+
+    @property
+    def complete(self) -> bool:
+        """Every visit of the file is here as the file (or a newer revision) says."""
+        return all(item.fate in _SETTLED for item in self.fates)
 
     @property
     def summary(self) -> str:
-        """One French sentence for the screen."""
+        """One French sentence for the screen: « 1 visite importée, 1 mise à jour, 1 divergente. »"""
         parts = [_plural(len(self.imported), "visite importée", "visites importées")]
-        if self.unchanged:
-            parts.append(
-                _plural(len(self.unchanged), "déjà présente à l'identique", "déjà présentes à l'identique")
-            )
+        for fate, singular, plural in (
+            (Fate.UPDATED, "mise à jour", "mises à jour"),
+            (Fate.PRESENT, "déjà présente", "déjà présentes"),
+            (Fate.UP_TO_DATE, "déjà à jour (ignorée)", "déjà à jour (ignorées)"),
+            (Fate.DIVERGED, "divergente", "divergentes"),
+            (Fate.REFUSED, "refusée", "refusées"),
+        ):
+            count = len(self.ids(fate))
+            if count:
+                parts.append(_plural(count, singular, plural))
         return ", ".join(parts) + "."
+
+    def lines(self) -> list[str]:
+        """Each visit's fate, then the summary (and, when some were not taken, what to do)."""
+        lines = [item.line for item in self.fates]
+        lines.append(self.summary)
+        if not self.complete:
+            lines.append("Les autres visites du fichier ont été importées ; les visites divergentes ou refusées "
+                         "sont restées telles quelles sur ce poste : voyez avec l'AT qui a exporté le fichier.")
+        return lines
 
 
 def refusal(problems: list[str]) -> ExchangeError:
@@ -53,4 +135,4 @@ def visit_label(structure: Any, visit_id: Any) -> str:
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count == 1 else plural}"
+    return f"{count} {singular if count <= 1 else plural}"  # French: « 0 visite importée »

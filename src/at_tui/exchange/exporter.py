@@ -70,6 +70,13 @@ def visit_content(workspace: Workspace, visit: Visit) -> dict:
     return json.loads(content_json(workspace.conn, visit.id))
 
 
+def pending_sentences(assessment) -> list[str]:
+    """What stops the classification, one French sentence each (contradictions, missing answers)."""
+    return [f"Réponses contradictoires : {c.sentence}" for c in assessment.contradictions] + [
+        f"Sans réponse : « {m.label} » ({m.why})." for m in assessment.missing
+    ]
+
+
 def _export_visit(workspace: Workspace, visit: Visit) -> dict:
     owner = known_owner(workspace.conn, visit.id)
     head = {
@@ -102,6 +109,7 @@ def _export_visit(workspace: Workspace, visit: Visit) -> dict:
             "label": result.label,
             "lead": result.lead.value,
             "overridden": result.overridden,
+            "pending": pending_sentences(result.assessment),
         },
         "deliverables": {
             "activity": asdict(deliverables.activity),

@@ -1,18 +1,30 @@
 """Importing an export: everything is validated first, then written in one transaction.
 
-All the visits of the file are imported, or none. A visit already present with
-the same content is left alone (re-importing is harmless); one present with
-another content makes the whole import fail.
+A file that cannot be read, or a visit of it that is not valid, refuses the whole
+import: nothing is written. Otherwise each visit meets the copy already on this laptop
+under the rule the sync uses too (at_tui.domain.revisions):
+
+* none here: the visit is **imported**;
+* the same content (moving between steps is not content): **déjà présente**, untouched;
+* a newer revision (its edit history extends the one here): it **replaces** the copy
+  here — identity, state, answers, history — in the same transaction; nothing of the
+  older copy's history is lost, since the newer one holds it;
+* an older revision: **déjà à jour**, ignored;
+* a divergence (each copy has changes the other lacks), or a newer revision the file
+  gives to another AT than the copy here: reported for that visit alone, nothing of it
+  written; the other visits are imported.
 
 An imported visit is marked `origin` = 'import', with the `owner` the file names: it
 belongs to the AT who made it, so this laptop never pushes it to the central (the outbox
 triggers leave it out; docs/sync-protocol.md, « Visites reçues par fichier »). Only when
 the file names as owner the login this laptop's own visits have at the central is the
-visit taken as this laptop's (`origin` = 'local', queued like one made here).
+visit taken as this laptop's (`origin` = 'local', queued like one made here). A visit
+that is this laptop's stays so when a newer revision replaces it (its change is queued).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +32,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from at_tui.exchange.compare import VisitContent, differences, stored_content
-from at_tui.exchange.errors import ExchangeError, ImportReport, refusal, visit_label
+from at_tui.exchange.compare import VisitContent, content_differences, differences
+from at_tui.exchange.errors import ExchangeError, Fate, ImportReport, VisitFate, refusal, visit_label
 from at_tui.exchange.fileio import loads, read_file
 from at_tui.exchange.incoming import validate_visit
 from at_tui.exchange.references import References, reference_conflicts, validate_references
@@ -35,7 +47,8 @@ def import_file(workspace: Workspace, path: Path | str) -> ImportReport:
 
 
 def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportReport:
-    """Import the visits of an export; all or nothing. Raises ExchangeError (French)."""
+    """Import the visits of an export; each one's fate in the report. Raises ExchangeError
+    (French), writing nothing, when the file or one of its visits is not valid."""
     from at_tui.exchange.format import validate_envelope
 
     raw = data if isinstance(data, dict) else loads(data)
@@ -61,26 +74,69 @@ def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportRepor
         raise refusal(problems)
 
     report = ImportReport()
-    with _immediate(workspace.conn):
+    conn = workspace.conn
+    with _immediate(conn):
         # Checked inside the write lock: another at-tui may have written meanwhile.
         conflicts = reference_conflicts(workspace.visits, references)
-        new: list[VisitContent] = []
-        for label, content in incoming:
-            existing = stored_content(workspace.visits, content.visit.id)
-            if existing is None:
-                new.append(content)
-            elif existing == content:
-                report.unchanged.append(content.visit.id)
-            else:
-                conflicts.append(
-                    f"la {label[0].lower()}{label[1:]} existe déjà avec un contenu "
-                    f"différent ({', '.join(differences(existing, content))})."
-                )
         if conflicts:
             raise refusal(conflicts)
-        _write(workspace.conn, references, new, owners)
-    report.imported.extend(content.visit.id for content in new)
+        new: list[VisitContent] = []
+        newer: list[VisitContent] = []
+        for label, content in incoming:
+            fate, reason = _fate(conn, workspace, content, owners.get(content.visit.id))
+            report.fates.append(VisitFate(content.visit.id, label, fate, reason))
+            if fate is Fate.IMPORTED:
+                new.append(content)
+            elif fate is Fate.UPDATED:
+                newer.append(content)
+        _write(conn, references, new, newer, owners)
     return report
+
+
+def _fate(conn: sqlite3.Connection, workspace: Workspace, content: VisitContent,
+          owner: str | None) -> tuple[Fate, str]:
+    """What becomes of one valid visit of the file (see the module), and why."""
+    from at_tui.domain.redaction import printable
+    from at_tui.domain.revisions import Revision, history_relation, settle
+    from at_tui.store.visit_content import known_owner
+
+    visit_id = content.visit.id
+    stored = workspace.visits.get(visit_id)
+    if stored is None:
+        return Fate.IMPORTED, ""
+    _, history = _stored_history(conn, visit_id)
+    existing = VisitContent(stored, workspace.visits.answers(visit_id), history)
+    revision = settle(history_relation(existing.history, content.history),
+                      not content_differences(existing, content))
+    if revision is Revision.SAME:
+        return Fate.PRESENT, ""
+    if revision is Revision.OLDER:
+        return Fate.UP_TO_DATE, ""
+    if revision is Revision.DIVERGED:
+        return Fate.DIVERGED, ", ".join(differences(existing, content))
+    here = known_owner(conn, visit_id)
+    if owner is not None and here is not None and owner != here:
+        return (Fate.REFUSED, f"elle appartient à « {printable(here)} » sur ce poste, le fichier la donne "
+                f"à « {printable(owner)} »")
+    return Fate.UPDATED, ""
+
+
+def _stored_history(conn: sqlite3.Connection, visit_id: str) -> tuple[list[int | None], list]:
+    """The visit's history as VisitStore.history gives it, with each entry's row id (None for
+    an answer's open edit session, which lives in `answer_sessions`)."""
+    from at_tui.store.visits import HistoryEntry, decode
+
+    found = conn.execute(
+        """SELECT field, old_value, new_value, at, 0 AS open, id FROM history WHERE visit_id = ?
+           UNION ALL
+           SELECT a.key, s.old_value, a.value, a.updated_at, 1, 0
+             FROM answers a JOIN answer_sessions s ON s.visit_id = a.visit_id AND s.key = a.key
+            WHERE a.visit_id = ? AND s.old_value IS NOT a.value
+           ORDER BY at, open, id""",
+        (visit_id, visit_id),
+    ).fetchall()
+    rows = [None if row[4] else row[5] for row in found]
+    return rows, [HistoryEntry(row[0], decode(row[1]), decode(row[2]), row[3]) for row in found]
 
 
 @contextmanager
@@ -98,22 +154,83 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _write(conn: sqlite3.Connection, references: References, visits: list[VisitContent],
-           owners: dict[str, str | None]) -> None:
-    """Insert inside the caller's transaction (sqlite-utils then uses savepoints, never commits)."""
+           newer: list[VisitContent], owners: dict[str, str | None]) -> None:
+    """Insert the new visits and replace the older copies, inside the caller's transaction
+    (sqlite-utils then uses savepoints, never commits)."""
     import sqlite_utils
 
     from at_tui.store.visits import history_paused
 
+    login = _login(conn)
     with history_paused(conn):  # the file brings the visits' own history
         _insert(sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False), references, visits,
                 owners)
+        for content in newer:
+            _replace(conn, content, owners.get(content.visit.id), login)
+
+
+def _login(conn: sqlite3.Connection) -> str | None:
+    """The name the central gives this laptop's AT, once learnt."""
+    row = conn.execute("SELECT value FROM sync_state WHERE key = 'login'").fetchone()
+    return row[0] if row else None
+
+
+def _replace(conn: sqlite3.Connection, content: VisitContent, owner: str | None, login: str | None) -> None:
+    """Make the copy here the file's newer revision: the visit row, its answers (one the newer
+    revision cleared is removed: its history keeps it), and its history — the rows of the older
+    history are kept as they are, the newer entries added, every edit session closed (the
+    file's history is complete)."""
+    from at_tui.domain.revisions import matching
+    from at_tui.store.visits import encode
+
+    visit = content.visit
+    rows, stored = _stored_history(conn, visit.id)
+    pairs = matching(stored, content.history)
+    if pairs is None:  # _fate found it newer, in this same transaction: never
+        raise ExchangeError(f"Visite {visit.id} : son historique ne se prolonge pas : rien n'a été importé.")
+
+    origin, kept_owner = conn.execute("SELECT origin, owner FROM visits WHERE id = ?", (visit.id,)).fetchone()
+    if origin != "local":
+        origin = "local" if owner is not None and owner == login else "import"
+    values = {name: value for name, value in asdict(visit).items() if name != "id"}
+    values["maillage"] = int(bool(values["maillage"]))
+    values.update(origin=origin, owner=owner if owner is not None else kept_owner)
+    conn.execute(
+        f"UPDATE visits SET {', '.join(f'{name} = ?' for name in values)} WHERE id = ?",
+        (*values.values(), visit.id),
+    )
+
+    changed_at = {entry.field: entry.at for entry in content.history}
+    conn.execute(
+        "DELETE FROM answers WHERE visit_id = ? AND key NOT IN (SELECT value FROM json_each(?))",
+        (visit.id, json.dumps(list(content.answers))),
+    )
+    conn.executemany(
+        "INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (visit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        [(visit.id, key, encode(value), changed_at.get(key, visit.updated_at)) for key, value in content.answers.items()],
+    )
+    conn.execute(
+        "INSERT INTO answer_sessions (visit_id, key, old_value) SELECT visit_id, key, value FROM answers "
+        "WHERE visit_id = ? ON CONFLICT (visit_id, key) DO UPDATE SET old_value = excluded.old_value",
+        (visit.id,),
+    )
+
+    # The older history's rows stay as they are; open edit sessions here are written below, closed.
+    kept = {pairs[index] for index, row_id in enumerate(rows) if row_id is not None}
+    conn.executemany(
+        "INSERT INTO history (visit_id, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?)",
+        [
+            (visit.id, entry.field, encode(entry.old_value), encode(entry.new_value), entry.at)
+            for index, entry in enumerate(content.history) if index not in kept
+        ],
+    )
 
 
 def _insert(db, references: References, visits: list[VisitContent], owners: dict[str, str | None]) -> None:
     from at_tui.store.visits import encode
 
-    row = db.conn.execute("SELECT value FROM sync_state WHERE key = 'login'").fetchone()
-    login = row[0] if row else None  # the name the central gives this laptop's AT, once learnt
+    login = _login(db.conn)
 
     db["reference_snapshots"].insert_all(
         (

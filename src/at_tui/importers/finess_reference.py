@@ -1,13 +1,15 @@
 """The data the FINESS import relies on: the category → typology mapping and the Occitanie départements.
 
 `fixtures/finess/categories.toml` maps a FINESS category code (categetab) to a
-typology label of `fixtures/territory.toml`; the départements kept by the import
+typology label `fixtures/territory.toml` offers (a legacy label would propose, for a new visit,
+a typology the form no longer offers); the départements kept by the import
 are the ones of territory.toml. Both are validated by pydantic; any problem is a
 `ReferenceDataError` whose French message names the file, the item and the field.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -60,7 +62,7 @@ def load_categories(root: Traversable | Path | None = None, territory: Territory
         lines += [f"  - {_item_path(raw, d['loc'])} : {french_message(d)}" for d in error.errors(include_url=False)]
         raise ReferenceDataError("\n".join(lines)) from None
     territory = territory if territory is not None else load_territory(root)
-    known = [t.label for t in territory.typologies]
+    known = [t.label for t in territory.offered_typologies]
     seen: set[str] = set()
     for entry in data.categories:
         where = f"Fichier {CATEGORIES_FILE} : catégorie « {entry.code} »"
@@ -69,14 +71,38 @@ def load_categories(root: Traversable | Path | None = None, territory: Territory
         seen.add(entry.code)
         if entry.typology not in known:
             raise ReferenceDataError(
-                f"{where} (champ « typology ») : typologie « {entry.typology} » inconnue "
-                f"(attendu une typologie de {TERRITORY_FILE} : {', '.join(known)})."
+                f"{where} (champ « typology ») : typologie « {entry.typology} » inconnue ou ancienne "
+                f"(attendu une typologie proposée par {TERRITORY_FILE} : {', '.join(known)})."
             )
     return CategoryMapping(
         typologies={e.code: e.typology for e in data.categories},
         labels={e.code: e.label for e in data.categories},
         version=data.version,
     )
+
+
+def proposed_typology(territory: Territory, stored: str | None, category_code: str | None) -> str | None:
+    """The typology the « Nouvelle visite » form proposes for a structure of the imported extract.
+
+    The extract stores the typology its import computed; one imported before the typologies
+    changed holds an old label (« CPTS/MSP » for an MSP). So the category code is mapped again
+    with today's `categories.toml`, the stored label serving only when it is still offered.
+    None: the AT chooses."""
+    offered = {t.label for t in territory.offered_typologies}
+    try:
+        current = _bundled_categories().typology(category_code)
+    except ReferenceDataError:
+        current = None  # the data files are checked at start-up (check-data): no proposal here
+    for label in (current, stored):
+        if label in offered:
+            return label
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_categories() -> CategoryMapping:
+    """`load_categories()` read once: the form asks it at each pick."""
+    return load_categories()
 
 
 def load_territory(root: Traversable | Path | None = None) -> Territory:

@@ -32,7 +32,8 @@ class ArgumentaireScreen(Screen):
     def __init__(
         self, argumentaire: Argumentaire, typology: str | None = None, typology_order: Sequence[str] = ()
     ) -> None:
-        """`typology`: open on its sheet; `typology_order`: the territory's labels, to list the sheets."""
+        """`typology`: open on its sheet (a legacy label too: its sheet lists it); `typology_order`:
+        the territory's offered labels, to order the sheets and name them (legacy labels unnamed)."""
         super().__init__()
         pages = sorted(argumentaire.pages, key=lambda p: p.order)
         rank = {label: index for index, label in enumerate(typology_order)}
@@ -42,7 +43,7 @@ class ArgumentaireScreen(Screen):
         self.options: list[Option] = [Option("[b]Pages générales[/b]", id="heading:pages", disabled=True)]
         self.options += [Option(escape(p.title), id=f"page:{p.id}") for p in pages]
         self.options.append(Option("[b]Fiches par typologie[/b]", id="heading:sheets", disabled=True))
-        self.options += [Option(escape(" · ".join(s.typologies)), id=f"sheet:{s.id}") for s in sheets]
+        self.options += [Option(escape(" · ".join(_named(s.typologies, rank))), id=f"sheet:{s.id}") for s in sheets]
         sheet = argumentaire.for_typology(typology) if typology else None
         self.initial = f"sheet:{sheet.id}" if sheet else (f"page:{pages[0].id}" if pages else None)
 
@@ -72,6 +73,13 @@ class ArgumentaireScreen(Screen):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+def _named(labels: Sequence[str], rank: dict[str, int]) -> list[str]:
+    """The labels a sheet is listed under: the offered ones in the territory's order (all when
+    no order is known, or none of them is offered)."""
+    offered = sorted((label for label in labels if label in rank), key=rank.__getitem__)
+    return offered or list(labels)
 
 
 _EMPTY = "Aucun argumentaire n'est installé sur ce poste."

@@ -18,6 +18,7 @@ from at_tui.widgets.error_line import ErrorLine
 from at_tui.widgets.guardrails import ACK_PREFIX, GuardrailPanel
 from at_tui.widgets.sheet_view import sections_markdown
 from at_tui.widgets.step_info import step_info
+from at_tui.widgets.wrapping import WrappingCheckbox
 
 
 class ChecklistScreen(VisitScreen):
@@ -35,7 +36,7 @@ class ChecklistScreen(VisitScreen):
         yield Static(_lead_text(variant), classes="lead")
         yield Static("Actions", classes="section-title")
         for action in variant.actions:
-            yield Checkbox(
+            yield WrappingCheckbox(  # an action is read whole at 80 columns
                 _escape(action.label),
                 value=bool(answers.get(check_key(self.stop.step.id, action.id))),
                 id=f"check-{action.id}",
@@ -154,4 +155,4 @@ class ChecklistScreen(VisitScreen):
 
 def _lead_text(variant) -> str:
     support = f" — {variant.support.value} en soutien" if variant.support else ""
-    return f"Lead : [b]{variant.lead.value}[/b]{support}"
+    return f"Menée par : [b]{variant.lead.value}[/b]{support}"

@@ -31,7 +31,7 @@ class ContactCard(ModalScreen):
         with VerticalScroll(id="card"):
             yield Static(f"[b]{markup(self.entry.name)}[/b]", id="card-title")
             yield Static(_card_text(self.entry), id="card-body")
-        yield KeyBar()
+            yield KeyBar(classes="dialog-keys")  # in the card: the lookup's keys stay readable behind
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "copy_email":

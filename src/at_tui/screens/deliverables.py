@@ -1,8 +1,15 @@
-"""Step 3, last part: the CRM entries to create, ready to paste, and who leads next."""
+"""Step 3, last part: the CRM entries to create, ready to paste, and who leads next.
+
+The two texts the AT pastes in the CRM (seed 000, « 1. Présentation » and « 3. Classification —
+Livrable(s) »): the activity's description (`a`) and the opportunity's « Recueil des opportunités
+offre USE » (`c`), each copied whole by its own key, both also in the command palette.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from collections.abc import Iterable
+
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import Static
 
@@ -11,7 +18,8 @@ from at_tui.screens.visit_base import VisitScreen, _escape
 
 class DeliverablesScreen(VisitScreen, inherit_bindings=False):
     BINDINGS = [
-        Binding("c", "copy_description", "Copier", id="deliverables.copy"),
+        Binding("c", "copy_description", "Copier recueil", id="deliverables.copy"),
+        Binding("a", "copy_activity", "Copier activité", id="deliverables.copy_activity"),
         Binding("t", "finish", "Terminer", id="deliverables.finish"),
         *VisitScreen.BINDINGS,
     ]
@@ -42,15 +50,15 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
             f"  Type d'activité : [b]{_escape(a.type)}[/b]",
             f"  Structure : {_escape(a.structure)}",
             f"  Service concerné : {_escape(a.service)}",
-            f"  Description (compte rendu) : {_escape(a.description)}",
+            f"  Description (compte rendu, a pour copier) : {_escape(a.description)}",
         ]
         o = d.opportunity
         if o is None:
             lines += ["", "[b]2. Opportunité CRM[/b]", "  Aucune opportunité détectée : pas d'opportunité à créer."]
         else:
+            lines += ["", "[b]2. Opportunité CRM[/b]"]
+            lines += [f"  [b $warning]À vérifier :[/] {_escape(warning)}" for warning in d.warnings]
             lines += [
-                "",
-                "[b]2. Opportunité CRM[/b]",
                 f"  Nom : [b]{_escape(o.name)}[/b]",
                 f"  Structure : {_escape(o.structure)}",
                 f"  Contact : {_escape(o.contact)}",
@@ -58,7 +66,7 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
                 f"  Service : [b]{_escape(o.service)}[/b]",
             ]
             if o.maillage:
-                lines.append(f"  À ajouter : [b]{_escape(o.maillage)}[/b]")
+                lines.append(f"  Maillage : « {_escape(o.maillage)} » est en tête de la description copiée")
             lines += ["  Description — « Recueil des opportunités offre USE » (c pour copier) :", ""]
             lines += [f"    {_escape(line)}" for line in o.description.splitlines()]
         lines += ["", f"[b]3. Suite[/b] : menée par [b]{d.next_lead.value}[/b]"]
@@ -67,7 +75,7 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
                          if d.next_lead.value == "CM" else "  L'AT poursuit le déploiement.")
         for step in d.next_steps:
             support = f", {step.support.value} en soutien" if step.support else ""
-            lines.append(f"  {step.number}. {_escape(step.title)} — lead {step.lead.value}{support}")
+            lines.append(f"  {step.number}. {_escape(step.title)} — menée par {step.lead.value}{support}")
         if self.visit.finished:
             lines += ["", "[b $success]Visite terminée.[/]"]
         else:
@@ -75,12 +83,23 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
         lines += self.followup_lines()
         self.query_one("#deliverables", Static).update("\n".join(lines))
 
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """This screen's copies, offered by the app's command palette (at_tui.app)."""
+        yield SystemCommand("Copier le recueil (description de l'opportunité CRM)",
+                            "Le « Recueil des opportunités offre USE », prêt à coller", self.action_copy_description)
+        yield SystemCommand("Copier la description de l'activité CRM",
+                            "Le compte rendu de la visite, prêt à coller", self.action_copy_activity)
+
     def action_copy_description(self) -> None:
         if self.result.opportunity is None:
-            self.notify("Pas d'opportunité : rien à copier.", severity="warning")
+            self.notify("Pas d'opportunité : pas de recueil à copier.", severity="warning")
             return
         self.app.copy_to_clipboard(self.result.opportunity.description)
         self.notify("Recueil copié dans le presse-papiers.")
+
+    def action_copy_activity(self) -> None:
+        self.app.copy_to_clipboard(self.result.activity.description)
+        self.notify("Description de l'activité copiée dans le presse-papiers.")
 
     def action_finish(self) -> None:
         from at_tui.store.errors import cause

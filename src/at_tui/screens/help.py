@@ -6,7 +6,7 @@ from importlib import resources
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
@@ -22,9 +22,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         text = (resources.files("at_tui") / "help.md").read_text(encoding="utf-8")
-        with VerticalScroll(id="help-body"):
-            yield Markdown(text)
-        yield KeyBar()
+        with Vertical(id="help-dialog"):
+            with VerticalScroll(id="help-body"):
+                yield Markdown(text)
+            yield KeyBar(classes="dialog-keys")  # in the dialog: the keys of the screen behind stay whole
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

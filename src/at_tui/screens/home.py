@@ -1,9 +1,16 @@
-"""Accueil: visits in progress first (to resume), then finished ones, and « Nouvelle visite »."""
+"""Accueil: visits in progress first (to resume), then finished ones, and « Nouvelle visite ».
+
+`v` switches to the archived visits (hidden from the Accueil, kept, exported) and back;
+`x` archives the selected visit after a confirmation naming it, or restores it in the
+archived view. Archiving deletes nothing (at_tui.store.visits.VisitStore.set_archived).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.markup import escape
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Header, Static
@@ -30,11 +37,23 @@ class HomeScreen(Screen):
         Binding("e", "app.export", "Exporter", id="home.export"),
         Binding("a", "app.argumentaire", "Argumentaire", id="home.argumentaire"),
         Binding("s", "app.sync_problems", "Synchro", id="home.sync"),
+        Binding("x", "archive", "Archiver", id="home.archive"),
+        Binding("x", "restore", "Restaurer", id="home.restore"),
+        Binding("v", "show_archived(True)", "Archivées", id="home.archived"),
+        Binding("v", "show_archived(False)", "Non archivées", id="home.unarchived"),
+        Binding("escape", "show_archived(False)", "Non archivées", id="home.unarchived_escape", show=False),
         Binding("ctrl+q", "app.quit", "Quitter", id="home.quit"),
     ]
 
+    DEFAULT_CSS = "HomeScreen #home-title { margin: 1 2 0 2; height: auto; color: $text-warning; }"
+
+    archived_view = False  # showing the archived visits instead of the Accueil's
+
     def compose(self) -> ComposeResult:
         yield Header()
+        title = Static("", id="home-title")
+        title.display = False
+        yield title
         yield VisitList(tuple(label for label, _ in COLUMNS), id="visits")
         yield Static("", id="home-hint")
         yield KeyBar()
@@ -56,7 +75,8 @@ class HomeScreen(Screen):
         self.refresh_visits()
 
     def refresh_visits(self) -> None:
-        visits = sorted(self.app.workspace.visits.list(), key=lambda v: v.finished)  # stable: in progress first
+        visits = sorted(self.app.workspace.visits.list(archived=self.archived_view),
+                        key=lambda v: v.finished)  # stable: in progress first
         self.followups = followups(self.app.workspace.conn)
         margins = 2  # #visits has one column of margin on each side
         columns = COLUMNS
@@ -80,11 +100,21 @@ class HomeScreen(Screen):
         self.in_progress = sum(not v.finished for v in visits)
         self.visit_count = len(visits)
         self.structures = {v.id: _shown(v.structure) for v in visits}
+        self.names = {v.id: f"{_shown(v.structure)} ({_shown(v.departement)}, visite du {format_date(v.visit_date)})"
+                      for v in visits}
         self._show_hint()
 
     def _show_hint(self) -> None:
         hint = self.query_one("#home-hint", Static)
+        if self.archived_view:
+            self._show_archived_hint(hint)
+            return
         if not self.visit_count:
+            archived = len(self.app.workspace.visits.list(archived=True))
+            if archived:
+                hint.update(f"Aucune visite à l'accueil ({archived} archivée(s) : [b]v[/b] pour les voir). "
+                            "Appuyez sur [b]n[/b] pour commencer une nouvelle visite.")
+                return
             hint.update("Aucune visite pour l'instant. Appuyez sur [b]n[/b] pour commencer une nouvelle visite.")
             return
         text = (f"{self.in_progress} en cours · {self.visit_count - self.in_progress} terminée(s) — "
@@ -98,6 +128,94 @@ class HomeScreen(Screen):
         if problems:
             text += f"\n[$text-warning]{problems} : [b]s[/b] pour les voir et les régler.[/]"
         hint.update(text)
+
+    def _show_archived_hint(self, hint: Static) -> None:
+        if not self.visit_count:
+            hint.update("Aucune visite archivée. [b]v[/b] revient aux visites de l'accueil.")
+            return
+        hint.update(f"{self.visit_count} visite(s) archivée(s), gardées et exportées — [b]x[/b] restaure la visite "
+                    "sélectionnée, [b]Entrée[/b] l'ouvre, [b]v[/b] revient aux visites de l'accueil.")
+
+    # -- archives ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """One meaning per key in each view: `x` archives or restores, `v` goes there or back."""
+        if action == "archive":
+            return not self.archived_view
+        if action == "restore":
+            return self.archived_view
+        if action == "show_archived":
+            return parameters[0] != self.archived_view
+        return True
+
+    def action_show_archived(self, archived: bool) -> None:
+        """Switch between the Accueil's visits and the archived ones."""
+        self.archived_view = archived
+        title = self.query_one("#home-title", Static)
+        title.update("[b]Visites archivées[/b] — hors de l'accueil, rien n'est supprimé")
+        title.display = archived
+        listing = self.query_one(VisitList)
+        listing.cursor = 0
+        self.refresh_visits()
+        listing.focus()
+        self.refresh_bindings()
+
+    def action_archive(self) -> None:
+        """Ask, naming the visit, then archive it."""
+        from at_tui.screens.confirm import ArchiveVisitScreen
+
+        visit_id = self.query_one(VisitList).selected
+        if visit_id is None:
+            self.notify("Aucune visite à archiver.", severity="warning")
+            return
+        name = self.names[visit_id]
+        self.app.push_screen(ArchiveVisitScreen(escape(name)),
+                             lambda archive: self._set_archived(visit_id, name, True) if archive else None)
+
+    def action_restore(self) -> None:
+        visit_id = self.query_one(VisitList).selected
+        if visit_id is None:
+            self.notify("Aucune visite archivée à restaurer.", severity="warning")
+            return
+        self._set_archived(visit_id, self.names[visit_id], False)
+
+    def _set_archived(self, visit_id: str, name: str, archived: bool) -> None:
+        from at_tui.store.db import StoreError
+        from at_tui.store.pending_writes import SAVE_ERRORS
+
+        try:
+            self.app.workspace.visits.set_archived(visit_id, archived)
+        except (StoreError, *SAVE_ERRORS) as error:
+            from at_tui.store.errors import explain
+
+            self.app.workspace.after_failed_write()
+            what = "Archivage" if archived else "Restauration"
+            self.notify(str(error) if isinstance(error, StoreError) else explain(error, what),
+                        severity="error", timeout=15, markup=False)
+            return
+        if archived:
+            self.notify(f"Visite « {escape(name)} » archivée : [b]v[/b] affiche les visites archivées.",
+                        title="Archivée")
+        else:
+            self.notify(f"Visite « {escape(name)} » restaurée : elle revient dans l'accueil.", title="Restaurée")
+        self.refresh_visits()
+        self.app.refresh_sync_status()  # a restored visit never sent waits to be sent again
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """The Accueil's archive commands, offered by the app's command palette (at_tui.app)."""
+        selected = self.query_one(VisitList).selected
+        if self.archived_view:
+            if selected is not None:
+                yield SystemCommand(f"Restaurer la visite archivée : {self.structures[selected]}",
+                                    "La remettre dans la liste de l'accueil (touche x)", self.action_restore)
+            yield SystemCommand("Revenir aux visites de l'accueil", "Quitter la liste des visites archivées (touche v)",
+                                lambda: self.action_show_archived(False))
+            return
+        if selected is not None:
+            yield SystemCommand(f"Archiver la visite : {self.structures[selected]}",
+                                "La retirer de l'accueil, sans rien supprimer (touche x)", self.action_archive)
+        yield SystemCommand("Visites archivées", "Voir, ouvrir ou restaurer les visites archivées (touche v)",
+                            lambda: self.action_show_archived(True))
 
     def action_resume(self) -> None:
         visit_id = self.query_one(VisitList).selected

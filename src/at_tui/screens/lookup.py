@@ -65,6 +65,8 @@ class LookupScreen(Screen):
         table = DataTable(id="lookup-results", cursor_type="row", zebra_stripes=True)
         table.can_focus = False  # the AT stays in the search field: ↑ ↓ move the selection
         yield table
+        # The table cuts long names and e-mails at 80 columns: the selected contact, whole.
+        yield Static("", id="lookup-selected")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -93,6 +95,7 @@ class LookupScreen(Screen):
             table.add_row(*(markup(cell) for cell in cells), key=entry.key)  # names are data: escaped markup
         if entries and row:
             table.move_cursor(row=min(row, len(entries) - 1))
+        self._show_selected()
 
     # -- searching ----------------------------------------------------------------
 
@@ -133,6 +136,13 @@ class LookupScreen(Screen):
         self.query_one("#lookup-results", DataTable).move_cursor(row=0)
         self._fill(results.entries)
         self.query_one("#lookup-status", Static).update(markup(_status(results, self.context)))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        entry = self.selected()
+        self.query_one("#lookup-selected", Static).update(markup(_whole_text(entry)) if entry else "")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.search()
@@ -195,6 +205,12 @@ def _structure_cell(entry: Entry) -> str:
     if entry.kind in AGENCY_KINDS or entry.organisation == entry.role:
         return entry.role
     return f"{entry.organisation} · {entry.role}"
+
+
+def _whole_text(entry: Entry) -> str:
+    """The selected contact on one wrapped line, nothing cut: name, structure and role, e-mail, phone."""
+    parts = [entry.name, _structure_cell(entry), entry.email, entry.phone]
+    return " · ".join(part for part in parts if part)
 
 
 def _short_departements(entry: Entry) -> str:

@@ -52,7 +52,9 @@ class OverrideScreen(ModalScreen[tuple[str | None, str | None] | None]):
             yield Static("Justification (obligatoire pour une autre classification, gardée avec la visite) :")
             yield TextArea(self.justification, id="justification", soft_wrap=True, tab_behavior="focus")
             yield ErrorLine(id="override-error")
-        yield KeyBar()
+            # Inside the dialog: docked at the screen's bottom it would cover the keys of the
+            # screen behind with its own, one line over two (see screens.tcss, .dialog-keys).
+            yield KeyBar(classes="dialog-keys")
 
     def on_mount(self) -> None:
         self.query_one("#offer", RadioSet).focus()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from at_tui.domain.answers import missing_required, visible_questions
-from at_tui.domain.text import FieldError
+from at_tui.domain.answers import visible_questions
+from at_tui.domain.facts import missing_answers
 from at_tui.domain.visit import question_key, questionnaire_answers
 from at_tui.screens.visit_base import VisitScreen, _escape
-from at_tui.store.pending_writes import NotSaved, not_saved_message
+from at_tui.store.pending_writes import not_saved_message
 from at_tui.widgets.question_field import QuestionField
 
 
@@ -36,7 +36,7 @@ class QuestionnaireScreen(VisitScreen):
         self.show_pending()
         self._apply_visibility()
         # Coming back to a visit: start at the first required answer still missing.
-        missing = {q.id for q in missing_required(self.questionnaire, self._answers())}
+        missing = {q.id for q in missing_answers(self.questionnaire, self._answers())}
         fields = [f for f in self.query(QuestionField) if f.display]
         target = next((f for f in fields if f.question.id in missing), fields[0])
         target.control.focus()
@@ -57,17 +57,8 @@ class QuestionnaireScreen(VisitScreen):
 
     def on_question_field_edited(self, event: QuestionField.Edited) -> None:
         field = event.field
-        try:
-            self.workspace.save_answer(self.visit, field.question.id, event.raw)
-        except FieldError as problem:
-            field.show_error(str(problem))
+        if not self.save_field(field, event.raw):
             return
-        except NotSaved as problem:
-            field.show_not_saved(problem.message)
-            self.app.show_pending()
-            return
-        field.show_error("")
-        self.app.after_save()
         if any(q.show_if and q.show_if.question == field.question.id for q in self.questionnaire.questions):
             self._apply_visibility()
 
@@ -82,7 +73,7 @@ class QuestionnaireScreen(VisitScreen):
                 field.show_error("")
 
     def can_leave_forward(self) -> bool:
-        missing = {q.id for q in missing_required(self.questionnaire, self._answers())}
+        missing = {q.id for q in missing_answers(self.questionnaire, self._answers())}
         for field in self.query(QuestionField):
             if field.question.id in missing and not field.invalid:
                 field.show_error("Réponse obligatoire.")

@@ -72,8 +72,21 @@ class VisitScreen(Screen):
             f"[b]{_escape(visit.structure)}[/b] — {_escape(visit.departement)} · {_escape(visit.typologie)} · "
             f"{format_date(visit.visit_date)}{done}\n"
             + " › ".join(parts)
-            + f"\n[b]{self.stop.title}[/b] ({self.index + 1}/{len(self.stops)})"
+            + f"\n{self.position_text()}"
         )
+
+    def position_text(self) -> str:
+        """« Étape 3/7 · Classification — Recueil des besoins (1/3) »: steps of the process, not screens
+        (at_tui.domain.flow.Position); an archived visit says so."""
+        from at_tui.domain.flow import position
+
+        where = position(self.playbook, self.stops, self.index)
+        text = f"Étape {where.number}/{where.total} · [b]{_escape(where.title)}[/b]"
+        if where.parts > 1:
+            text += f" — {_escape(where.part)} ({where.part_number}/{where.parts})"
+        if self.workspace.visits.archived_at(self.visit.id):
+            text += " · [b]archivée[/b]"
+        return text
 
     def followup(self):
         """The CM's follow-up of this visit (at_tui.sync.parked.Followup), None when none was received."""
@@ -92,6 +105,26 @@ class VisitScreen(Screen):
         if followup.comment:
             lines.append(f"  Commentaire : {_escape(followup.comment)}")
         return lines
+
+    # -- answers -----------------------------------------------------------------
+
+    def save_field(self, field, raw) -> bool:
+        """Save what the AT typed in a QuestionField; the field shows why when it was not saved."""
+        from at_tui.domain.text import FieldError
+        from at_tui.store.pending_writes import NotSaved
+
+        try:
+            self.workspace.save_answer(self.visit, field.question.id, raw)
+        except FieldError as problem:
+            field.show_error(str(problem))
+            return False
+        except NotSaved as problem:
+            field.show_not_saved(problem.message)
+            self.app.show_pending()
+            return False
+        field.show_error("")
+        self.app.after_save()
+        return True
 
     # -- navigation --------------------------------------------------------------
 

@@ -12,9 +12,10 @@ from textual.widgets import Checkbox, Header, Input, Select, Static
 
 from at_tui.domain.identity import FIELD_LABELS
 from at_tui.domain.redaction import printable
-from at_tui.domain.territory import departement_label
+from at_tui.domain.territory import departement_label, typology_choices
 from at_tui.domain.text import FieldError
 from at_tui.domain.visit import format_date
+from at_tui.importers.finess_reference import proposed_typology
 from at_tui.store.pending_writes import SAVE_ERRORS, NotSaved, not_saved_message
 from at_tui.widgets.error_line import ErrorLine
 from at_tui.widgets.key_bar import KeyBar
@@ -74,12 +75,13 @@ class VisitFormScreen(Screen):
             yield from self._field("departement", Input(
                 value=current, placeholder="Numéro ou nom (ex. 31 ou Haute-Garonne)", id="departement",
                 suggester=SuggestFromList(names + [d.name for d in territory.departements], case_sensitive=False)))
-            labels = [t.label for t in territory.typologies]
+            choices = typology_choices(territory, visit.typologie if visit else None)
             # A stored typology no longer offered (an older territory, an imported visit) is not
-            # selectable: the list then asks for one rather than failing to draw.
-            known = visit is not None and visit.typologie in labels
+            # selectable: the list then asks for one rather than failing to draw. A legacy one
+            # (« CPTS/MSP ») is listed, marked « ancienne liste », until the AT picks another.
+            known = visit is not None and visit.typologie in {value for _, value in choices}
             yield from self._field("typologie", Select(
-                [(label, label) for label in labels], prompt="Choisir la typologie…",
+                choices, prompt="Choisir la typologie…",
                 value=visit.typologie if known else Select.NULL, id="typologie"))
             yield from self._field("commune", Input(
                 value=visit.commune if visit else "", placeholder="Commune (ex. Auch)", id="commune"))
@@ -112,7 +114,14 @@ class VisitFormScreen(Screen):
     def on_mount(self) -> None:
         if self.editing:
             self.show_pending()
+        self._initial = self._raw()  # what a new form holds before the AT types anything
         self.query_one("#structure", Input).focus()
+
+    def typed_fields(self) -> list[str]:
+        """The labels of the fields whose value the AT changed since the form opened."""
+        initial = getattr(self, "_initial", {})
+        return [FIELD_LABELS[name] for name, value in self._raw().items()
+                if value != initial.get(name) and (value or initial.get(name))]
 
     def show_pending(self) -> None:
         """Each identity field says whether its value waits to be saved; cleared once it went through."""
@@ -221,9 +230,10 @@ class VisitFormScreen(Screen):
         self._fill("commune", structure.commune or "")
         departement = next((d for d in territory.departements if d.code == structure.departement), None)
         self._fill("departement", departement_label(departement) if departement else structure.departement)
-        proposed = structure.typology in {t.label for t in territory.typologies}
+        typology = proposed_typology(territory, structure.typology, structure.category_code)
+        proposed = typology is not None
         if proposed:
-            self.query_one("#typologie", Select).value = structure.typology
+            self.query_one("#typologie", Select).value = typology
         self._link_finess(structure.finess, structure.category_label, proposed)
         self.query_one("#structure", Input).focus()  # a click on the list may have moved it
 
@@ -276,7 +286,15 @@ class VisitFormScreen(Screen):
         self.app.open_visit(visit.id)
 
     def action_cancel(self) -> None:
-        self.app.pop_screen()
+        """Échap: an empty form leaves at once; one holding typed text asks first (nothing of it
+        is saved before the visit is created)."""
+        typed = self.typed_fields()
+        if not typed:
+            self.app.pop_screen()
+            return
+        from at_tui.screens.confirm import DiscardTypedScreen
+
+        self.app.push_screen(DiscardTypedScreen(typed), lambda leave: self.app.pop_screen() if leave else None)
 
     def action_close(self) -> None:
         if self.editing and self.query(".-field-error"):

@@ -433,6 +433,36 @@ def _v8_origin_and_quarantine(conn: sqlite3.Connection) -> None:
     repair_stored_moments(conn)
 
 
+def _v9_archive(conn: sqlite3.Connection) -> None:
+    """`visits.archived_at`: when the AT archived the visit (NULL: shown on the Accueil).
+
+    Archiving is the AT's housekeeping on this laptop, not the visit's content: it writes no
+    history (`visit_updated` only watches the content columns), no sync operation (the
+    outbox trigger below ignores an update that only archives or restores), and the export
+    and sync content leave it out (docs/visit-format.md, « Visites archivées »). A pending
+    operation of an archived visit the central has never received waits in the outbox
+    (at_tui.sync.outbox.HELD_SQL) and leaves once the visit is restored.
+    """
+    op_id = (
+        "lower(substr(hex(randomblob(4)), 1) || '-' || substr(hex(randomblob(2)), 1) || '-4' || "
+        "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
+        "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+    )
+    for statement in (
+        "ALTER TABLE visits ADD COLUMN archived_at TEXT",
+        "DROP TRIGGER outbox_visit_changed",
+        f"""CREATE TRIGGER outbox_visit_changed AFTER UPDATE ON visits
+            WHEN OLD.archived_at IS NEW.archived_at BEGIN
+              INSERT INTO outbox (op_id, visit_id, created_at, updated_at)
+              SELECT {op_id}, NEW.id, strftime('%Y-%m-%dT%H:%M:%f+00:00'), strftime('%Y-%m-%dT%H:%M:%f+00:00')
+               WHERE NOT EXISTS (SELECT 1 FROM sync_pause)
+                 AND NEW.origin <> 'import'
+                 AND NOT EXISTS (SELECT 1 FROM outbox WHERE visit_id = NEW.id AND state = 'pending');
+            END""",
+    ):
+        conn.execute(statement)
+
+
 def repair_stored_moments(conn: sqlite3.Connection) -> int:
     """Replace every stored timestamp or date the app cannot show (year 9999, year 1 at +14:00,
     garbage) by the time of the repair; the original is kept in `repaired_values`.
@@ -486,6 +516,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v6_outbox,
     _v7_pulled_reference,
     _v8_origin_and_quarantine,
+    _v9_archive,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -85,11 +85,20 @@ class VisitStore:
             raise StoreError(f"Visite {visit_id} introuvable.")
         return visit
 
-    def list(self, *, oldest_first: bool = False) -> list[Visit]:
-        """Last updated first (the Accueil), or by creation then id (an export file, stable)."""
+    def list(self, *, oldest_first: bool = False, archived: bool | None = None) -> list[Visit]:
+        """Last updated first (the Accueil), or by creation then id (an export file, stable).
+
+        `archived`: None for every visit (an export keeps the archived ones), False for those
+        the Accueil shows, True for the archived ones only."""
         order = "created_at, id" if oldest_first else "updated_at DESC"
-        rows = self.conn.execute(f"SELECT {_VISIT_COLUMNS} FROM visits ORDER BY {order}").fetchall()
+        where = {None: "", False: "WHERE archived_at IS NULL", True: "WHERE archived_at IS NOT NULL"}[archived]
+        rows = self.conn.execute(f"SELECT {_VISIT_COLUMNS} FROM visits {where} ORDER BY {order}").fetchall()
         return [_visit(r) for r in rows]
+
+    def archived_at(self, visit_id: str) -> str | None:
+        """When the AT archived the visit; None when it is shown on the Accueil."""
+        row = self.conn.execute("SELECT archived_at FROM visits WHERE id = ?", (visit_id,)).fetchone()
+        return row[0] if row else None
 
     def answers(self, visit_id: str) -> dict[str, Any]:
         rows = self.conn.execute(
@@ -214,11 +223,16 @@ class VisitStore:
         )
 
     def set_step(self, visit_id: str, step: str) -> None:
+        """Where the visit reopens. Navigation, not content (domain.revisions.NAVIGATION_FIELDS):
+        `updated_at` stays, no history entry (the trigger ignores this column), and no sync
+        operation (`sync_pause`, held only inside this transaction): browsing a finished
+        visit never makes its next export or push a different one."""
         with immediate(self.conn):
+            self.conn.execute("INSERT INTO sync_pause (reason) VALUES ('navigation')")
             self.conn.execute(
-                "UPDATE visits SET current_step = ?, updated_at = ? WHERE id = ? AND current_step != ?",
-                (step, self.clock(), visit_id, step),
+                "UPDATE visits SET current_step = ? WHERE id = ? AND current_step != ?", (step, visit_id, step)
             )
+            self.conn.execute("DELETE FROM sync_pause WHERE reason = 'navigation'")
 
     def set_override(self, visit_id: str, offer: str | None, justification: str | None) -> None:
         """Record (or with None, remove) the AT's override of the computed classification."""
@@ -246,6 +260,19 @@ class VisitStore:
             "status IS NOT ?",
             (status,),
         )
+
+    def set_archived(self, visit_id: str, archived: bool) -> bool:
+        """Archive (hide from the Accueil) or restore a visit; nothing is deleted. The AT's
+        housekeeping, not the visit's content: `updated_at`, the history and the sync outbox
+        are left alone (migration v9). False when it already was in that state."""
+        with immediate(self.conn):
+            changed = self.conn.execute(
+                "UPDATE visits SET archived_at = CASE WHEN ? THEN ? END WHERE id = ? AND (archived_at IS NULL) = ?",
+                (archived, self.clock(), visit_id, archived),
+            ).rowcount
+            if not changed and self.get(visit_id) is None:
+                raise StoreError(f"Visite {visit_id} introuvable.")
+        return changed > 0
 
     def _update_visit(self, visit_id: str, assignments: str, values: tuple, differs: str, current: tuple) -> bool:
         """One UPDATE of a visit when something differs; False when nothing changed."""

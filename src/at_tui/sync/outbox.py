@@ -1,4 +1,4 @@
-"""The outbox and the central state of each visit, in the local database (schema v6).
+"""The outbox and the central state of each visit, in the local database (schema v6, v9).
 
 The triggers of migration v6 keep one `pending` operation per changed visit. Sending
 takes two steps, each one transaction: `take_batch` fixes the payload and base
@@ -24,6 +24,15 @@ from at_tui.store.db import immediate
 from at_tui.store.visit_content import CONTENT_SQL, content_json
 
 IN_FLIGHT = ("pending", "sent")
+
+# An operation (outbox row `o`) held back: its visit is archived and the central never
+# received it (no revision, nothing sent, applied or in conflict). Such a visit was
+# created by mistake: sending it would put it in the region's record. Its pending
+# operation stays, and leaves once the visit is restored. A visit the central knows
+# keeps syncing while archived.
+HELD_SQL = """(EXISTS (SELECT 1 FROM visits h WHERE h.id = o.visit_id AND h.archived_at IS NOT NULL)
+    AND NOT EXISTS (SELECT 1 FROM sync_visits hs WHERE hs.visit_id = o.visit_id AND hs.rev > 0)
+    AND NOT EXISTS (SELECT 1 FROM outbox ho WHERE ho.visit_id = o.visit_id AND ho.state IN ('sent', 'done', 'conflict')))"""
 
 
 def utc_now() -> str:
@@ -56,19 +65,22 @@ class Summary:
     rejected: int
     last_success: str | None
     quarantined: int = 0  # central copies set aside (this laptop cannot take them)
+    held: int = 0  # archived visits the central never received: not sent while archived
 
 
 def take_batch(conn: sqlite3.Connection, limit: int, skip: Collection[str] = ()) -> list[Operation]:
     """The operations to send now, oldest first: those already sent without an answer, as they
     were (except the op ids in `skip`: still on their way), then pending ones fixed with the
     visit's content and the central revision it is based on. At most one operation per visit
-    is in flight, and a visit waiting for the AT to settle a conflict sends nothing."""
+    is in flight, a visit waiting for the AT to settle a conflict sends nothing, and neither
+    does an archived visit the central never received (HELD_SQL)."""
     with immediate(conn):
         rows = conn.execute(
-            """SELECT o.seq, o.op_id, o.visit_id, o.state, coalesce(v.rev, 0) AS rev
+            f"""SELECT o.seq, o.op_id, o.visit_id, o.state, coalesce(v.rev, 0) AS rev
                  FROM outbox o LEFT JOIN sync_visits v ON v.visit_id = o.visit_id
                 WHERE o.state IN ('pending', 'sent')
                   AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.visit_id = o.visit_id AND c.state = 'conflict')
+                  AND NOT {HELD_SQL}
                 ORDER BY o.seq"""
         ).fetchall()
         chosen: list[int] = []
@@ -194,20 +206,21 @@ def _safe_result(result: Mapping[str, Any]) -> dict[str, Any]:
 
 def _settle_conflict(conn: sqlite3.Connection, visit_id: str, payload: str | None, central: Mapping[str, Any],
                      check: Check | None) -> str | None:
-    """`done` or REBASED when the conflict is none (see record_results); None for a real conflict."""
+    """`done` or REBASED when the conflict is none (see record_results); None for a real conflict.
+    The rule an import applies too (at_tui.domain.revisions), asked of the base revision."""
     from at_tui.domain.conflicts import differences
+    from at_tui.domain.revisions import Revision, against_base
 
     content, rev = central.get("content"), central.get("rev")
     if not isinstance(content, dict) or not isinstance(rev, int) or isinstance(rev, bool) or payload is None:
         return None
     if check is not None and check(visit_id, content) is not None:
         return None  # a central copy this laptop cannot take stays a conflict, shown to the AT
-    if not differences(json.loads(payload), content):
-        return "done"
     row = conn.execute("SELECT base_content FROM sync_visits WHERE visit_id = ?", (visit_id,)).fetchone()
-    if row is not None and row[0] and not differences(json.loads(row[0]), content):
-        return REBASED
-    return None
+    base = json.loads(row[0]) if row is not None and row[0] else None
+    revision = against_base(json.loads(payload), content, base if isinstance(base, dict) else None,
+                            lambda a, b: bool(differences(a, b)))
+    return {Revision.SAME: "done", Revision.NEWER: REBASED}.get(revision)
 
 
 def _queue(conn: sqlite3.Connection, visit_id: str, now: str) -> None:
@@ -379,10 +392,12 @@ def quarantined(conn: sqlite3.Connection) -> list[str]:
 
 def summary(conn: sqlite3.Connection) -> Summary:
     counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    held = conn.execute(f"SELECT count(*) FROM outbox o WHERE o.state = 'pending' AND {HELD_SQL}").fetchone()[0]
     return Summary(
-        waiting=counts.get("pending", 0) + counts.get("sent", 0),
+        waiting=counts.get("pending", 0) + counts.get("sent", 0) - held,
         conflicts=counts.get("conflict", 0),
         rejected=counts.get("rejected", 0),
         last_success=get_state(conn, "last_success"),
         quarantined=conn.execute("SELECT count(*) FROM sync_visits WHERE quarantine IS NOT NULL").fetchone()[0],
+        held=held,
     )

@@ -16,7 +16,6 @@ always gives the same file; 2,000,000 rows take well under a minute.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import unicodedata
@@ -605,17 +604,19 @@ def generate(  # noqa: C901 - one loop, kept flat for speed
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    from at_tui.cli.arguments import FrenchArgumentParser  # usage and errors in French, like at-tui's
+
+    parser = FrenchArgumentParser(
         prog="python -m at_tui.synthetic.annuaire",
         description="Écrire un extrait de l'Annuaire Santé (PS_LibreAcces_Personne_activite) synthétique et réaliste.",
     )
     parser.add_argument("output", metavar="FICHIER", help="fichier à écrire")
-    parser.add_argument("--rows", type=int, default=1000, help="nombre de lignes d'activité (défaut : 1000)")
+    parser.add_argument("--rows", type=int, metavar="N", default=1000, help="nombre de lignes d'activité (défaut : 1000)")
     parser.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help="encodage (défaut : utf-8)")
-    parser.add_argument("--seed", type=int, default=1, help="graine : même graine, même fichier (défaut : 1)")
-    parser.add_argument("--occitanie-share", type=float, default=0.1,
+    parser.add_argument("--seed", type=int, metavar="N", default=1, help="graine : même graine, même fichier (défaut : 1)")
+    parser.add_argument("--occitanie-share", type=float, metavar="PART", default=0.1,
                         help="part des professionnels exerçant en Occitanie, entre 0 et 1 (défaut : 0.1)")
-    parser.add_argument("--malformed", type=int, default=0, help="lignes mal formées à glisser (défaut : 0)")
+    parser.add_argument("--malformed", type=int, metavar="N", default=0, help="lignes mal formées à glisser (défaut : 0)")
     parser.add_argument("--header-case", choices=HEADER_CASES, default="real",
                         help="casse des noms de colonnes : real (publiée), lower, upper, drift (variantes "
                              "d'une version à l'autre) (défaut : real)")

@@ -13,7 +13,6 @@ and UTF-8 mojibake. The same seed always gives the same file.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
@@ -371,17 +370,19 @@ def generate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    from at_tui.cli.arguments import FrenchArgumentParser  # usage and errors in French, like at-tui's
+
+    parser = FrenchArgumentParser(
         prog="python -m at_tui.synthetic.finess",
         description="Écrire un extrait FINESS (établissements, format etalab) synthétique et réaliste.",
     )
     parser.add_argument("output", metavar="FICHIER", help="fichier à écrire")
-    parser.add_argument("--rows", type=int, default=1000, help="nombre de lignes structureet (défaut : 1000)")
+    parser.add_argument("--rows", type=int, metavar="N", default=1000, help="nombre de lignes structureet (défaut : 1000)")
     parser.add_argument("--encoding", choices=ENCODINGS, default="cp1252", help="encodage (défaut : cp1252)")
-    parser.add_argument("--seed", type=int, default=1, help="graine : même graine, même fichier (défaut : 1)")
-    parser.add_argument("--occitanie-share", type=float, default=0.85,
+    parser.add_argument("--seed", type=int, metavar="N", default=1, help="graine : même graine, même fichier (défaut : 1)")
+    parser.add_argument("--occitanie-share", type=float, metavar="PART", default=0.85,
                         help="part des structures en Occitanie, entre 0 et 1 (défaut : 0.85)")
-    parser.add_argument("--malformed", type=int, default=0, help="lignes mal formées à glisser (défaut : 0)")
+    parser.add_argument("--malformed", type=int, metavar="N", default=0, help="lignes mal formées à glisser (défaut : 0)")
     parser.add_argument("--no-geolocalisation", action="store_true", help="sans lignes geolocalisation")
     parser.add_argument("--mojibake", action="store_true", help="UTF-8 : quelques noms aux accents mal encodés")
     parser.add_argument("--crlf", action="store_true", help="fins de ligne Windows (CRLF)")

@@ -2,7 +2,8 @@
 
 Textual's Footer mounts a widget per key and recomposes on every focus change;
 drawn as text, the same information costs a fraction of the start-up time. When
-the keys do not fit the terminal's width, they take a second line.
+the keys do not fit the terminal's width, they take a second line; the palette's key
+(Ctrl+P) is always shown, on the right of the last line.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from textual.widgets import Static
 
 class KeyBar(Static):
     DEFAULT_CSS = """
-    KeyBar { dock: bottom; height: auto; max-height: 2; background: $footer-background; color: $footer-foreground; }
+    KeyBar { dock: bottom; height: auto; max-height: 3; background: $footer-background; color: $footer-foreground; }
     """
 
     def on_mount(self) -> None:
@@ -50,8 +51,10 @@ class KeyBar(Static):
                 " palette "
             )
             room = width - lines[-1].cell_length - right.cell_length
-            if room > 0:  # else the keys of this screen matter more; F1 lists everything
+            if room > 0:
                 lines[-1] = lines[-1] + Content(" " * room) + right
+            else:  # never dropped: the palette is how the AT finds every other command
+                lines.append(Content(" " * max(0, width - right.cell_length)) + right)
         self.update(Content("\n").join(lines))
 
 

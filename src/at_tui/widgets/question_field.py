@@ -13,6 +13,7 @@ from textual.widgets import Input, RadioButton, RadioSet, SelectionList, Static,
 
 from at_tui.domain.playbook import Question
 from at_tui.widgets.error_line import ErrorLine
+from at_tui.widgets.wrapping import WrappingRadioButton, WrappingSelectionList
 
 
 class QuestionField(Vertical):
@@ -27,6 +28,7 @@ class QuestionField(Vertical):
         super().__init__(id=f"field-{question.id}", classes="question")
         self.question = question
         self.initial = value
+        self._ticked = set(value) if isinstance(value, list) else set()
 
     def compose(self) -> ComposeResult:
         question = self.question
@@ -59,13 +61,13 @@ class QuestionField(Vertical):
         if question.type == "single_choice":
             return RadioSet(
                 *(
-                    RadioButton(escape(c.label), value=value == c.value, name=c.value)
+                    WrappingRadioButton(escape(c.label), value=value == c.value, name=c.value)
                     for c in question.choices
                 ),
                 id=control_id,
             )
         selected = {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
-        return SelectionList[str](
+        return WrappingSelectionList(
             *((escape(c.label), c.value, c.value in selected) for c in question.choices),
             id=control_id,
         )
@@ -115,4 +117,17 @@ class QuestionField(Vertical):
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
         event.stop()
-        self.post_message(self.Edited(self, list(event.selection_list.selected)))
+        selection = event.selection_list
+        chosen = list(selection.selected)
+        none = self.question.none_choice
+        if none is not None and none.value in chosen and len(chosen) > 1:
+            # « Aucune » excludes the other choices: the one just ticked wins, the others untick
+            # (each untick posts SelectedChanged again, with the coherent selection).
+            keep_none = none.value not in self._ticked
+            for value in chosen:
+                if (value == none.value) != keep_none:
+                    selection.deselect(value)
+            return
+        self._ticked = set(chosen)
+        self.post_message(self.Edited(self, chosen))
+

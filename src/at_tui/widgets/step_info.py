@@ -20,16 +20,15 @@ def step_info(variant: StepVariant) -> Iterator[Static]:
         lines = []
         for resource in variant.resources:
             line = f"• {markup(resource.name)}"
+            # The whole address, folded over as many lines as it takes: the AT may have to
+            # read it out or type it elsewhere (screens.tcss, .resources).
             if resource.url and _LINKABLE.fullmatch(resource.url):
-                line += f"\n  [dim][link='{resource.url}']{markup(_short(resource.url))}[/link][/dim]"
+                line += f"\n  [dim][link='{resource.url}']{markup(resource.url)}[/link][/dim]"
             elif resource.url:  # not a plain web address: shown, never made a link
-                line += f"\n  [dim]{markup(_short(resource.url))}[/dim]"
+                line += f"\n  [dim]{markup(resource.url)}[/dim]"
             lines.append(line)
         yield Static("\n".join(lines), classes="resources")
     if variant.deliverables:
         yield Static("Livrables", classes="section-title")
         yield Static("\n".join(f"• {markup(d.label)}" for d in variant.deliverables), classes="deliverables")
 
-
-def _short(url: str, limit: int = 70) -> str:
-    return url if len(url) <= limit else url[: limit - 1] + "…"
