@@ -36,7 +36,7 @@ async def test_pick_per_field_then_save(make_app, workspace):
         assert isinstance(screen, ConflictScreen)
         table = screen.query_one(DataTable)
         labels = [table.get_row_at(i)[0] for i in range(table.row_count)]
-        assert labels == ["Contact (nom)", "Nombre estimé d'utilisateurs potentiels (professionnels concernés par le projet)"]
+        assert labels == ["Contact (nom)", "Nombre estimé d'utilisateurs potentiels dans la structure"]
         assert table.get_row_at(0)[1:3] == ["Claire Dupuis", "Claire Dupuis-Martin"]
         await pilot.press("right")  # contact name: the central value
         assert table.get_row_at(0)[3] == "central →"

@@ -138,3 +138,41 @@ async def test_a_legacy_visit_warns_and_f2_fixes_the_name(make_app, db_path, ref
         assert app.screen is screen
         text = shown(screen)
         assert "32 libéraux" in text and "À vérifier" not in text
+
+
+async def test_unanswered_criteria_say_classification_to_settle(make_app, db_path, reference) -> None:
+    """An opportunity whose criteria are not all answered is not « no opportunity »."""
+    answers = {key: value for key, value in ANSWERS.items() if key != "portee_strategique"}
+    visit_id = make_visit(db_path, reference, answers)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_deliverables(pilot, visit_id)
+        assert screen.result.opportunity is None and screen.result.outcome.blocked
+        text = shown(screen)
+        assert "Classification à régler" in text and "Aucune opportunité détectée" not in text
+
+
+@pytest.mark.parametrize(
+    ("typologie", "sheet"),
+    [("MSP", "cpts-msp"), ("Professionnels libéraux", "cpts-msp"), ("Centre de santé", "cpts-msp"),
+     ("EHPAD", "essms"), ("ESSMS (autre)", "essms"), ("CPTS/MSP", "cpts-msp"), ("ESSMS/EHPAD", "essms")],
+)
+async def test_the_argumentaire_opens_the_sheet_of_the_typology(make_app, typologie, sheet) -> None:
+    from textual.widgets import OptionList
+
+    from at_tui.screens.argumentaire import ArgumentaireScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.action_argumentaire(typologie)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ArgumentaireScreen)
+        listing = screen.query_one(OptionList)
+        option = listing.get_option_at_index(listing.highlighted)
+        assert option.id == f"sheet:{sheet}"
+        # The sheet is listed under the typologies a new visit may take, never an old label.
+        assert "/" not in str(option.prompt)
+        if sheet == "cpts-msp":
+            assert str(option.prompt) == "CPTS · MSP · Centre de santé · Professionnels libéraux"

@@ -248,7 +248,10 @@ async def test_escape_closes_the_list_then_cancels_the_form(make_app, db_path, f
         await type_text(pilot, " til")  # typing again reopens it
         await settle(pilot)
         assert len(shown(form)) == 2
-        await pilot.press("escape", "escape")
+        await pilot.press("escape", "escape")  # closes the list, then asks before discarding the text
+        await pilot.pause()
+        assert app.screen is not form and not isinstance(app.screen, HomeScreen)
+        await pilot.press("o")  # « abandonner »
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
     assert visit_rows(db_path) == []

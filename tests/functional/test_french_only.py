@@ -54,6 +54,16 @@ def test_the_word_list_finds_english_and_spares_french():
     assert english_in(french) == []
 
 
+def test_a_contact_names_its_source_in_words(reference):
+    """The card says where a contact comes from as the AT knows it, never by a seed file name."""
+    from at_tui.domain.lookup import contact_source
+
+    sources = {contact_source(contact) for contact in reference.contacts}
+    assert sources and not [s for s in sources if ".txt" in s or english_in(s)]
+    assert all(s.startswith(("Kit SPICO AT, diapositive « ", "Processus de déploiement SPICO, diapositive « "))
+               for s in sources), sources
+
+
 # -- what the terminal shows --------------------------------------------------------------
 
 
@@ -150,7 +160,7 @@ async def test_no_english_on_any_screen_of_a_whole_visit(make_app, workspace, vi
     from at_tui.screens.lookup import LookupScreen
     from at_tui.screens.override import OverrideScreen
     from at_tui.screens.result import ResultScreen
-    from at_tui.widgets.french import FrenchCommandPalette, THEME_LABELS
+    from at_tui.widgets.french import THEME_LABELS, FrenchCommandPalette
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -266,7 +276,7 @@ def test_the_test_file_generators_speak_french(module):
     assert english_in(result.stdout + missing.stderr) == []
 
 
-# -- nothing cut at 80×24 -----------------------------------------------------------------
+# -- nothing cut at 80×24 and 100×30 -----------------------------------------------------
 
 
 async def _show(pilot, widget) -> str:
@@ -277,8 +287,9 @@ async def _show(pilot, widget) -> str:
     return flowed(shown(pilot.app))
 
 
-async def test_action_labels_strategic_choices_and_a_long_email_are_whole_at_80x24(
-        make_app, workspace, visit_id, reference):
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+async def test_action_labels_strategic_choices_and_a_long_email_are_whole(
+        make_app, workspace, visit_id, reference, size):
     from textual.widgets import Checkbox, SelectionList
 
     from at_tui.domain.flow import visit_flow
@@ -291,7 +302,7 @@ async def test_action_labels_strategic_choices_and_a_long_email_are_whole_at_80x
     assert len(longest.email) > 30 and any(len(c.label) > 80 for c in strategic.choices)
 
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         cut = []
         for stop in checklists:
             app.open_visit(visit_id, stop.key)

@@ -277,3 +277,14 @@ def test_a_feed_to_a_criterion_no_question_asks_is_refused() -> None:
     data["questions"] = [q for q in data["questions"] if q["id"] != "demandes_complexes"]
     with pytest.raises(ValidationError, match="n'est demandé par aucune question"):
         Questionnaire.model_validate(data)
+
+
+def test_the_crm_text_says_what_the_recueil_answered_for_a_blank_criterion() -> None:
+    from at_tui.domain.deliverables import recueil_text
+
+    answers = {**SIMPLE, "fonctionnalites": ["teleexpertise"], "messagerie_seule": None, "demandes_complexes": None}
+    derived = assess(RECUEIL, answers, RULES).derived
+    text = recueil_text(RECUEIL, {f"q:{k}": v for k, v in answers.items()}, None, derived)
+    assert "instantanés ? — Non (d'après «\u00a0Quelles sont les fonctionnalités souhaitées ?\u00a0» : Télé-expertise)" in text
+    assert "demande complexe ? — Demande d'avis ou de télé-expertise (d'après" in text
+    assert "non renseigné" not in text.split("Classification")[-1]

@@ -150,7 +150,7 @@ def test_export_then_import_into_another_home(tmp_path, home_a, monkeypatch):
                                           "1 visite importée."]
     source, copy = dump(db_file(home, monkeypatch)), dump(db_file(home_b, monkeypatch))
     # The copy is the same visit, marked as received by file (never pushed by home B: docs/sync-protocol.md).
-    assert [row[:-2] + ("import", None) for row in source["visits"]] == copy["visits"]
+    assert [row[:-3] + ("import", None, None) for row in source["visits"]] == copy["visits"]  # origin, owner, archived_at
     assert copy["answers"] == source["answers"]
     assert len(copy["answers"]) == 7
     carried = history(db_file(home_b, monkeypatch), visit_id)

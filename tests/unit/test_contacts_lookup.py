@@ -133,7 +133,7 @@ def test_limit_is_honoured(synced):
 
 def test_an_entry_carries_its_source_and_check_date(synced):
     entry = search(synced, Query.parse("romain eychenne")).entries[0]
-    assert entry.source.startswith("Seed 001_f565f25cf5719294.txt")
+    assert entry.source == "Kit SPICO AT, diapositive « Dispositif d'appui à la Coordination (DAC) — tableau des référents »"
     assert entry.last_checked == "2026-11-22"
     assert entry.as_json()["departement"] == "32"
 

@@ -182,7 +182,7 @@ def test_export_envelope_and_visit_fields(source):
     assert fields[0] == "visite" and "classification_forcee" in fields and fields[-1] == "statut"
     assert {(r["kind"], r["id"], r["version"]) for r in envelope["references"]} == {
         ("playbook", "spico", 1),
-        ("questionnaire", "recueil-use", 1),
+        ("questionnaire", "recueil-use", 2),
     }
     # The text is plain JSON, UTF-8, readable.
     text = dumps(envelope)

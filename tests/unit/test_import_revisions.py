@@ -376,3 +376,22 @@ def test_a_newer_revision_given_to_another_at_is_refused_alone(at_laptop, cm_lap
     assert fates(report) == [(visit_id, Fate.REFUSED)] and not report.complete
     assert "« marie »" in report.lines()[0] and "« paul »" in report.lines()[0]
     assert dump(cm_laptop) == before
+
+
+def test_a_sync_conflict_that_differs_only_by_the_step_is_no_conflict(at_laptop, clock) -> None:
+    """The sync side of the same rule: the central copy differs only in navigation → `done`;
+    it is still the base the laptop worked from → re-sent on it (`resolved`)."""
+    from at_tui.sync import outbox
+
+    visit_id = finished_visit(at_laptop, clock)
+    [op] = outbox.take_batch(at_laptop.conn, 10)
+    central = {**op.payload, "current_step": "qualification", "updated_at": t(59)}
+    answer = {"op_id": op.op_id, "status": "conflict", "central": {"rev": 3, "content": central}}
+    assert outbox.record_results(at_laptop.conn, [answer]) == {op.op_id: "done"}
+
+    at_laptop.conn.execute("UPDATE sync_visits SET base_content = ? WHERE visit_id = ?",
+                           (json.dumps(central), visit_id))
+    at_laptop.visits.set_answer(visit_id, "notes:demonstration", "Démo faite.")
+    [op] = outbox.take_batch(at_laptop.conn, 10)
+    answer = {"op_id": op.op_id, "status": "conflict", "central": {"rev": 4, "content": central}}
+    assert outbox.record_results(at_laptop.conn, [answer]) == {op.op_id: outbox.REBASED}

@@ -122,7 +122,10 @@ def crm_question_label(label: str) -> str:
     return _FORM_INSTRUCTION.sub("", label).strip()
 
 
-def recueil_text(questionnaire: Questionnaire, answers: Mapping[str, Any], maillage: str | None = None) -> str:
+def recueil_text(
+    questionnaire: Questionnaire, answers: Mapping[str, Any], maillage: str | None = None,
+    derived: Mapping[str, str] | None = None,
+) -> str:
     """The « Recueil des opportunités » answers, ready to paste in the opportunity's description.
 
     `maillage`: the word the seed asks to write in the description of a maillage opportunity
@@ -130,8 +133,10 @@ def recueil_text(questionnaire: Questionnaire, answers: Mapping[str, Any], maill
     Every question that applies is listed, an unanswered one as « non renseigné »: the CM reading
     the CRM sees what was asked and not known (to ask again), where an omitted line would look
     like a question nobody thought of. A multiple choice answered « none apply » reads « Aucune »
-    (its exclusive choice, through `format_answer`).
+    (its exclusive choice, through `format_answer`). `derived`: a criterion left blank that the
+    Recueil answers (`domain.facts.Assessment.derived`) reads as what the classification used.
     """
+    derived = derived or {}
     by_id = questionnaire_answers(answers)
     lines: list[str] = [maillage, ""] if maillage else []
     lines.append(questionnaire.title)
@@ -141,7 +146,9 @@ def recueil_text(questionnaire: Questionnaire, answers: Mapping[str, Any], maill
             section = question.section
             lines.append(f"\n{section}")
         label = crm_question_label(question.label)
-        lines.append(f"- {label} — {format_answer(question, by_id.get(question.id))}")
+        value = by_id.get(question.id)
+        shown = derived[question.id] if value is None and question.id in derived else format_answer(question, value)
+        lines.append(f"- {label} — {shown}")
     return "\n".join(lines)
 
 
@@ -172,7 +179,7 @@ def build_deliverables(
     if result.offer is not None:
         doubt = naming_doubt(territory, typology)
         warnings = (doubt,) if doubt else ()
-        description = recueil_text(questionnaire, answers, maillage)
+        description = recueil_text(questionnaire, answers, maillage, result.assessment.derived)
         if result.overridden:
             description += f"\n\nClassification modifiée par l'AT : {result.justification}"
         opportunity = CrmOpportunity(

@@ -16,7 +16,7 @@ questionnaire offers an explicit « Aucune »: the assessment says it is missing
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from at_tui.domain.answers import Answer, format_answer, missing_required, visible_questions
 from at_tui.domain.classification import Classification, ClassificationFacts, classify
@@ -78,6 +78,8 @@ class Assessment:
     missing: tuple[Missing, ...] = ()
     checks: tuple[Check, ...] = ()
     participants: str = ""  # which number was used, and how
+    # Criterion questions left blank whose answer the Recueil gave: question id → how it reads.
+    derived: Mapping[str, str] = field(default_factory=dict)
     facts: ClassificationFacts | None = None
     classification: Classification | None = None
 
@@ -120,6 +122,7 @@ def assess(
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
     contradictions: list[Contradiction] = []
+    derived: dict[str, str] = {}
     missing: list[Missing] = []
     checks: list[Check] = []
 
@@ -142,6 +145,8 @@ def assess(
         elif hints:
             values[fact] = hints[0][0]
             sources[fact] = " ; ".join(hint.text for _, hint in hints)
+            if question is not None:
+                derived[question.id] = _derived(format_answer(question, hints[0][0]), hints)
         elif question is not None:
             missing.append(Missing(question.id, question.label, "réponse obligatoire pour classer le projet"))
 
@@ -166,6 +171,8 @@ def assess(
             elif member not in chosen:
                 chosen.add(member)
                 sources[member] = hint.text
+                derived[question.id] = _derived(
+                    ", ".join(question.choice_label(v) for v in sorted(chosen, key=_order(question))), hints)
             else:
                 sources[member] = f"{sources[member]} ; {hint.text}"
         values[fact] = frozenset(chosen)
@@ -195,12 +202,13 @@ def assess(
         missing=tuple(missing),
         checks=tuple(checks),
         participants=participants_text,
+        derived=derived,
     )
     if contradictions or missing or "participants" not in values or "messaging_only" not in values:
         return result
     facts = ClassificationFacts.model_validate({**values, "sources": sources})
     return Assessment(
-        applies=True, checks=tuple(checks), participants=participants_text, facts=facts,
+        applies=True, checks=tuple(checks), participants=participants_text, derived=derived, facts=facts,
         classification=classify(facts, rules),
     )
 
@@ -235,6 +243,16 @@ def missing_answers(questionnaire: Questionnaire, answers: Mapping[str, Answer])
 def facts_from_answers(questionnaire: Questionnaire, answers: Mapping[str, Answer]) -> ClassificationFacts | None:
     """The facts, or None when the answers do not (yet) allow a classification."""
     return assess(questionnaire, answers).facts
+
+
+def _derived(reading: str, hints: list[tuple[object, Evidence]]) -> str:
+    """« Non (d'après « Quelles sont les fonctionnalités souhaitées ? » : Télé-expertise) »."""
+    return f"{reading} (d'après {' ; '.join(dict.fromkeys(hint.text for _, hint in hints))})"
+
+
+def _order(question: Question):
+    order = [c.value for c in question.choices]
+    return lambda value: order.index(value) if value in order else len(order)
 
 
 def _ticked(value: Answer) -> set[str]:

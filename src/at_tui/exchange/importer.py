@@ -190,11 +190,12 @@ def _replace(conn: sqlite3.Connection, content: VisitContent, owner: str | None,
         raise ExchangeError(f"Visite {visit.id} : son historique ne se prolonge pas : rien n'a été importé.")
 
     origin, kept_owner = conn.execute("SELECT origin, owner FROM visits WHERE id = ?", (visit.id,)).fetchone()
-    if origin != "local":
+    if origin != "local":  # this laptop's own visit stays so; another's, as a new import would take it
         origin = "local" if owner is not None and owner == login else "import"
+        kept_owner = owner if owner is not None else kept_owner
     values = {name: value for name, value in asdict(visit).items() if name != "id"}
     values["maillage"] = int(bool(values["maillage"]))
-    values.update(origin=origin, owner=owner if owner is not None else kept_owner)
+    values.update(origin=origin, owner=kept_owner)
     conn.execute(
         f"UPDATE visits SET {', '.join(f'{name} = ?' for name in values)} WHERE id = ?",
         (*values.values(), visit.id),

@@ -53,7 +53,11 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
             f"  Description (compte rendu, a pour copier) : {_escape(a.description)}",
         ]
         o = d.opportunity
-        if o is None:
+        if o is None and d.outcome.blocked:
+            lines += ["", "[b]2. Opportunité CRM[/b]",
+                      "  Classification à régler : revenez au résultat (Ctrl+B), qui dit quelles réponses "
+                      "compléter ou corriger ; l'opportunité sera prête ensuite."]
+        elif o is None:
             lines += ["", "[b]2. Opportunité CRM[/b]", "  Aucune opportunité détectée : pas d'opportunité à créer."]
         else:
             lines += ["", "[b]2. Opportunité CRM[/b]"]
@@ -92,7 +96,8 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
 
     def action_copy_description(self) -> None:
         if self.result.opportunity is None:
-            self.notify("Pas d'opportunité : pas de recueil à copier.", severity="warning")
+            self.notify("Classification à régler : pas encore de recueil à copier." if self.result.outcome.blocked
+                        else "Pas d'opportunité : pas de recueil à copier.", severity="warning")
             return
         self.app.copy_to_clipboard(self.result.opportunity.description)
         self.notify("Recueil copié dans le presse-papiers.")

@@ -142,7 +142,7 @@ class LookupScreen(Screen):
 
     def _show_selected(self) -> None:
         entry = self.selected()
-        self.query_one("#lookup-selected", Static).update(markup(_whole_text(entry)) if entry else "")
+        self.query_one("#lookup-selected", Static).update(_whole_text(entry) if entry else "")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.search()
@@ -208,9 +208,9 @@ def _structure_cell(entry: Entry) -> str:
 
 
 def _whole_text(entry: Entry) -> str:
-    """The selected contact on one wrapped line, nothing cut: name, structure and role, e-mail, phone."""
-    parts = [entry.name, _structure_cell(entry), entry.email, entry.phone]
-    return " · ".join(part for part in parts if part)
+    """The selected contact, nothing cut: name, e-mail and phone first, then structure and role."""
+    first = " · ".join(markup(part) for part in (entry.name, entry.email, entry.phone) if part)
+    return f"{first}\n{markup(_structure_cell(entry))}"  # each part made safe (data), not the line break
 
 
 def _short_departements(entry: Entry) -> str:

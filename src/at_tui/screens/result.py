@@ -119,6 +119,8 @@ class ResultScreen(VisitScreen, inherit_bindings=False):
         event.stop()
         if self.save_field(event.field, event.raw):
             self.render_result()
+            if not self.workspace.outcome(self.visit).blocked:  # settled: bring the result into view
+                self.call_after_refresh(self.query_one("#result").scroll_visible, top=True)
 
     def can_leave_forward(self) -> bool:
         if not self.workspace.outcome(self.visit).blocked:

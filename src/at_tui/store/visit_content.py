@@ -4,6 +4,11 @@ computed or history (docs/visit-format.md), and the `content` a sync operation s
 One definition for both. Built in SQL because a push serializes thousands of visits:
 SQLite writes the answers' stored JSON as it is, where Python would parse and
 re-serialize every answer.
+
+`current_step` and `updated_at` travel with the content (the visit reopens at its step
+on the other laptop) but are navigation, not content: comparing two copies leaves them
+out (at_tui.domain.revisions.NAVIGATION_FIELDS), and moving between steps changes
+neither `updated_at` nor the outbox (VisitStore.set_step).
 """
 
 from __future__ import annotations

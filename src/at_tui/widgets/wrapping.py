@@ -10,8 +10,9 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
@@ -60,8 +61,31 @@ class WrappingSelectionList(SelectionList[str]):
     WrappingSelectionList {
         text-wrap: wrap;
         text-overflow: fold;
+        overflow-y: hidden;  /* as tall as its choices: the page scrolls, not the list */
     }
     """
+
+    def scroll_to_highlight(self, top: bool = False) -> None:
+        """The page scrolls to show the highlighted choice whole (the list itself never scrolls)."""
+        super().scroll_to_highlight(top)
+        index = self.highlighted
+        if index is None or not self.is_mounted or not self.has_focus:  # not while the page is built
+            return
+        self._update_lines()
+        if index not in self._index_to_line:
+            return
+        gutter = self.styles.gutter
+        box = self.virtual_region
+        region = Region(box.x, box.y + gutter.top + self._index_to_line[index], box.width, self._heights[index])
+        widget = self
+        while isinstance(widget.parent, Widget) and region:
+            container = widget.parent
+            scrolled = container.scroll_to_region(region, animate=False, immediate=True)
+            region = (region.translate(-scrolled).translate(container.styles.margin.top_left)
+                      .translate(container.styles.border.spacing.top_left)
+                      .translate(container.virtual_region_with_margin.offset)
+                      .intersection(container.virtual_region_with_margin))
+            widget = container
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         # OptionList measures its choices on the whole width; they are drawn beside the box.
