@@ -6,26 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from answer_sets import SIMPLE_ANSWERS
 from helpers import press_to
 
 from at_tui.screens.deliverables import DeliverablesScreen
 from at_tui.screens.visit_form import VisitFormScreen
 
-ANSWERS = {
-    "opportunite": True,
-    "situation_actuelle": "Téléphone et SMS.",
-    "besoins_sante": "Sorties d'hospitalisation",
-    "types_professionnels": "Médecins, IDE",
-    "fonctionnalites": ["echanges_messages"],
-    "utilisateurs_potentiels": 8,
-    "professionnels_hors_structure": 2,
-    "temporalite": "mois",
-    "messagerie_seule": True,
-    "dossiers_coordination": False,
-    "parametrage": ["aucune"],
-    "demandes_complexes": ["aucune"],
-    "portee_strategique": ["aucune"],
-}
+ANSWERS = SIMPLE_ANSWERS
 
 
 def make_visit(db_path, reference, answers: dict[str, Any], **identity: Any) -> str:

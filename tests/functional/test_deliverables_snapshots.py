@@ -6,25 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from answer_sets import SIMPLE_ANSWERS
 
 from at_tui.app import ATApp
 
 # Classified « simple »: every criterion answered, « Aucune » where none applies.
-ANSWERS = {
-    "opportunite": True,
-    "situation_actuelle": "Téléphone et SMS.",
-    "besoins_sante": "Sorties d'hospitalisation",
-    "types_professionnels": "Médecins, IDE",
-    "fonctionnalites": ["echanges_messages"],
-    "utilisateurs_potentiels": 8,
-    "professionnels_hors_structure": 2,
-    "temporalite": "mois",
-    "messagerie_seule": True,
-    "dossiers_coordination": False,
-    "parametrage": ["aucune"],
-    "demandes_complexes": ["aucune"],
-    "portee_strategique": ["aucune"],
-}
+ANSWERS = SIMPLE_ANSWERS
 
 
 def visit(db_path, reference, **identity) -> str:

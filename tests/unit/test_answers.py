@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from answer_sets import SIMPLE_ANSWERS
 
 from at_tui.domain.answers import (
     INTEGER_MAX,
@@ -278,20 +279,7 @@ def test_autre_shows_its_precision(recueil: Questionnaire) -> None:
 
 
 def test_complete_answers_leave_nothing_missing(recueil: Questionnaire) -> None:
-    answers = {
-        "opportunite": True,
-        "situation_actuelle": "SMS et appels",
-        "besoins_sante": "Parcours personne âgée",
-        "types_professionnels": "Médecins, IDE, pharmaciens",
-        "fonctionnalites": ["echanges_messages"],
-        "utilisateurs_potentiels": 10,
-        "temporalite": "mois",
-        "messagerie_seule": True,
-        "dossiers_coordination": False,
-        "parametrage": ["aucune"],
-        "demandes_complexes": ["aucune"],
-        "portee_strategique": ["aucune"],
-    }
+    answers = {k: v for k, v in SIMPLE_ANSWERS.items() if k != "professionnels_hors_structure"}
     assert missing_required(recueil, answers) == []
     for question_id in list(answers):
         if recueil.question(question_id).required:
@@ -299,7 +287,7 @@ def test_complete_answers_leave_nothing_missing(recueil: Questionnaire) -> None:
             assert question_id in ids(missing_required(recueil, partial))
     facts = facts_from_answers(recueil, answers)
     assert facts is not None
-    assert (facts.messaging_only, facts.participants, facts.needs_dossiers) == (True, 10, False)
+    assert (facts.messaging_only, facts.participants, facts.needs_dossiers) == (True, 8, False)
 
 
 def test_empty_required_answer_counts_as_missing(recueil: Questionnaire) -> None:

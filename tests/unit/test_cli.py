@@ -161,7 +161,7 @@ def test_export_then_import_into_another_home(tmp_path, home_a, monkeypatch):
     result = run_cli(home_b, "import", str(export_file))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"Visite « CPTS Cœur d'Hérault 🙂 » ({visit_id}) : déjà présente.",
-                                          "0 visite importée, 1 déjà présente."]
+                                          "Aucune visite importée : 1 déjà présente."]
     assert dump(db_file(home_b, monkeypatch)) == copy
 
 

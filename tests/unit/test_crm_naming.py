@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from answer_sets import SIMPLE_ANSWERS
 from pydantic import ValidationError
 
 from at_tui.domain.deliverables import crm_question_label, opportunity_name, recueil_text
@@ -40,21 +41,7 @@ NAMES = {
 # Labels of the earlier list, still read: (name, is the name a guess?).
 LEGACY = {"CPTS/MSP": ("32 CPTS", True), "ESSMS/EHPAD": ("32 ESMS", False)}
 
-CLASSIFIED = {
-    "opportunite": True,
-    "situation_actuelle": "Téléphone et SMS entre les professionnels.",
-    "besoins_sante": "Sorties d'hospitalisation",
-    "types_professionnels": "Médecins, IDE",
-    "fonctionnalites": ["echanges_messages"],
-    "utilisateurs_potentiels": 8,
-    "professionnels_hors_structure": 2,
-    "temporalite": "mois",
-    "messagerie_seule": True,
-    "dossiers_coordination": False,
-    "parametrage": ["aucune"],
-    "demandes_complexes": ["aucune"],
-    "portee_strategique": ["aucune"],
-}
+CLASSIFIED = SIMPLE_ANSWERS
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ def test_a_visit_reopened_browsed_and_exported_again_imports_as_already_present(
         result = cm.import_(second)
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
-            f"Visite « CPTS Cœur d'Hérault 🙂 » ({visit_id}) : déjà présente.", "0 visite importée, 1 déjà présente.",
+            f"Visite « CPTS Cœur d'Hérault 🙂 » ({visit_id}) : déjà présente.", "Aucune visite importée : 1 déjà présente.",
         ]
         assert cm.snapshot() == copy
 

@@ -92,7 +92,7 @@ class ImportReport:
     @property
     def summary(self) -> str:
         """One French sentence for the screen: « 1 visite importée, 1 mise à jour, 1 divergente. »"""
-        parts = [_plural(len(self.imported), "visite importée", "visites importées")]
+        parts = [_plural(len(self.imported), "visite importée", "visites importées")] if self.imported else []
         for fate, singular, plural in (
             (Fate.UPDATED, "mise à jour", "mises à jour"),
             (Fate.PRESENT, "déjà présente", "déjà présentes"),
@@ -103,6 +103,10 @@ class ImportReport:
             count = len(self.ids(fate))
             if count:
                 parts.append(_plural(count, singular, plural))
+        if not parts:
+            return "Aucune visite dans le fichier."
+        if not self.imported:
+            parts[0] = "Aucune visite importée : " + parts[0]
         return ", ".join(parts) + "."
 
     def lines(self) -> list[str]:

@@ -37,6 +37,7 @@ from at_tui.exchange.errors import ExchangeError, Fate, ImportReport, VisitFate,
 from at_tui.exchange.fileio import loads, read_file
 from at_tui.exchange.incoming import validate_visit
 from at_tui.exchange.references import References, reference_conflicts, validate_references
+from at_tui.store.visits import history_with_rows
 
 if TYPE_CHECKING:  # imported lazily at run time (start-up time matters)
     from at_tui.workspace import Workspace
@@ -104,7 +105,7 @@ def _fate(conn: sqlite3.Connection, workspace: Workspace, content: VisitContent,
     stored = workspace.visits.get(visit_id)
     if stored is None:
         return Fate.IMPORTED, ""
-    _, history = _stored_history(conn, visit_id)
+    _, history = history_with_rows(conn, visit_id)
     existing = VisitContent(stored, workspace.visits.answers(visit_id), history)
     revision = settle(history_relation(existing.history, content.history),
                       not content_differences(existing, content))
@@ -119,24 +120,6 @@ def _fate(conn: sqlite3.Connection, workspace: Workspace, content: VisitContent,
         return (Fate.REFUSED, f"elle appartient à « {printable(here)} » sur ce poste, le fichier la donne "
                 f"à « {printable(owner)} »")
     return Fate.UPDATED, ""
-
-
-def _stored_history(conn: sqlite3.Connection, visit_id: str) -> tuple[list[int | None], list]:
-    """The visit's history as VisitStore.history gives it, with each entry's row id (None for
-    an answer's open edit session, which lives in `answer_sessions`)."""
-    from at_tui.store.visits import HistoryEntry, decode
-
-    found = conn.execute(
-        """SELECT field, old_value, new_value, at, 0 AS open, id FROM history WHERE visit_id = ?
-           UNION ALL
-           SELECT a.key, s.old_value, a.value, a.updated_at, 1, 0
-             FROM answers a JOIN answer_sessions s ON s.visit_id = a.visit_id AND s.key = a.key
-            WHERE a.visit_id = ? AND s.old_value IS NOT a.value
-           ORDER BY at, open, id""",
-        (visit_id, visit_id),
-    ).fetchall()
-    rows = [None if row[4] else row[5] for row in found]
-    return rows, [HistoryEntry(row[0], decode(row[1]), decode(row[2]), row[3]) for row in found]
 
 
 @contextmanager
@@ -184,7 +167,7 @@ def _replace(conn: sqlite3.Connection, content: VisitContent, owner: str | None,
     from at_tui.store.visits import encode
 
     visit = content.visit
-    rows, stored = _stored_history(conn, visit.id)
+    rows, stored = history_with_rows(conn, visit.id)
     pairs = matching(stored, content.history)
     if pairs is None:  # _fate found it newer, in this same transaction: never
         raise ExchangeError(f"Visite {visit.id} : son historique ne se prolonge pas : rien n'a été importé.")

@@ -108,16 +108,7 @@ class VisitStore:
 
     def history(self, visit_id: str) -> list[HistoryEntry]:
         """Closed entries, then each answer's open edit session, in time order."""
-        rows = self.conn.execute(
-            """SELECT field, old_value, new_value, at, 0 AS open, id FROM history WHERE visit_id = ?
-               UNION ALL
-               SELECT a.key, s.old_value, a.value, a.updated_at, 1, 0
-                 FROM answers a JOIN answer_sessions s ON s.visit_id = a.visit_id AND s.key = a.key
-                WHERE a.visit_id = ? AND s.old_value IS NOT a.value
-               ORDER BY at, open, id""",
-            (visit_id, visit_id),
-        ).fetchall()
-        return [HistoryEntry(r["field"], decode(r["old_value"]), decode(r["new_value"]), r["at"]) for r in rows]
+        return history_with_rows(self.conn, visit_id)[1]
 
     def snapshot(self, kind: str, ref_id: str, version: int) -> dict | None:
         row = self.conn.execute(
@@ -315,3 +306,20 @@ def _visit(row: sqlite3.Row) -> Visit:
     values = dict(row)
     values["maillage"] = bool(values["maillage"])
     return Visit(**values)
+
+
+def history_with_rows(conn: sqlite3.Connection, visit_id: str) -> tuple[list[int | None], list[HistoryEntry]]:
+    """The visit's history (closed entries, then each answer's open edit session, in time
+    order), with each entry's `history` row id (None for an open session, which lives in
+    `answer_sessions`): an import replacing an older copy keeps the rows it already has."""
+    found = conn.execute(
+        """SELECT field, old_value, new_value, at, 0 AS open, id FROM history WHERE visit_id = ?
+           UNION ALL
+           SELECT a.key, s.old_value, a.value, a.updated_at, 1, 0
+             FROM answers a JOIN answer_sessions s ON s.visit_id = a.visit_id AND s.key = a.key
+            WHERE a.visit_id = ? AND s.old_value IS NOT a.value
+           ORDER BY at, open, id""",
+        (visit_id, visit_id),
+    ).fetchall()
+    rows = [None if row[4] else row[5] for row in found]
+    return rows, [HistoryEntry(row[0], decode(row[1]), decode(row[2]), row[3]) for row in found]

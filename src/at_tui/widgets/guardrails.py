@@ -4,33 +4,17 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.content import Content
-from textual.geometry import Size
 from textual.widgets import Checkbox, Static
 
 from at_tui.domain.argumentaire import Sheet
 from at_tui.widgets.safe_text import markup
+from at_tui.widgets.wrapping import WrappingCheckbox
 
 ACK_PREFIX = "ack-"
 
 
-class GuardrailCheckbox(Checkbox):
-    """A Checkbox whose long label wraps under itself (Textual's stays on one line)."""
-
-    def _label_lines(self, width: int) -> list[Content]:
-        room = width - self._button.cell_length - 2  # a space before the label, one after
-        return self._label.wrap(max(room, 10))
-
-    def render(self) -> Content:
-        button = self._button
-        label_style = self.get_visual_style("toggle--label")
-        lines = [line.pad(0, 1).stylize_before(label_style) for line in self._label_lines(self.size.width)]
-        indent = " " * (button.cell_length + 1)
-        first = Content.assemble(button, " ", lines[0])
-        return Content("\n").join([first, *(Content(indent) + line for line in lines[1:])])
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._label_lines(width))
+class GuardrailCheckbox(WrappingCheckbox):
+    """A guardrail to acknowledge: its long label wraps under itself."""
 
 
 class GuardrailPanel(Vertical):
