@@ -155,3 +155,151 @@ def start_central(folder, user: str = "marie"):
             time.sleep(0.1)
     process.kill()
     raise SystemExit("the central service did not start")
+
+
+# -- opportunities (issue 11): ten years of a busy AT, or a CM's region ---------------------------
+
+BENCH_TODAY = "2026-12-05"  # the day the seeded history stops (follow-ups after it are not done)
+
+
+def seed_opportunities(workspace, opportunities: int, entries: int, seed: int = 20261205) -> dict[str, int]:
+    """Add `opportunities` finished visits, each with its opportunity, and `entries` journal
+    entries in all, with their `due_items`, by bulk SQL inserts consistent with schema v10.
+
+    Each opportunity follows the playbook's lifecycle on a plausible timeline (cadrage,
+    lancement, formation, fin du déploiement, M+1/M+3/M+6 as long as they fall before
+    BENCH_TODAY; older ones « Terminé », some « Sans suite », recent ones « En attente »); free
+    notes make up the count of entries. What is due is computed by the domain's own
+    `due_items`, as the store does it. The visits are marked synced (no outbox rows), as a
+    long history would be. Returns the counts written."""
+    import datetime as dt
+    import random
+    import uuid
+
+    from at_tui.domain.due_dates import add_months
+    from at_tui.domain.opportunity import JournalEntry, Opportunity, due_items
+    from at_tui.store.db import immediate
+    from at_tui.store.opportunities import STATUS_TYPE
+
+    conn = workspace.conn
+    template = conn.execute(
+        "SELECT playbook_id, playbook_version, questionnaire_id, questionnaire_version FROM visits LIMIT 1").fetchone()
+    if template is None:  # an empty database: one real visit stores the playbook's snapshots
+        workspace.start_visit({"structure": "Visite modèle", "departement": "31", "typologie": "MSP",
+                               "visit_date": "01/12/2026"})
+        template = conn.execute(
+            "SELECT playbook_id, playbook_version, questionnaire_id, questionnaire_version FROM visits LIMIT 1"
+        ).fetchone()
+    lifecycle = workspace.lifecycle()
+    activity = {a.id: a for a in lifecycle.activities}
+    rng = random.Random(seed)
+    today = dt.date.fromisoformat(BENCH_TODAY)
+    departements = [d.code for d in workspace.territory.departements]
+    typologies = ["MSP", "CPTS", "CH", "EHPAD", "DAC", "SSIAD"]
+    offers = [("discussions_simple", "AT", "CM")] * 6 + [("discussions_complexe", "CM", "AT")] * 3 + [
+        ("dossiers", "CM", "AT")]
+
+    visits, opps, journal, due, synced = [], [], [], [], []
+    per_opportunity: list[list[JournalEntry]] = []
+    stamp = f"{BENCH_TODAY}T08:00:00.000000+00:00"
+
+    def entry(opp_id: str, activity_id: str, day: dt.date, text: str = "", answers=None) -> JournalEntry:
+        a = activity[activity_id]
+        return JournalEntry(str(uuid.UUID(int=rng.getrandbits(128))), opp_id, a.id, a.type, a.title,
+                            day.isoformat(), "marie", "AT", text, answers or {}, None, stamp)
+
+    for i in range(opportunities):
+        opp_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        # Three in ten are older than a year: « Terminé » or closed. Recent ones: some closed, many
+        # still « En attente », half on their way (20,000 entries for 5,000 is four each on average).
+        old = rng.random() < 0.3
+        fate = rng.random()
+        closed = fate < 0.65 if old else fate < 0.1
+        deployed = not closed and (old or fate >= 0.55)
+        age = rng.randint(400, 3650) if old else rng.randint(20, 399)
+        visit_day = today - dt.timedelta(days=age)
+        offer, lead, support = rng.choice(offers)
+        dept = departements[i % len(departements)]
+        typologie = typologies[i % len(typologies)]
+        structure = f"{typologie} n°{i + 1} — structure de santé du {dept}"
+        status, reason, launch, end = "en_attente", None, None, None
+        log = [JournalEntry(f"{opp_id}:information", opp_id, "information", activity["information"].type,
+                            activity["information"].title, visit_day.isoformat(), "marie", "AT",
+                            "Visite SPICO : besoins, fonctionnalités, partenaires.", {}, None, stamp)]
+        if closed:  # without deployment
+            status, reason = "sans_suite", "Pas de projet à court terme."
+            log.append(JournalEntry(str(uuid.UUID(int=rng.getrandbits(128))), opp_id, "statut", STATUS_TYPE,
+                                    "Statut « Sans suite »", min(today, visit_day + dt.timedelta(days=30)).isoformat(),
+                                    "marie", "AT", reason, {}, None, stamp))
+        elif deployed:  # as far as the calendar allows
+            day = visit_day + dt.timedelta(days=rng.randint(7, 40))
+            steps = [("cadrage", day)]
+            day += dt.timedelta(days=rng.randint(7, 30))
+            steps.append(("lancement", day))
+            day += dt.timedelta(days=rng.randint(7, 30))
+            steps.append(("formation", day))
+            day += dt.timedelta(days=rng.randint(14, 60))
+            steps.append(("fin-deploiement", day))
+            for follow_up, months in (("suivi-m1", 1), ("suivi-m3", 3), ("suivi-m6", 6)):
+                steps.append((follow_up, add_months(day, months) + dt.timedelta(days=rng.randint(-3, 12))))
+            for activity_id, when in steps:
+                if when > today:
+                    break
+                answers = {"usages_en_run": True} if activity_id == "suivi-m6" else {}
+                log.append(entry(opp_id, activity_id, when, "Compte rendu.", answers))
+                if activity_id == "cadrage":
+                    status = "projet_en_cours"
+                elif activity_id == "lancement":
+                    launch = when.isoformat()
+                elif activity_id == "fin-deploiement":
+                    end = when.isoformat()
+                elif activity_id == "suivi-m6":
+                    status = "termine"
+                    log.append(JournalEntry(str(uuid.UUID(int=rng.getrandbits(128))), opp_id, "statut", STATUS_TYPE,
+                                            "Statut « Terminé »", when.isoformat(), "marie", "AT", "", {}, None, stamp))
+        visits.append((opp_id, structure, dept, typologie, "Dr Camille Martin", "Coordinatrice", visit_day.isoformat(),
+                       *template, "classification", "terminee", stamp, stamp, stamp))
+        opps.append((opp_id, template[0], template[1], offer, lead, support, status, reason, "marie",
+                     visit_day.isoformat(), launch, end, stamp, stamp))
+        synced.append((opp_id, stamp))
+        per_opportunity.append(log)
+        journal.extend(log)
+    if len(journal) > entries:
+        raise SystemExit(f"{len(journal)} lifecycle entries already exceed --entries {entries}")
+    while len(journal) < entries:  # free notes, anywhere in an opportunity's life
+        k = rng.randrange(opportunities)
+        visit_day = dt.date.fromisoformat(opps[k][9])
+        note = entry(opps[k][0], "note", visit_day + dt.timedelta(days=rng.randint(0, (today - visit_day).days)),
+                     "Appel de la coordinatrice : point d'étape.")
+        per_opportunity[k].append(note)
+        journal.append(note)
+    identity = {v[0]: (v[1], v[2]) for v in visits}
+    for row, log in zip(opps, per_opportunity):
+        structure, departement = identity[row[0]]
+        opportunity = Opportunity(row[0], structure, departement, row[3], row[4], row[5], row[6], row[7], row[8], None,
+                                  row[9], row[10], row[11])
+        due.extend((d.opportunity_id, d.activity, d.title, d.due, d.lead, structure, departement, row[6])
+                   for d in due_items(opportunity, log, lifecycle))
+
+    with immediate(conn):
+        conn.execute("INSERT INTO sync_pause (reason) VALUES ('bench')")  # history, not changes to send
+        conn.executemany(
+            """INSERT INTO visits (id, structure, departement, typologie, contact_name, contact_role, visit_date,
+                   playbook_id, playbook_version, questionnaire_id, questionnaire_version, current_step, status,
+                   created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            visits)
+        conn.executemany("INSERT INTO sync_visits (visit_id, rev, updated_at) VALUES (?, 1, ?)", synced)
+        conn.executemany(
+            """INSERT INTO opportunities (id, playbook_id, playbook_version, offer, lead, support, status,
+                   status_reason, at_login, visit_date, launch_date, deployment_end, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", opps)
+        conn.executemany(
+            """INSERT INTO journal (id, opportunity_id, activity, type, title, day, author, role, text, answers,
+                   supersedes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(e.id, e.opportunity_id, e.activity, e.type, e.title, e.day, e.author, e.role, e.text,
+              json.dumps(dict(e.answers)), e.supersedes, e.created_at) for e in journal])
+        conn.executemany("INSERT INTO due_items (opportunity_id, activity, title, due, lead, structure, departement, "
+                         "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", due)
+        conn.execute("DELETE FROM sync_pause")
+    conn.execute("PRAGMA optimize")
+    return {"opportunities": len(opps), "journal": len(journal), "due_items": len(due)}

@@ -31,6 +31,13 @@ app would have it; the warm-up pairs fill that cache. `--no-pyc-cache` keeps
 the environment as it is instead (an editable install under
 PYTHONDONTWRITEBYTECODE=1 then compiles `src/at_tui` at every start).
 
+History: `--opportunities N` adds N finished visits with their opportunity
+and `--journal-entries M` journal entries in all (default 4 per opportunity),
+with what is due (`_common.seed_opportunities`, bulk SQL in a child process),
+e.g. `--opportunities 5000` for ten years of a busy AT or a CM's region
+(issue 11): start-up must not grow with history. The Accueil then lists
+every one of those visits too, and the subject waits for all its rows.
+
 Targets: time ratio <= 1.3x, peak RSS ratio <= 1.5x. Exit status 0 when both
 are met, 1 when one is over, other values on errors (a child that fails).
 """
@@ -94,7 +101,10 @@ SUBJECT_CODE = textwrap.dedent(
         if type(screen).__name__ != "HomeScreen":
             return None
         from at_tui.widgets.visit_list import VisitList  # already imported by the Accueil
-        return sum(listing.row_count for listing in screen.query(VisitList))
+        listings = list(screen.query(VisitList))
+        # The visits' list (id "visits"); « À faire » above it, a list of the same kind, is not counted.
+        visits = [listing for listing in listings if listing.id == "visits"] or listings
+        return sum(listing.row_count for listing in visits)
 
     async def auto(pilot):
         await pilot.pause()
@@ -200,6 +210,30 @@ def seed_professionals(home: Path, rows: int, source: Path) -> None:
     source.unlink()
 
 
+def seed_history(home: Path, opportunities: int, entries: int) -> dict:
+    """Add `opportunities` opportunities and `entries` journal entries (in a child process, as above)."""
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import _common
+        from at_tui.paths import database_path
+        from at_tui.workspace import Workspace
+
+        workspace = Workspace(database_path())
+        try:
+            print(json.dumps(_common.seed_opportunities(workspace, {opportunities}, {entries})))
+        finally:
+            workspace.close()
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "AT_TUI_HOME": str(home)},
+                          check=True, capture_output=True, text=True)
+    import json
+
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # -- one child ---------------------------------------------------------------
 
 
@@ -298,6 +332,10 @@ def main() -> int:
     p.add_argument("--importtime", action="store_true", help="also profile the subject's imports (-X importtime)")
     p.add_argument("--professionals", type=int, default=0,
                    help="also import this many synthetic Annuaire Santé rows first (start-up must not grow with it)")
+    p.add_argument("--opportunities", type=int, default=0,
+                   help="also add this many finished visits with their opportunity (start-up must not grow with them)")
+    p.add_argument("--journal-entries", type=int, default=None,
+                   help="journal entries in all with --opportunities (default: 4 per opportunity)")
     p.add_argument(
         "--no-pyc-cache", action="store_true",
         help="children inherit the bytecode settings as they are (with PYTHONDONTWRITEBYTECODE=1 and no "
@@ -318,6 +356,12 @@ def main() -> int:
         if args.professionals:
             c.progress(verbose, f"importing {args.professionals:,} synthetic professionals ...")
             seed_professionals(home, args.professionals, tmp_path / "annuaire.txt")
+        history = {"opportunities": 0, "journal": 0, "due_items": 0}
+        if args.opportunities:
+            entries = args.journal_entries if args.journal_entries is not None else 4 * args.opportunities
+            c.progress(verbose, f"adding {args.opportunities:,} opportunities and {entries:,} journal entries ...")
+            history = seed_history(home, args.opportunities, entries)
+            rows += history["opportunities"]
         pycache = None if args.no_pyc_cache else tmp_path / "pycache"
         if pycache is not None and args.warmup < 1:
             p.error("--warmup must be >= 1 to fill the bytecode cache (or pass --no-pyc-cache)")
@@ -368,6 +412,9 @@ def main() -> int:
         "warmup": args.warmup,
         "visits": rows,
         "professionals": args.professionals,
+        "opportunities": history["opportunities"],
+        "journal_entries": history["journal"],
+        "due_items": history["due_items"],
         "bytecode": "inherited environment" if args.no_pyc_cache else "cached (PYTHONPYCACHEPREFIX in temp dir)",
         "targets": {"time_ratio": TIME_TARGET, "rss_ratio": RSS_TARGET},
         "time_ratio": time_ratio,
@@ -394,7 +441,9 @@ def main() -> int:
 
     sys.stderr.flush()
     print()
-    print(f"startup ({args.runs} pairs after {args.warmup} warm-up, {rows} visits, bytecode {result['bytecode']},"
+    extra = (f", {history['opportunities']:,} opportunities, {history['journal']:,} journal entries"
+             if history["opportunities"] else "")
+    print(f"startup ({args.runs} pairs after {args.warmup} warm-up, {rows} visits{extra}, bytecode {result['bytecode']},"
           f" Python {result['environment']['python']}, Textual {result['environment']['textual']},"
           f" load {result['environment']['loadavg']})")
     print(line("spawn -> exit", f_wall, s_wall, "s"))

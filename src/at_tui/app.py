@@ -51,6 +51,7 @@ class ATApp(App[str | None]):
         self.crash_error: BaseException | None = None  # an unexpected error that ended the app
         self._instance_lock = None
         self._unsaved_text = ""  # what the header says while some values wait to be saved
+        self._overdue_text = ""  # « 2 en retard »: overdue items of « À faire » (at_tui.screens.home)
         self._syncing = False
         self._online = False
         self.sync_status = None  # the last at_tui.sync.background.Status
@@ -187,14 +188,33 @@ class ATApp(App[str | None]):
             if unsaved.cell_length + rest.cell_length <= room:
                 return unsaved + rest
             return unsaved
-        full = super().format_title(title, sub_title)
         room = self.size.width - HEADER_SIDES
+        if self._overdue_text:  # « at-tui — 2 en retard · … », the count kept when room is short
+            overdue = Content.styled(self._overdue_text, "bold $text-warning")
+            full = Content.assemble(title, (" — ", "dim"), overdue, (" · ", "dim"), Content(sub_title).stylize("dim"))
+            if full.cell_length <= room:
+                return full
+            return overdue + Content(" · ") + self._fit_sub_title(sub_title, room - overdue.cell_length - 3)
+        full = super().format_title(title, sub_title)
         if full.cell_length <= room or not sub_title.startswith(SYNC_PREFIX):
             return full
+        return self._fit_sub_title(sub_title, room)
+
+    @staticmethod
+    def _fit_sub_title(sub_title: str, room: int) -> Content:
+        """The sync status in `room` cells: without « Synchronisation : », then without the last sync's time."""
+        if len(sub_title) <= room or not sub_title.startswith(SYNC_PREFIX):
+            return Content(sub_title)
         parts = sub_title.removeprefix(SYNC_PREFIX).split(" · ")
         if len(" · ".join(parts)) > room and len(parts) > 1 and parts[-1].startswith("synchro "):
             parts.pop()
         return Content(" · ".join(parts))
+
+    def show_overdue(self, text: str) -> None:
+        """The header's count of overdue items (« 2 en retard »), set by the Accueil's « À faire »."""
+        if text != self._overdue_text:
+            self._overdue_text = text
+            self.mutate_reactive(ATApp.title)
 
     def on_resize(self) -> None:
         self.mutate_reactive(ATApp.sub_title)  # the header formats its title again for the new width
@@ -260,6 +280,15 @@ class ATApp(App[str | None]):
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.push_screen(screen)
+
+    def open_opportunity(self, opportunity_id: str) -> None:
+        """The opportunity's screen (journal, steps 4 to 7), over the current one; Échap comes back."""
+        from at_tui.screens.opportunity import OpportunityScreen
+
+        if self.workspace is None or self.workspace.opportunities.get(opportunity_id) is None:
+            self.notify("Opportunité introuvable : elle n'existe pas (ou plus) sur ce poste.", severity="warning")
+            return
+        self.push_screen(OpportunityScreen(self.workspace, opportunity_id))
 
     def go_home(self) -> None:
         while len(self.screen_stack) > 2:
@@ -347,6 +376,13 @@ class ATApp(App[str | None]):
         self.go_home()
         self.open_new_visit()
 
+    def action_opportunities(self) -> None:
+        """« Opportunités »: every opportunity, led or supported, its status and next due date."""
+        from at_tui.screens.opportunities import OpportunitiesScreen
+
+        if not isinstance(self.screen, OpportunitiesScreen):
+            self.push_screen(OpportunitiesScreen())
+
     def action_resume_last(self) -> None:
         visits = [v for v in self.workspace.visits.list(archived=False) if not v.finished]
         if not visits:
@@ -404,6 +440,8 @@ class ATApp(App[str | None]):
                         f"Visite en cours ({visit.departement}) — reprendre où elle en était",
                         lambda visit_id=visit.id: self.open_visit(visit_id),
                     )
+        yield SystemCommand("Opportunités", "Toutes les opportunités : menées ou en soutien, statut, prochaine "
+                            "échéance (touche o à l'accueil)", self.action_opportunities)
         yield SystemCommand("Exporter les visites (JSON)", "Écrire toutes les visites dans un fichier JSON", self.action_export)
         visit = getattr(screen, "visit", None)
         if visit is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from at_tui.domain.reference_items import CONTACTS
 from at_tui.domain.visit import Visit, question_key
 from at_tui.store.migrations import open_database
+from at_tui.store.opportunities import OpportunityStore
 from at_tui.store.pending_writes import SAVE_ERRORS, NotSaved, PendingWrite, PendingWrites
 from at_tui.store.readers import Readers
 from at_tui.store.visits import VisitStore
@@ -37,6 +38,7 @@ class Workspace:
         self._busy_timeout_ms = busy_timeout_ms  # None: the connection's, read when first needed
         self._waiting_briefly = False  # see _wait_briefly
         self.visits = VisitStore(self.conn)
+        self.opportunities = OpportunityStore(self.conn, self.visits.clock)
         self.pending = PendingWrites()  # saves that failed, retried until they go through
         self.readers = Readers(db_path)  # for searches run in worker threads
         self._directory_lock = threading.Lock()
@@ -315,6 +317,65 @@ class Workspace:
 
         return outcome(visit, self.questionnaire_for(visit), self.visits.answers(visit.id),
                        self.playbook_for(visit).classification)
+
+    # -- opportunities (steps 4 to 7) ---------------------------------------------
+
+    def lifecycle(self, playbook_id: str = "spico"):
+        """The current lifecycle of a playbook: an opportunity follows the process as it is now,
+        whichever version its visit started with."""
+        return self.reference.current_playbook(playbook_id).lifecycle
+
+    def ensure_opportunities(self) -> int:
+        """Open the opportunity of each finished visit that detected one (and has none yet).
+
+        Returns how many were opened. A visit whose classification is still to settle, or
+        without opportunity, opens none; a pending opportunity follows a changed classification."""
+        from at_tui.domain.classification import Lead
+        from at_tui.domain.opportunity import JournalEntry, Opportunity
+        from at_tui.store.visit_content import known_owner
+        from at_tui.sync.outbox import get_state
+        from at_tui.sync.parked import followup
+
+        opened = 0
+        for visit_id in self.opportunities.missing_for_finished_visits():
+            visit = self.visits.require(visit_id)
+            playbook = self.reference.current_playbook(visit.playbook_id)
+            lifecycle = playbook.lifecycle
+            result = self.outcome(visit)
+            if lifecycle is None or result.offer is None:
+                continue
+            support = Lead.CM.value if result.lead is Lead.AT else Lead.AT.value
+            login = get_state(self.conn, "login")
+            owner = known_owner(self.conn, visit.id) or login  # the AT's, even on a CM's laptop
+            opportunity = Opportunity(
+                id=visit.id, structure=visit.structure, departement=visit.departement, offer=result.offer.value,
+                lead=result.lead.value, support=support, status=lifecycle.initial, at_login=owner,
+                visit_date=visit.visit_date,
+            )
+            information = JournalEntry(
+                id=f"{visit.id}:information", opportunity_id=visit.id, activity="information",
+                type=lifecycle.activity("information").type, title=lifecycle.activity("information").title,
+                day=visit.visit_date, author=owner, role=Lead.AT.value,
+                text=self.deliverables(visit).activity.description,
+            )
+            cm = followup(self.conn, visit.id)
+            self.opportunities.open(opportunity, playbook.id, playbook.version, lifecycle, information,
+                                    cm.status if cm is not None else None)
+            opened += 1
+        return opened
+
+    def refresh_opportunity(self, visit: Visit, result) -> None:
+        """A pending opportunity follows its visit's classification when the AT changes it
+        (answers fixed, classification overridden): offer, lead and support, and its « À faire »."""
+        from at_tui.domain.classification import Lead
+
+        current = self.opportunities.get(visit.id)
+        if current is None or result.offer is None:
+            return
+        support = Lead.CM.value if result.lead is Lead.AT else Lead.AT.value
+        if (current.offer, current.lead, current.support) != (result.offer.value, result.lead.value, support):
+            self.opportunities.reclassify(visit.id, result.offer.value, result.lead.value, support,
+                                          self.lifecycle(visit.playbook_id))
 
     def deliverables(self, visit: Visit):
         from at_tui.domain.deliverables import build_deliverables

@@ -171,13 +171,13 @@ def test_a_playbook_published_on_the_central_is_known(api) -> None:
     from at_tui.domain.reference_items import PLAYBOOKS, playbook_key
 
     visit_id = new_id()
-    content = visit_content(visit_id, playbook={"id": "spico", "version": 2})
+    content = visit_content(visit_id, playbook={"id": "spico", "version": 9})
     [before] = api.push("alice", content_op(visit_id, 0, content))
-    assert before["status"] == "rejected" and "version 2 est inconnu" in before["reason"]
+    assert before["status"] == "rejected" and "version 9 est inconnu" in before["reason"]
 
     source = load_source()
-    [(key, spico)] = list(source.items[PLAYBOOKS].items())
-    source.items[PLAYBOOKS][playbook_key("spico", 2)] = {**spico, "version": 2}
+    spico = source.items[PLAYBOOKS][playbook_key("spico", 2)]
+    source.items[PLAYBOOKS][playbook_key("spico", 9)] = {**spico, "version": 9}
     publish(api.storage, source)
     [after] = api.push("alice", content_op(visit_id, 0, content))
     assert after["status"] == "applied", after

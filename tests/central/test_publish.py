@@ -70,8 +70,10 @@ def test_first_publish_of_the_bundled_data_validates_every_item_with_the_app_mod
     assert {Sheet.model_validate(content) for content in sheets.values()} == set(reference.argumentaire.sheets)
     pages = [item for item in published(db, "argumentaire") if item.key.startswith("page:")]
     assert len(pages) == len(reference.argumentaire.pages)
-    [playbook] = published(db, "playbooks")
-    assert playbook.key == "spico@1" and Playbook.model_validate(playbook.content) == reference.playbooks[("spico", 1)]
+    playbooks = {item.key: item for item in published(db, "playbooks")}
+    assert set(playbooks) == {"spico@1", "spico@2"}  # every version bundled, the older ones for their visits
+    for version in (1, 2):
+        assert Playbook.model_validate(playbooks[f"spico@{version}"].content) == reference.playbooks[("spico", version)]
 
 
 def test_publishing_again_unchanged_gives_no_new_position(db, source) -> None:
@@ -140,16 +142,17 @@ def test_a_published_playbook_version_is_immutable_bump_it_to_publish(db, source
     edit(source, "playbooks/spico.toml", 'title = "Déploiement SPICO — offre Coordination"',
          'title = "Déploiement SPICO — offre Coordination (révisée)"')
     edit(source, "directory/dac.toml", 'name = "Christine Diaz"', 'name = "Christine Diaz-Martin"')
-    assert_refused(publish(db, source), "playbooks/spico.toml", "« spico » version 1", "augmentez « version »")
+    assert_refused(publish(db, source), "playbooks/spico.toml", "« spico » version 2", "augmentez « version »")
     assert last_position(db) == before  # one transaction: the contact change was not published either
 
-    edit(source, "playbooks/spico.toml", "version = 1", "version = 2")
+    edit(source, "playbooks/spico.toml", "\nversion = 2\n", "\nversion = 3\n")
+    (source / "playbooks" / "spico-v1.toml").unlink()  # an older version gone from the folder stays published
     out = assert_ok(publish(db, source))
-    assert "processus : 1 nouveau(x), 0 modifié(s), 0 retiré(s), 0 inchangé(s) ; 1 version(s) absente(s)" in out
+    assert "processus : 1 nouveau(x), 0 modifié(s), 0 retiré(s), 0 inchangé(s) ; 2 version(s) absente(s)" in out
     playbooks = {item.key: item for item in published(db, "playbooks")}
-    assert set(playbooks) == {"spico@1", "spico@2"}
-    assert not playbooks["spico@1"].deleted  # never withdrawn: visits refer to it
-    assert playbooks["spico@2"].content["title"].endswith("(révisée)")
+    assert set(playbooks) == {"spico@1", "spico@2", "spico@3"}
+    assert not playbooks["spico@1"].deleted and not playbooks["spico@2"].deleted  # never withdrawn
+    assert playbooks["spico@3"].content["title"].endswith("(révisée)")
 
 
 def test_a_publication_is_one_transaction_even_at_scale(db) -> None:

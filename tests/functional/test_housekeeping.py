@@ -19,7 +19,7 @@ from at_tui.widgets.visit_list import VisitList
 
 def shown(app) -> list[str]:
     """The structures the Accueil's list shows, top to bottom."""
-    return [row.cells[1] for row in app.screen.query_one(VisitList).rows]
+    return [row.cells[1] for row in app.screen.query_one("#visits", VisitList).rows]
 
 
 def key_bar(app) -> str:
@@ -27,7 +27,7 @@ def key_bar(app) -> str:
 
 
 def select(app, structure: str) -> None:
-    listing = app.screen.query_one(VisitList)
+    listing = app.screen.query_one("#visits", VisitList)
     listing.cursor = [row.cells[1] for row in listing.rows].index(structure)
 
 

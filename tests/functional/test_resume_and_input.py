@@ -71,7 +71,7 @@ def field_error(screen, question_id: str) -> str:
 
 def home_row(home: HomeScreen, visit_id: str) -> tuple[VisitList, list[str]]:
     """The Accueil list showing the visit, and the row's cells as text."""
-    listing = home.query_one(VisitList)
+    listing = home.query_one("#visits", VisitList)
     for row in listing.rows:
         if row.key == visit_id and listing.display:
             return listing, list(row.cells)
@@ -526,11 +526,11 @@ async def test_accueil_shows_every_visit_created_after_it_opened_empty(make_app,
             await pilot.pause()
             await pilot.press("escape")  # back to the Accueil
             await pilot.pause()
-        shown = str(app.screen.query_one(VisitList).render())
+        shown = str(app.screen.query_one("#visits", VisitList).render())
         assert all(f"Structure {index}" in shown for index in range(3)), shown
         for index in range(3, 40):
             workspace.start_visit({**IDENTITY, "structure": f"Structure {index}"})
         app.screen.refresh_visits()
         await pilot.pause()
-        listing = app.screen.query_one(VisitList)
+        listing = app.screen.query_one("#visits", VisitList)
         assert 3 < listing.size.height <= 24  # bounded by the screen (max-height 80%)

@@ -73,7 +73,7 @@ async def test_the_app_starts_and_lists_visits_with_unformattable_values(make_ap
         await pilot.pause()
         home = app.screen
         assert isinstance(home, HomeScreen)
-        listing = home.query_one(VisitList)
+        listing = home.query_one("#visits", VisitList)
         assert {row.key for row in listing.rows} == set(ids)
         cells = {row.key: row.cells for row in listing.rows}
         shown = "\n".join(" ".join(row) for row in cells.values())

@@ -221,7 +221,7 @@ async def test_the_cm_follow_up_is_shown_in_the_accueil_and_the_visit(make_app, 
     app = make_app()
     async with app.run_test(size=size) as pilot:
         home = app.screen
-        listing = home.query_one(VisitList)
+        listing = home.query_one("#visits", VisitList)
         hint = home.query_one("#home-hint", Static)
         while listing.selected != visit.id:
             await pilot.press("down")
@@ -251,7 +251,7 @@ async def test_no_follow_up_nothing_shown(make_app, workspace):
     pull_followup(workspace, visit.id, None)
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        assert "Suivi CM" not in app.screen.query_one(VisitList).headers
+        assert "Suivi CM" not in app.screen.query_one("#visits", VisitList).headers
         assert "Suivi du CM" not in text_of(app.screen.query_one("#home-hint", Static))
         app.open_visit(visit.id, "classification:livrables")
         await pilot.pause()
@@ -299,7 +299,7 @@ async def test_a_follow_up_pulled_while_the_accueil_is_shown_appears(make_app, w
     visit, _ = workspace.start_visit(dict(IDENTITY))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        listing = app.screen.query_one(VisitList)
+        listing = app.screen.query_one("#visits", VisitList)
         assert "Suivi CM" not in listing.headers
         pull_followup(workspace, visit.id, {"status": "perdue", "lead": "CM", "comment": "Projet abandonné."})
         outbox.set_state(workspace.conn, "last_success", LAST_SUCCESS)

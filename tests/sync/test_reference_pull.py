@@ -81,7 +81,7 @@ class CutAfter:
 
 def test_publish_pull_cursor_then_nothing_new(workspace, central, token, reference) -> None:
     published(central, None)
-    expected = len(reference.contacts) + len(reference.argumentaire.sheets) + len(reference.argumentaire.pages) + 1
+    expected = len(reference.contacts) + len(reference.argumentaire.sheets) + len(reference.argumentaire.pages) + len(reference.playbooks)
     assert pull(workspace, central.url, token) == expected
     assert set(rows(workspace, "contacts")) == {c.id for c in reference.contacts}
     cursors = {d: outbox.get_state(workspace.conn, f"cursor:reference:{d}") for d in ("contacts", "argumentaire", "playbooks")}
@@ -192,7 +192,7 @@ def test_invalid_pulled_items_are_ignored_and_valid_ones_take_precedence(
 ) -> None:
     edit(source, "argumentaire/crt.toml", 'title = "Centres de Ressources Territoriaux (CRT)"',
          'title = "CRT — fiche revue au central"')
-    edit(source, "playbooks/spico.toml", "version = 1", "version = 2")
+    edit(source, "playbooks/spico.toml", "\nversion = 2\n", "\nversion = 3\n")
     published(central, source)
     storage = SQLiteStorage(central.db_path)  # what a faulty or newer publisher could write
     try:
@@ -201,7 +201,7 @@ def test_invalid_pulled_items_are_ignored_and_valid_ones_take_precedence(
         storage.put_reference_item("contacts", "zz-dept", _valid_contact("zz-dept", "Dorothée Ailleurs", ["75"]))
         storage.put_reference_item("argumentaire", "sheet:dac", {"id": "dac", "title": "sans garde-fous"})
         storage.put_reference_item("argumentaire", "sheet:pco", "pas un objet")
-        storage.put_reference_item("playbooks", "spico@3", {"id": "spico", "version": 3})
+        storage.put_reference_item("playbooks", "spico@4", {"id": "spico", "version": 4})
         storage.put_reference_item("contacts", "zz-valide", _valid_contact("zz-valide", name="Valentine Valide"))
     finally:
         storage.close()
@@ -209,7 +209,7 @@ def test_invalid_pulled_items_are_ignored_and_valid_ones_take_precedence(
     bundled = Workspace(db_path)  # loads the bundled files and lays the pulled data over them
     try:
         started, errors = bundled.start_visit(dict(IDENTITY))
-        assert not errors and started.playbook_version == 1  # before the pull: the bundled version
+        assert not errors and started.playbook_version == 2  # before the pull: the bundled version
     finally:
         bundled.close()
     workspace = Workspace(db_path)
@@ -224,12 +224,12 @@ def test_invalid_pulled_items_are_ignored_and_valid_ones_take_precedence(
         assert merged.argumentaire.sheet("crt").title == "CRT — fiche revue au central"  # valid: replaces
         for invalid in ("dac", "pco"):  # invalid pulled sheets: the bundled ones stay
             assert merged.argumentaire.sheet(invalid) == reference.argumentaire.sheet(invalid)
-        assert set(merged.playbooks) == {("spico", 1), ("spico", 2)}  # spico@3 is invalid
-        assert merged.current_playbook().version == 2
+        assert set(merged.playbooks) == {("spico", 1), ("spico", 2), ("spico", 3)}  # spico@4 is invalid
+        assert merged.current_playbook().version == 3
 
         new_visit, errors = workspace.start_visit(dict(IDENTITY))
-        assert not errors and new_visit.playbook_version == 2  # new visits: the newest version
-        assert workspace.playbook_for(workspace.visits.require(started.id)).version == 1  # kept its own
+        assert not errors and new_visit.playbook_version == 3  # new visits: the newest version
+        assert workspace.playbook_for(workspace.visits.require(started.id)).version == 2  # kept its own
 
         assert found(workspace, "valentine") == ["zz-valide"]
         assert found(workspace, "mauvais") == [] and found(workspace, "fausse") == []

@@ -129,7 +129,7 @@ def test_export_envelope_and_visit_fields(source):
     envelope = export_visits(source)
 
     assert envelope["format"] == FORMAT == "at-tui.visites"
-    assert envelope["version"] == VERSION == 2
+    assert envelope["version"] == VERSION == 3
     assert envelope["app_version"] == __version__
     assert envelope["exported_at"].endswith("+00:00")
     [exported] = envelope["visits"]
@@ -145,7 +145,7 @@ def test_export_envelope_and_visit_fields(source):
         "commune": "",
         "finess": "",
     }
-    assert exported["playbook"] == {"id": "spico", "version": 1}
+    assert exported["playbook"] == {"id": "spico", "version": 2}
     assert exported["questionnaire"] == {"id": "recueil-use", "version": 2}
     assert exported["status"] == "terminee"
     assert exported["finished_at"] == visit.finished_at
@@ -181,7 +181,7 @@ def test_export_envelope_and_visit_fields(source):
     fields = [entry["field"] for entry in exported["history"]]
     assert fields[0] == "visite" and "classification_forcee" in fields and fields[-1] == "statut"
     assert {(r["kind"], r["id"], r["version"]) for r in envelope["references"]} == {
-        ("playbook", "spico", 1),
+        ("playbook", "spico", 2),
         ("questionnaire", "recueil-use", 2),
     }
     # The text is plain JSON, UTF-8, readable.
@@ -439,15 +439,15 @@ def test_missing_reference_is_refused(source, target):
 
 
 def newer_reference(reference: ReferenceData) -> ReferenceData:
-    """The bundled data plus a playbook v2 and a questionnaire v2 with one more question."""
+    """The bundled data plus a playbook v3 and a questionnaire v3 with one more question."""
     playbook = reference.current_playbook("spico").model_dump(mode="json")
-    playbook.update(version=2, title="Déploiement SPICO — édition 2027")
+    playbook.update(version=3, title="Déploiement SPICO — édition 2027")
     questionnaire = reference.current_questionnaire("recueil-use").model_dump(mode="json")
     extra = dict(questionnaire["questions"][1], id="logiciel_metier", label="Quel logiciel métier ?", type="text")
     extra.pop("show_if")
     questionnaire.update(version=3, questions=[*questionnaire["questions"], extra])
     return ReferenceData(
-        playbooks={**reference.playbooks, ("spico", 2): Playbook.model_validate(playbook)},
+        playbooks={**reference.playbooks, ("spico", 3): Playbook.model_validate(playbook)},
         questionnaires={
             **reference.questionnaires,
             ("recueil-use", 2): Questionnaire.model_validate(questionnaire),
@@ -460,13 +460,13 @@ def test_visit_from_a_newer_playbook_imports_and_opens(tmp_path, reference, targ
     laptop = make_workspace(tmp_path, "newer", newer_reference(reference))
     try:
         visit = start(laptop)
-        assert (visit.playbook_version, visit.questionnaire_version) == (2, 3)
+        assert (visit.playbook_version, visit.questionnaire_version) == (3, 3)
         laptop.save_answer(visit, "logiciel_metier", "Weda")
         laptop.save_answer(visit, "opportunite", True)
         text = dumps(export_visits(laptop))
     finally:
         laptop.close()
-    assert ("spico", 2) not in target.reference.playbooks
+    assert ("spico", 3) not in target.reference.playbooks
 
     assert import_visits(target, text).imported == [visit.id]
     imported = target.visits.require(visit.id)

@@ -19,6 +19,8 @@ from at_tui.reference.loader import ReferenceData, ReferenceDataError, load_refe
 QUESTIONNAIRE = "questionnaires/recueil-use.toml"
 PLAYBOOK = "playbooks/spico.toml"
 TERRITORY = "territory.toml"
+# The Recueil and the follow-up forms of issue 11 (suivi des usages, fiche de cadrage, témoignage).
+BUNDLED_QUESTIONNAIRES = {"recueil-use", "suivi-usages", "fiche-cadrage", "temoignage"}
 
 # The « Recueil des opportunités offre USE » of seed 000 (slide « la saisie dans le CRM »).
 RECUEIL = {
@@ -342,7 +344,7 @@ def test_bad_value_error_names_file_item_and_field(fixtures_copy: Path, case: st
 
 @pytest.mark.parametrize(("name", "value"), [(QUESTIONNAIRE, "-1"), (PLAYBOOK, "0"), (PLAYBOOK, '"deux"')])
 def test_bad_version(fixtures_copy: Path, name: str, value: str) -> None:
-    current = "\nversion = 2\n" if name == QUESTIONNAIRE else "\nversion = 1\n"
+    current = "\nversion = 2\n"
     edit(fixtures_copy, name, current, f"\nversion = {value}\n")
     message = load_error(fixtures_copy)
     assert_names(message, file=name, field="version")
@@ -422,7 +424,7 @@ source = { file = "004_f7222b5fc0dbfdde.txt", slide = "Engager un processus de c
 def test_second_questionnaire_loads_without_code_change(fixtures_copy: Path) -> None:
     (fixtures_copy / "questionnaires" / "esms-numerique.toml").write_text(ESMS_QUESTIONNAIRE, encoding="utf-8")
     data = load_reference(fixtures_copy)
-    assert {qid for qid, _ in data.questionnaires} == {"recueil-use", "esms-numerique"}
+    assert {qid for qid, _ in data.questionnaires} == {*BUNDLED_QUESTIONNAIRES, "esms-numerique"}
     esms = data.current_questionnaire("esms-numerique")
     assert [q.id for q in esms.questions] == ["dui_reference", "nombre_essms", "depenses", "enjeux"]
     assert esms.question("nombre_essms").show_if is not None
@@ -450,4 +452,4 @@ def test_non_toml_files_are_ignored(fixtures_copy: Path) -> None:
     (fixtures_copy / "questionnaires" / "LISEZMOI.md").write_text("Notes de l'équipe", encoding="utf-8")
     (fixtures_copy / "questionnaires" / "brouillon.toml.bak").write_text("pas du TOML [", encoding="utf-8")
     data = load_reference(fixtures_copy)
-    assert {qid for qid, _ in data.questionnaires} == {"recueil-use"}
+    assert {qid for qid, _ in data.questionnaires} == BUNDLED_QUESTIONNAIRES

@@ -16,6 +16,7 @@ from at_tui.cli import central as cli_central
 from at_tui.cli import contacts as cli_contacts
 from at_tui.cli import extracts as cli_extracts
 from at_tui.cli import login as cli_sync_auth
+from at_tui.cli import opportunities as cli_opportunities
 from at_tui.cli import sync as cli_sync
 from at_tui.cli.arguments import FrenchArgumentParser
 from at_tui.cli.output import fail
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", metavar="FICHIER", help="fichier JSON produit par « at-tui export »")
     cli_extracts.add_parsers(commands)
     cli_contacts.add_parser(commands)
+    cli_opportunities.add_parsers(commands)
     cli_sync.add_parser(commands)
     cli_sync_auth.add_parser(commands)
     cli_central.add_parser(commands)
@@ -125,6 +127,8 @@ def _dispatch(args) -> int:
         return _with_workspace(lambda workspace: cli_sync.sync_command(args, workspace))
     if args.command == "contacts":
         return _with_workspace(lambda workspace: cli_contacts.contacts_command(args, workspace))
+    if args.command in ("a-faire", "opportunites"):
+        return cli_opportunities.run(args, _with_workspace)
     if args.command in ("login", "logout"):
         return cli_sync_auth.sync_auth_command(args)
     if args.command == "check-data":

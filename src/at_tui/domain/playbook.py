@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from at_tui.domain.classification import (
     COMPLEX_REQUESTS,
@@ -17,17 +17,8 @@ from at_tui.domain.classification import (
     Lead,
     Offer,
 )
-
-Identifier = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(Model):
-    file: str = Field(min_length=1)
-    slide: str = Field(min_length=1)
+from at_tui.domain.data_model import Identifier, Model, Source, find_by_id, require_unique
+from at_tui.domain.lifecycle import Lifecycle
 
 
 class Resource(Model):
@@ -112,11 +103,17 @@ class Playbook(Model):
     questionnaire: str = Identifier
     crm: CrmTemplate
     classification: ClassificationRules = ClassificationRules()
+    # The opportunity's life after the visit (steps 4 to 7); absent from version 1.
+    lifecycle: Lifecycle | None = None
     steps: tuple[Step, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _coherent_steps(self) -> Playbook:
         require_unique([s.id for s in self.steps], "étape")
+        steps = {s.id for s in self.steps}
+        for activity in self.lifecycle.activities if self.lifecycle else ():
+            if activity.step is not None and activity.step not in steps:
+                raise ValueError(f"activité « {activity.id} », champ « step » : étape « {activity.step} » inconnue")
         numbers = [s.number for s in self.steps]
         if numbers != sorted(set(numbers)):
             raise ValueError("les étapes doivent être numérotées dans l'ordre, sans doublon")
@@ -391,19 +388,3 @@ class Territory(Model):
     def offered_typologies(self) -> tuple[Typology, ...]:
         """The typologies a new visit may take (the legacy ones are only read)."""
         return tuple(t for t in self.typologies if not t.legacy)
-
-
-def find_by_id(items, item_id: str):
-    """The item whose `id` is `item_id` (KeyError otherwise)."""
-    for item in items:
-        if item.id == item_id:
-            return item
-    raise KeyError(item_id)
-
-
-def require_unique(values: list, what: str, field: str = "id") -> None:
-    seen: set = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"{what} « {value} » en double (champ « {field} »)")
-        seen.add(value)

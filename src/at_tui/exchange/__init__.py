@@ -12,6 +12,9 @@ described in `docs/visit-format.md`.
   writes in one transaction; a visit already present is compared with the
   file's (`compare`, `at_tui.domain.revisions`): each visit's fate (imported,
   updated, already there, diverged…) is in the `ImportReport`;
+* format v3 carries each visit's opportunity, its append-only journal and ticked actions
+  (`opportunities`): the journal merges by entry id, a status or date changed on both sides
+  is reported and this laptop's kept (`at_tui.domain.opportunity_revisions`);
 * reading and writing the file itself is `fileio`.
 
 Every error is an `ExchangeError` whose message is French, for the AT or CM.

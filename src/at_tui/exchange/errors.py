@@ -30,7 +30,7 @@ class Fate(Enum):
 
 
 # The fates that leave the visit as the file says it (the import did its work).
-_SETTLED = (Fate.IMPORTED, Fate.UPDATED, Fate.PRESENT, Fate.UP_TO_DATE)
+SETTLED = (Fate.IMPORTED, Fate.UPDATED, Fate.PRESENT, Fate.UP_TO_DATE)
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,21 @@ class VisitFate:
     label: str  # « Visite « MSP des Coteaux » (id) »
     fate: Fate
     reason: str = ""  # what differs, or why refused
+    # Format v3: what the import did with the visit's opportunity (« opportunité mise à jour (…) »).
+    opportunity: str = ""
+    opportunity_diverged: bool = False  # a status or date changed on both sides: ours kept
 
     @property
     def line(self) -> str:
         """« Visite « X » (id) : divergente (réponse « q:effectif », historique) : … rien n'est écrit pour elle. »"""
+        line = self._visit_line
+        if not self.opportunity:
+            return line
+        joiner = ", " if self.opportunity.startswith("avec ") else " ; "
+        return f"{line[:-1]}{joiner}{self.opportunity}."
+
+    @property
+    def _visit_line(self) -> str:
         if self.fate is Fate.UP_TO_DATE:
             return f"{self.label} : déjà à jour, ignorée (ce poste en a une version plus récente)."
         if self.fate is Fate.DIVERGED:
@@ -85,9 +96,14 @@ class ImportReport:
         return self.ids(Fate.REFUSED)
 
     @property
+    def opportunities_diverged(self) -> list[str]:  # ids of the visits whose opportunity diverged
+        return [item.visit_id for item in self.fates if item.opportunity_diverged]
+
+    @property
     def complete(self) -> bool:
-        """Every visit of the file is here as the file (or a newer revision) says."""
-        return all(item.fate in _SETTLED for item in self.fates)
+        """Every visit of the file is here as the file (or a newer revision) says, and no
+        opportunity waits for a person to settle a status or date changed on both sides."""
+        return all(item.fate in SETTLED and not item.opportunity_diverged for item in self.fates)
 
     @property
     def summary(self) -> str:
@@ -105,6 +121,9 @@ class ImportReport:
                 parts.append(_plural(count, singular, plural))
         if not parts:
             return "Aucune visite dans le fichier."
+        if self.opportunities_diverged:
+            count = len(self.opportunities_diverged)
+            parts.append(_plural(count, "opportunité divergente", "opportunités divergentes"))
         if not self.imported:
             parts[0] = "Aucune visite importée : " + parts[0]
         return ", ".join(parts) + "."
@@ -113,7 +132,10 @@ class ImportReport:
         """Each visit's fate, then the summary (and, when some were not taken, what to do)."""
         lines = [item.line for item in self.fates]
         lines.append(self.summary)
-        if not self.complete:
+        if self.opportunities_diverged:
+            lines.append("Opportunités divergentes : le statut ou une date a changé ici et dans le fichier ; "
+                         "ceux de ce poste sont gardés, le journal du fichier est ajouté : voyez avec qui l'a exporté.")
+        if not all(item.fate in SETTLED for item in self.fates):
             lines.append("Les autres visites du fichier ont été importées ; les visites divergentes ou refusées "
                          "sont restées telles quelles sur ce poste : voyez avec l'AT qui a exporté le fichier.")
         return lines

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from at_tui.exchange.errors import ExchangeError
 from at_tui.exchange.header import FORMAT, VERSION
+from at_tui.exchange.opportunities import export_opportunity
 from at_tui.exchange.references import bundled
 from at_tui.store.visit_content import content_json, known_owner
 
@@ -90,7 +91,8 @@ def _export_visit(workspace: Workspace, visit: Visit) -> dict:
         # The computed fields are for the reader only (an import recomputes them): the visit's
         # own data still goes out, and one such visit never stops the export of the others.
         return {**head, "classification": None, "deliverables": None,
-                "history": [asdict(entry) for entry in workspace.visits.history(visit.id)]}
+                "history": [asdict(entry) for entry in workspace.visits.history(visit.id)],
+                **export_opportunity(workspace, visit.id)}
     computed = result.computed
     return {
         **head,
@@ -127,6 +129,7 @@ def _export_visit(workspace: Workspace, visit: Visit) -> dict:
             ],
         },
         "history": [asdict(entry) for entry in workspace.visits.history(visit.id)],
+        **export_opportunity(workspace, visit.id),
     }
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from at_tui.domain.moments import timestamp_problem
+from at_tui.domain.moments import date_problem, timestamp_problem
 from at_tui.domain.redaction import printable
 from at_tui.exchange.errors import refusal, visit_label
 from at_tui.exchange.header import check_header
@@ -24,6 +24,64 @@ def _timestamp(value: str) -> str:
     if problem is not None:
         raise ValueError(problem)
     return value
+
+
+def _day(value: str) -> str:
+    """A local calendar date (AAAA-MM-JJ), years 2000 to 2100 like the timestamps."""
+    problem = date_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _line(value: str) -> str:
+    """One line of text as the app writes it: not blank, bounded, no control characters."""
+    from at_tui.domain.text import SHORT_TEXT_MAX, clean_text
+
+    if not clean_text(value, max_length=SHORT_TEXT_MAX):
+        raise ValueError("un texte non vide est attendu")
+    return value  # kept as written: the journal is history
+
+
+def _long_text(value: str) -> str:
+    """A note (20 000 characters at most, line breaks allowed, no other control character)."""
+    from at_tui.domain.text import clean_text
+
+    clean_text(value, multiline=True)
+    return value
+
+
+def _form_answers(value: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry's form answers, as a form stores them: question id → text, whole number,
+    true/false, list of choices, or null. Checked for their shape only: the form may have changed."""
+    if len(value) > _MAX_FORM_ANSWERS:
+        raise ValueError(f"{_MAX_FORM_ANSWERS} réponses au plus")
+    for key, answer in value.items():
+        if not _ANSWER_KEY_RE.fullmatch(key):
+            raise ValueError(f"question « {printable(key[:40])} » : identifiant invalide")
+        if answer is None or isinstance(answer, bool):
+            continue
+        if isinstance(answer, int):
+            if abs(answer) > 10**12:
+                raise ValueError(f"question « {key} » : nombre hors limites")
+        elif isinstance(answer, str):
+            _answer_text(key, answer)
+        elif isinstance(answer, list) and len(answer) <= _MAX_CHOICES and all(isinstance(v, str) for v in answer):
+            for item in answer:
+                _answer_text(key, item)
+        else:
+            raise ValueError(f"question « {key} » : texte, nombre entier, true/false, liste de textes "
+                             "ou null attendu")
+    return value
+
+
+def _answer_text(key: str, text: str) -> None:
+    from at_tui.domain.text import FieldError, clean_text
+
+    try:
+        clean_text(text, multiline=True)
+    except FieldError as error:
+        raise ValueError(f"question « {key} » : {error}") from None
 
 
 def _owner(value: str) -> str:
@@ -42,11 +100,21 @@ def _uuid(value: str) -> str:
 
 
 _OWNER_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_ANSWER_KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_MAX_FORM_ANSWERS = 200
+_MAX_CHOICES = 100
 
 Timestamp = Annotated[str, AfterValidator(_timestamp)]
 Owner = Annotated[str, AfterValidator(_owner)]
 VisitId = Annotated[str, AfterValidator(_uuid)]
 RefId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)]
+Day = Annotated[str, AfterValidator(_day)]
+Line = Annotated[str, AfterValidator(_line)]
+LongText = Annotated[str, AfterValidator(_long_text)]
+# A journal entry's id: a UUID, or « <visit id>:information » for the entry a visit opens with.
+EntryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$", min_length=1, max_length=120)]
+CheckKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*:[a-z0-9][a-z0-9_-]*$", max_length=130)]
+Side = Literal["AT", "CM"]
 
 
 class StrictModel(BaseModel):
@@ -99,6 +167,51 @@ class VisitContentModel(StrictModel):
     override: OverrideModel | None
 
 
+class OpportunityModel(StrictModel):
+    """Format v3: the opportunity the visit opened (steps 4 to 7). Its status is checked against
+    the lifecycle of this laptop's playbook on import (exchange.opportunities)."""
+
+    playbook: RefModel  # the process it follows
+    offer: Literal["discussions_simple", "discussions_complexe", "dossiers"]
+    lead: Side
+    support: Side | None
+    status: RefId
+    status_reason: LongText | None
+    at_login: Owner | None
+    cm_login: Owner | None
+    visit_date: Day | None
+    launch_date: Day | None
+    deployment_end: Day | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class JournalEntryModel(StrictModel):
+    """Format v3: one entry of the opportunity's journal, superseded ones included. The activity
+    is kept as written even when this laptop's lifecycle does not know it (history)."""
+
+    id: EntryId
+    activity: RefId
+    type: Line
+    title: Line
+    day: Day
+    author: Owner | None
+    role: Side | None
+    text: LongText
+    answers: Annotated[dict[str, Any], AfterValidator(_form_answers)]
+    supersedes: EntryId | None
+    created_at: Timestamp
+
+
+class CheckModel(StrictModel):
+    """Format v3: one action of steps 4 to 7 ticked off (« étape:action »)."""
+
+    key: CheckKey
+    done: bool
+    author: Owner | None
+    updated_at: Timestamp
+
+
 class VisitModel(VisitContentModel):
     # Format v2: the AT the central knows as the visit's owner, when the exporting laptop knew it.
     # An import keeps it; the importing laptop never pushes the visit (docs/sync-protocol.md).
@@ -107,6 +220,10 @@ class VisitModel(VisitContentModel):
     classification: Any = None
     deliverables: Any = None
     history: list[HistoryModel]
+    # Format v3: the opportunity, its whole journal and its ticked actions, when it has one.
+    opportunity: OpportunityModel | None = None
+    journal: list[JournalEntryModel] = []
+    opportunity_checks: list[CheckModel] = []
 
 
 class ReferenceModel(StrictModel):

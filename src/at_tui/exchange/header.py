@@ -11,7 +11,8 @@ from typing import Any
 from at_tui.exchange.errors import ExchangeError
 
 FORMAT = "at-tui.visites"
-VERSION = 2  # v2: a visit may name its `owner` (docs/visit-format.md)
+# v2: a visit may name its `owner`; v3: its opportunity, journal and ticked actions (docs/visit-format.md)
+VERSION = 3
 
 
 def check_header(raw: Any) -> None:

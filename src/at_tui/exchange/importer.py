@@ -28,14 +28,15 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from at_tui.exchange.compare import VisitContent, content_differences, differences
-from at_tui.exchange.errors import ExchangeError, Fate, ImportReport, VisitFate, refusal, visit_label
+from at_tui.exchange.errors import SETTLED, ExchangeError, Fate, ImportReport, VisitFate, refusal, visit_label
 from at_tui.exchange.fileio import loads, read_file
 from at_tui.exchange.incoming import validate_visit
+from at_tui.exchange.opportunities import IncomingOpportunity, merge_opportunity, validate_opportunity
 from at_tui.exchange.references import References, reference_conflicts, validate_references
 from at_tui.store.visits import history_with_rows
 
@@ -57,6 +58,7 @@ def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportRepor
 
     references, problems = validate_references(envelope)
     incoming: list[tuple[str, VisitContent]] = []
+    opportunities: dict[str, IncomingOpportunity] = {}
     owners: dict[str, str | None] = {}
     seen: set[str] = set()
     for visit in envelope.visits:
@@ -66,6 +68,11 @@ def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportRepor
             continue
         seen.add(visit.id)
         result = validate_visit(workspace, visit, label, references)
+        opportunity = validate_opportunity(workspace, visit, label)
+        if isinstance(opportunity, list):
+            problems.extend(opportunity)
+        elif opportunity is not None:
+            opportunities[visit.id] = opportunity
         if isinstance(result, list):
             problems.extend(result)
         else:
@@ -91,6 +98,11 @@ def import_visits(workspace: Workspace, data: bytes | str | dict) -> ImportRepor
             elif fate is Fate.UPDATED:
                 newer.append(content)
         _write(conn, references, new, newer, owners)
+        # The opportunity follows its visit: nothing of it for a visit divergent or refused.
+        for index, item in enumerate(report.fates):
+            if item.visit_id in opportunities and item.fate in SETTLED:
+                note, diverged = merge_opportunity(workspace, item.visit_id, opportunities[item.visit_id])
+                report.fates[index] = replace(item, opportunity=note, opportunity_diverged=diverged)
     return report
 
 

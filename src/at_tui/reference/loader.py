@@ -64,12 +64,36 @@ def load_reference(root: Traversable | Path | None = None) -> ReferenceData:
                 f"Fichier {playbook_files[(pid, version)]} : processus « {pid} », champ « questionnaire » : "
                 f"le questionnaire « {playbook.questionnaire} » n'existe pas dans le dossier « questionnaires »."
             )
+        _check_forms(playbook, questionnaires, playbook_files[(pid, version)])
     contacts = load_directory(root, territory)
     argumentaire = load_argumentaire(root, territory, contacts)
     return ReferenceData(
         playbooks=playbooks, questionnaires=questionnaires, territory=territory,
         contacts=contacts, argumentaire=argumentaire,
     )
+
+
+def _check_forms(playbook: Playbook, questionnaires: dict, name: str) -> None:
+    """Each lifecycle activity's form is a questionnaire of the folder, and the answer a
+    proposal reads is one of its yes/no or choice questions."""
+    latest: dict[str, Questionnaire] = {}
+    for (qid, _version), questionnaire in sorted(questionnaires.items()):
+        latest[qid] = questionnaire
+    for activity in playbook.lifecycle.activities if playbook.lifecycle else ():
+        if activity.form is None:
+            continue
+        form = latest.get(activity.form)
+        where = f"Fichier {name} : activité « {activity.id} »"
+        if form is None:
+            raise ReferenceDataError(
+                f"{where}, champ « form » : le questionnaire « {activity.form} » n'existe pas dans le dossier "
+                "« questionnaires »."
+            )
+        if activity.proposes is not None and activity.proposes.question not in {q.id for q in form.questions}:
+            raise ReferenceDataError(
+                f"{where}, champ « proposes » : la question « {activity.proposes.question} » n'existe pas dans "
+                f"le questionnaire « {activity.form} »."
+            )
 
 
 def _load_many(root: Traversable | Path, folder: str, model: type[BaseModel]) -> tuple[dict, dict]:

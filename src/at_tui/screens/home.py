@@ -1,4 +1,9 @@
-"""Accueil: visits in progress first (to resume), then finished ones, and « Nouvelle visite ».
+"""Accueil: « À faire » (what is due on the opportunities, overdue first), then the visits in
+progress (to resume), then finished ones, and « Nouvelle visite ».
+
+« À faire » (issue 11, seed 000 steps 4 to 7) shows a few rows, the list scrolls through the
+rest; Tab goes there and back, Entrée opens the opportunity, `o` lists every opportunity.
+It reads the local store only: it works offline.
 
 `v` switches to the archived visits (hidden from the Accueil, kept, exported) and back;
 `x` archives the selected visit after a confirmation naming it, or restores it in the
@@ -12,6 +17,7 @@ from collections.abc import Iterable
 from rich.markup import escape
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
@@ -19,6 +25,7 @@ from at_tui.domain.redaction import printable
 from at_tui.domain.visit import STATUS_LABELS, format_date, format_timestamp
 from at_tui.sync.parked import followups
 from at_tui.widgets.key_bar import KeyBar
+from at_tui.widgets.todo_list import overdue_text, todo_summary, todo_table
 from at_tui.widgets.visit_list import Row, VisitList
 
 # Fixed widths; « Structure » (0) takes what is left of the screen's width.
@@ -28,12 +35,20 @@ FOLLOWUP_COLUMN = ("Suivi CM", 10)
 CELL_PADDING = 2
 MIN_STRUCTURE_WIDTH = 14
 MIN_STRUCTURE_WITH_FOLLOWUP = 20
+# « À faire »: the rows read (the header's count says « 500+ » past it), and the rows shown at
+# once, from the screen's height (3 at 24 lines, 6 at 36): the visits stay usable below.
+TODO_LIMIT = 500
+MIN_TODO_ROWS, MAX_TODO_ROWS = 2, 8
+# The lines around the visits when « À faire » is shown: header, margins, hint, keys.
+VISITS_CHROME = 9
 
 
 class HomeScreen(Screen):
     BINDINGS = [
         Binding("n", "app.new_visit", "Nouvelle visite", id="home.new"),
+        Binding("enter", "open_todo", "Ouvrir", id="home.open_todo", priority=True),
         Binding("enter", "resume", "Reprendre", id="home.resume", priority=True),
+        Binding("o", "opportunities", "Opportunités", id="home.opportunities"),
         Binding("e", "app.export", "Exporter", id="home.export"),
         Binding("a", "app.argumentaire", "Argumentaire", id="home.argumentaire"),
         Binding("s", "app.sync_problems", "Synchro", id="home.sync"),
@@ -45,12 +60,21 @@ class HomeScreen(Screen):
         Binding("ctrl+q", "app.quit", "Quitter", id="home.quit"),
     ]
 
-    DEFAULT_CSS = "HomeScreen #home-title { margin: 1 2 0 2; height: auto; color: $text-warning; }"
+    DEFAULT_CSS = """
+    HomeScreen #home-title { margin: 1 2 0 2; height: auto; color: $text-warning; }
+    HomeScreen #todo-title { margin: 1 2 0 2; height: 1; }
+    HomeScreen #todo { margin: 0 1; height: auto; }
+    """
 
     archived_view = False  # showing the archived visits instead of the Accueil's
 
     def compose(self) -> ComposeResult:
         yield Header()
+        todo_title = Static("", id="todo-title")
+        todo = VisitList(("Quand",), id="todo")
+        todo_title.display = todo.display = False
+        yield todo_title
+        yield todo
         title = Static("", id="home-title")
         title.display = False
         yield title
@@ -60,21 +84,52 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         self.followups = {}
+        self.todo_names: list[str] = []  # « structure — what is due » of each row of « À faire », for the hint
         self.refresh_visits()
-        listing = self.query_one(VisitList)
+        listing = self.query_one("#visits", VisitList)
         listing.focus()
         self.watch(listing, "cursor", self._show_hint, init=False)
+        self.watch(self.query_one("#todo", VisitList), "cursor", self._show_hint, init=False)
+        # After the first frame: opening the opportunities of visits finished elsewhere (an
+        # import, an older version) may read the reference data, which the Accueil does not need.
+        self.call_after_refresh(self._ensure_opportunities)
         # A new sync status: a pull may have brought follow-ups, the problems line may change.
         self.watch(self.app, "sub_title", self.refresh_visits, init=False)
 
     def on_screen_resume(self) -> None:
         self.app.refresh_sync_status()  # back from a visit: its changes wait to be sent
+        self._ensure_opportunities(refresh=False)  # a visit just finished opens its opportunity
         self.refresh_visits()
+
+    def on_descendant_focus(self) -> None:
+        self._show_hint()
+
+    def _ensure_opportunities(self, refresh: bool = True) -> None:
+        """Open the opportunity of each finished visit that has none yet (at_tui.workspace);
+        a single query when none is missing. A failed write is said, the Accueil goes on."""
+        from at_tui.store.db import StoreError
+        from at_tui.store.pending_writes import SAVE_ERRORS
+
+        workspace = self.app.workspace
+        if not workspace.opportunities.missing_for_finished_visits():
+            return
+        try:
+            opened = workspace.ensure_opportunities()
+        except (StoreError, *SAVE_ERRORS) as error:
+            from at_tui.store.errors import explain
+
+            workspace.after_failed_write()
+            self.notify(str(error) if isinstance(error, StoreError) else explain(error, "Ouverture des opportunités"),
+                        severity="error", timeout=15, markup=False)
+            return
+        if opened and refresh:
+            self.refresh_visits()
 
     def on_resize(self) -> None:
         self.refresh_visits()
 
     def refresh_visits(self) -> None:
+        self.refresh_todo()
         visits = sorted(self.app.workspace.visits.list(archived=self.archived_view),
                         key=lambda v: v.finished)  # stable: in progress first
         self.followups = followups(self.app.workspace.conn)
@@ -93,7 +148,7 @@ class HomeScreen(Screen):
                 followup = self.followups.get(v.id)
                 cells.insert(2, _shown(followup.label) if followup else "")
             rows.append(Row(v.id, tuple(cells)))
-        listing = self.query_one(VisitList)
+        listing = self.query_one("#visits", VisitList)
         listing.headers = tuple(label for label, _ in columns)
         listing.set_rows(rows, [width or max(MIN_STRUCTURE_WIDTH, rest) for _, width in columns])
         listing.display = bool(visits)
@@ -104,8 +159,44 @@ class HomeScreen(Screen):
                       for v in visits}
         self._show_hint()
 
+    def refresh_todo(self) -> None:
+        """« À faire » from the store, grouped by the app's `today`; the header's overdue count.
+        Hidden with nothing due, and in the archived view."""
+        todo = self.query_one("#todo", VisitList)
+        title = self.query_one("#todo-title", Static)
+        visits = self.query_one("#visits", VisitList)
+        due = self.app.workspace.opportunities.due(limit=TODO_LIMIT)
+        more = len(due) >= TODO_LIMIT
+        table = todo_table(due, self.app.today(), self.size.width or 80)
+        self.app.show_overdue(overdue_text(table.counts[0], more and table.counts[0] == len(due)))
+        self.todo_names = [f"{row.cells[2]} — {row.cells[4]}" for row in table.rows]
+        shown = bool(due) and not self.archived_view
+        if not shown:
+            if todo.has_focus:
+                visits.focus()
+            todo.display = title.display = False
+            visits.styles.max_height = None  # the CSS's again
+            return
+        height = self.size.height or 24
+        window = max(MIN_TODO_ROWS, min(MAX_TODO_ROWS, (height - 12) // 4))
+        todo.styles.max_height = window + 1  # its header line, then the rows
+        visits.styles.max_height = max(4, height - VISITS_CHROME - window - 3)
+        todo.headers = table.headers
+        todo.set_rows(table.rows, table.widths)
+        summary = todo_summary(table.counts, more)
+        rest = len(due) - window
+        title.update(f"[b]À faire[/b] — {summary}" + (f" [dim](+ {rest} : Tab puis ↓)[/]" if rest > 0 else ""))
+        todo.display = title.display = True
+
     def _show_hint(self) -> None:
         hint = self.query_one("#home-hint", Static)
+        todo = self.query_one("#todo", VisitList)
+        if todo.has_focus and todo.cursor < len(self.todo_names) and not self.archived_view:
+            # Variables, not escaped markup: a CRM title « [M1] … » would read as a tag.
+            hint.update(Content.from_markup(
+                "« À faire » : [b]Entrée[/b] ouvre l'opportunité « $what », [b]Tab[/b] revient aux visites, "
+                "[b]o[/b] liste toutes les opportunités.", what=self.todo_names[todo.cursor]))
+            return
         if self.archived_view:
             self._show_archived_hint(hint)
             return
@@ -119,15 +210,19 @@ class HomeScreen(Screen):
             return
         text = (f"{self.in_progress} en cours · {self.visit_count - self.in_progress} terminée(s) — "
                 "[b]Entrée[/b] reprend la visite sélectionnée, [b]n[/b] en commence une nouvelle.")
-        selected = self.query_one(VisitList).selected
+        if todo.display:
+            text += " [b]Tab[/b] : « À faire »."
+        selected = self.query_one("#visits", VisitList).selected
         followup = self.followups.get(selected) if selected else None
-        if followup is not None:
-            text += (f"\nSuivi du CM pour « {escape(self.structures[selected])} » : [b]{escape(_shown(followup.label))}[/b]"
-                     + (f" — {escape(_shown(followup.comment))}" if followup.comment else ""))
+        values = {}
+        if followup is not None:  # variables, not escaped markup: « [M1] » would read as a tag
+            text += "\nSuivi du CM pour « $structure » : [b]$label[/b]" + (" — $comment" if followup.comment else "")
+            values = {"structure": self.structures[selected], "label": _shown(followup.label),
+                      "comment": _shown(followup.comment)}
         problems = _sync_problems(getattr(self.app, "sync_status", None))
         if problems:
             text += f"\n[$text-warning]{problems} : [b]s[/b] pour les voir et les régler.[/]"
-        hint.update(text)
+        hint.update(Content.from_markup(text, **values))
 
     def _show_archived_hint(self, hint: Static) -> None:
         if not self.visit_count:
@@ -139,9 +234,14 @@ class HomeScreen(Screen):
     # -- archives ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """One meaning per key in each view: `x` archives or restores, `v` goes there or back."""
-        if action == "archive":
+        """One meaning per key in each view: `x` archives or restores, `v` goes there or back;
+        Entrée opens the opportunity in « À faire », resumes the visit in the visits."""
+        if action in ("open_todo", "resume"):
+            return self._todo_focused() == (action == "open_todo")
+        if action == "opportunities":  # the archived view's keys are about the archived visits
             return not self.archived_view
+        if action == "archive":
+            return not self.archived_view and not self._todo_focused()
         if action == "restore":
             return self.archived_view
         if action == "show_archived":
@@ -154,7 +254,7 @@ class HomeScreen(Screen):
         title = self.query_one("#home-title", Static)
         title.update("[b]Visites archivées[/b] — hors de l'accueil, rien n'est supprimé")
         title.display = archived
-        listing = self.query_one(VisitList)
+        listing = self.query_one("#visits", VisitList)
         listing.cursor = 0
         self.refresh_visits()
         listing.focus()
@@ -164,7 +264,7 @@ class HomeScreen(Screen):
         """Ask, naming the visit, then archive it."""
         from at_tui.screens.confirm import ArchiveVisitScreen
 
-        visit_id = self.query_one(VisitList).selected
+        visit_id = self.query_one("#visits", VisitList).selected
         if visit_id is None:
             self.notify("Aucune visite à archiver.", severity="warning")
             return
@@ -173,7 +273,7 @@ class HomeScreen(Screen):
                              lambda archive: self._set_archived(visit_id, name, True) if archive else None)
 
     def action_restore(self) -> None:
-        visit_id = self.query_one(VisitList).selected
+        visit_id = self.query_one("#visits", VisitList).selected
         if visit_id is None:
             self.notify("Aucune visite archivée à restaurer.", severity="warning")
             return
@@ -203,7 +303,7 @@ class HomeScreen(Screen):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """The Accueil's archive commands, offered by the app's command palette (at_tui.app)."""
-        selected = self.query_one(VisitList).selected
+        selected = self.query_one("#visits", VisitList).selected
         if self.archived_view:
             if selected is not None:
                 yield SystemCommand(f"Restaurer la visite archivée : {self.structures[selected]}",
@@ -217,14 +317,29 @@ class HomeScreen(Screen):
         yield SystemCommand("Visites archivées", "Voir, ouvrir ou restaurer les visites archivées (touche v)",
                             lambda: self.action_show_archived(True))
 
+    def action_opportunities(self) -> None:
+        self.app.action_opportunities()
+
+    def _todo_focused(self) -> bool:
+        return self.focused is not None and self.focused.id == "todo"
+
+    def action_open_todo(self) -> None:
+        """Entrée in « À faire »: the opportunity of the selected row."""
+        opportunity_id = self.query_one("#todo", VisitList).selected
+        if opportunity_id is not None:
+            self.app.open_opportunity(opportunity_id)
+
     def action_resume(self) -> None:
-        visit_id = self.query_one(VisitList).selected
+        visit_id = self.query_one("#visits", VisitList).selected
         if visit_id is None:
             self.notify("Aucune visite à reprendre : n pour en commencer une.", severity="warning")
             return
         self.app.open_visit(visit_id)
 
     def on_visit_list_chosen(self, event: VisitList.Chosen) -> None:
+        if event.control is not None and event.control.id == "todo":
+            self.app.open_opportunity(event.key)
+            return
         self.app.open_visit(event.key)
 
 

@@ -45,6 +45,7 @@ class ResultScreen(VisitScreen, inherit_bindings=False):
 
     def render_result(self) -> None:
         result = self.workspace.outcome(self.visit)
+        self._follow(result)
         assessment = result.assessment
         self._show_fields(assessment.problem_question_ids)
         self.query_one("#problems", Static).update("\n".join(self._problem_lines(assessment)))
@@ -86,6 +87,13 @@ class ResultScreen(VisitScreen, inherit_bindings=False):
                          "ou rétablir la classification calculée[/dim]")
         lines += self.followup_lines()
         self.query_one("#result", Static).update("\n".join(lines))
+
+    def _follow(self, result) -> None:
+        """The visit's pending opportunity follows a changed classification (never blocks the screen)."""
+        try:
+            self.workspace.refresh_opportunity(self.visit, result)
+        except SAVE_ERRORS:
+            self.workspace.after_failed_write()
 
     @staticmethod
     def _problem_lines(assessment) -> list[str]:

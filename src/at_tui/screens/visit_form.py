@@ -34,9 +34,12 @@ class VisitFormScreen(Screen):
         Binding("escape", "cancel", "Annuler", id="form.cancel"),
     ]
 
-    def __init__(self, visit_id: str | None = None) -> None:
+    def __init__(self, visit_id: str | None = None, prefill: dict | None = None) -> None:
+        """`prefill`: a new visit's first values (structure, departement code, maillage), e.g. a
+        maillage visit for a partner named at an opportunity's follow-up (screens/opportunity.py)."""
         super().__init__()
         self.visit_id = visit_id
+        self.prefill = dict(prefill or {}) if visit_id is None else {}
         self.finess = ""  # set when the structure is picked from the FINESS extract
         self._settled_name: str | None = None  # the name as picked or stored, not typed
         self._typed: dict[str, str] = {}  # fields shown as typed: their value waits to be saved
@@ -61,16 +64,19 @@ class VisitFormScreen(Screen):
         yield Static(f"[b]{title}[/b]", id="form-title")
         if visit:
             self.finess, self._settled_name = visit.finess, visit.structure
+        elif self.prefill.get("structure"):  # given, not typed: no suggestions for it
+            self._settled_name = self.prefill["structure"]
         with VerticalScroll(id="form-body"):
             suggestions = StructureSuggestions(workspace.complete_structures, id="structure-suggestions")
             yield from self._field("structure", StructureInput(
-                suggestions, value=visit.structure if visit else "",
+                suggestions, value=visit.structure if visit else self.prefill.get("structure", ""),
                 placeholder="Nom de la structure (ex. CPTS Sud Toulousain)", id="structure"), suggestions)
             info = Static(self._finess_text(), id="finess-info", classes="form-hint")
             info.display = bool(self.finess)
             yield info
             names = [departement_label(d) for d in territory.departements]
-            current = next((departement_label(d) for d in territory.departements if visit and d.code == visit.departement), "")
+            code = visit.departement if visit else self.prefill.get("departement")
+            current = next((departement_label(d) for d in territory.departements if code and d.code == code), "")
             current = self._typed.get("departement", current)
             yield from self._field("departement", Input(
                 value=current, placeholder="Numéro ou nom (ex. 31 ou Haute-Garonne)", id="departement",
@@ -94,7 +100,7 @@ class VisitFormScreen(Screen):
             yield from self._field("visit_date", Input(value=date_text, placeholder="JJ/MM/AAAA", id="visit_date"))
             yield Checkbox(
                 "Visite de maillage (partenaires d'une structure qui utilise déjà SPICO)",
-                value=visit.maillage if visit else False, id="maillage")
+                value=visit.maillage if visit else bool(self.prefill.get("maillage")), id="maillage")
         yield KeyBar()
 
     def _field(self, name: str, control, *under) -> ComposeResult:

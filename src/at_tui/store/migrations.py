@@ -463,6 +463,85 @@ def _v9_archive(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v10_opportunities(conn: sqlite3.Connection) -> None:
+    """The opportunity a finished visit opens, its append-only journal, and what is due.
+
+    `opportunities.id` is the visit's id (one opportunity per visit). `journal` rows are
+    never updated nor deleted: a correction is a new row whose `supersedes` names the old
+    one. `due_items` is what « À faire » reads in one indexed query, rewritten with each
+    change of its opportunity (at_tui.store.opportunities)."""
+    for statement in (
+        """CREATE TABLE opportunities (
+            id TEXT PRIMARY KEY REFERENCES visits(id),
+            playbook_id TEXT NOT NULL,
+            playbook_version INTEGER NOT NULL,
+            offer TEXT NOT NULL,
+            lead TEXT NOT NULL,
+            support TEXT,
+            status TEXT NOT NULL,
+            status_reason TEXT,
+            at_login TEXT,
+            cm_login TEXT,
+            visit_date TEXT,
+            launch_date TEXT,
+            deployment_end TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX opportunities_by_status ON opportunities (status)",
+        """CREATE TABLE journal (
+            id TEXT PRIMARY KEY,
+            opportunity_id TEXT NOT NULL REFERENCES opportunities(id),
+            activity TEXT NOT NULL,
+            type TEXT NOT NULL,
+            title TEXT NOT NULL,
+            day TEXT NOT NULL,
+            author TEXT,
+            role TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            answers TEXT NOT NULL DEFAULT '{}',
+            supersedes TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX journal_by_opportunity ON journal (opportunity_id, day)",
+        """CREATE TRIGGER journal_append_only_update BEFORE UPDATE ON journal BEGIN
+             SELECT RAISE(ABORT, 'journal en ajout seul');
+           END""",
+        """CREATE TRIGGER journal_append_only_delete BEFORE DELETE ON journal BEGIN
+             SELECT RAISE(ABORT, 'journal en ajout seul');
+           END""",
+        # What the list shows is copied in (structure, département, status), so that reading
+        # it joins nothing; the visit's identity follows by trigger when the AT edits it.
+        """CREATE TABLE due_items (
+            opportunity_id TEXT NOT NULL REFERENCES opportunities(id),
+            activity TEXT NOT NULL,
+            title TEXT NOT NULL,
+            due TEXT,
+            lead TEXT NOT NULL,
+            structure TEXT NOT NULL,
+            departement TEXT NOT NULL,
+            status TEXT NOT NULL,
+            PRIMARY KEY (opportunity_id, activity)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX due_items_by_date ON due_items (due IS NULL, due)",
+        """CREATE TRIGGER due_items_follow_identity AFTER UPDATE OF structure, departement ON visits BEGIN
+             UPDATE due_items SET structure = NEW.structure, departement = NEW.departement
+              WHERE opportunity_id = NEW.id;
+           END""",
+        "CREATE INDEX visits_archived ON visits (archived_at) WHERE archived_at IS NOT NULL",
+        # The actions of steps 4 to 7 ticked off (the variant's checklist), like a visit's checks.
+        """CREATE TABLE opportunity_checks (
+            opportunity_id TEXT NOT NULL REFERENCES opportunities(id),
+            key TEXT NOT NULL,
+            done INTEGER NOT NULL,
+            author TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (opportunity_id, key)
+        ) WITHOUT ROWID""",
+    ):
+        conn.execute(statement)
+
+
 def repair_stored_moments(conn: sqlite3.Connection) -> int:
     """Replace every stored timestamp or date the app cannot show (year 9999, year 1 at +14:00,
     garbage) by the time of the repair; the original is kept in `repaired_values`.
@@ -517,6 +596,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v7_pulled_reference,
     _v8_origin_and_quarantine,
     _v9_archive,
+    _v10_opportunities,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

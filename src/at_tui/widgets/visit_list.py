@@ -22,10 +22,14 @@ from textual.widgets import Static
 class Row:
     key: str
     cells: tuple[str, ...]
+    styles: tuple[str, ...] = ()  # a Rich style per cell (« en retard » in the Accueil's « À faire »)
 
 
 class VisitList(Static, can_focus=True):
-    """Posts `VisitList.Chosen` when a row is clicked; Enter is the screen's binding."""
+    """Posts `VisitList.Chosen` when a row is clicked; Enter is the screen's binding.
+
+    Also the Accueil's « À faire » and the « Opportunités » list: one widget type for every
+    list of the Accueil keeps its start-up cost (see above)."""
 
     BINDINGS = [
         Binding("up", "move(-1)", "Haut", show=False),
@@ -41,6 +45,11 @@ class VisitList(Static, can_focus=True):
     @dataclass
     class Chosen(Message):
         key: str
+        source: VisitList | None = None  # which list: the Accueil has two
+
+        @property
+        def control(self) -> VisitList | None:
+            return self.source
 
     def __init__(self, headers: tuple[str, ...], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -84,11 +93,14 @@ class VisitList(Static, can_focus=True):
             return max(1, len(self.rows))  # before layout: show everything
         return max(1, min(len(self.rows), int(bound.resolve(screen, screen)) - 1))
 
-    def _line(self, cells) -> Text:
+    def _line(self, cells, styles: tuple[str, ...] = ()) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        for cell, width in zip(cells, self.widths):
+        for index, (cell, width) in enumerate(zip(cells, self.widths)):
             shown = cell if len(cell) <= width else cell[: max(0, width - 1)] + "…"
-            text.append(f" {shown:<{width}} ")
+            style = styles[index] if index < len(styles) else ""
+            text.append(" ")
+            text.append(f"{shown:<{width}}", style=style or None)
+            text.append(" ")
         return text
 
     def _draw(self) -> None:
@@ -98,7 +110,8 @@ class VisitList(Static, can_focus=True):
         text = self._line(self.headers)
         text.stylize("bold underline")
         for index in range(self.top, min(len(self.rows), self.top + shown)):
-            line = self._line(self.rows[index].cells)
+            row = self.rows[index]
+            line = self._line(row.cells, row.styles)
             if index == self.cursor:
                 line.stylize("reverse" if self.has_focus else "bold")
             text.append("\n")
@@ -113,4 +126,4 @@ class VisitList(Static, can_focus=True):
         index = self.top + event.y - 1
         if event.y >= 1 and 0 <= index < len(self.rows):
             self.cursor = index
-            self.post_message(self.Chosen(self.rows[index].key))
+            self.post_message(self.Chosen(self.rows[index].key, self))
