@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import FixedClock
 
 from at_tui.reference.loader import ReferenceData, load_reference
 
@@ -59,21 +60,6 @@ def make_app(db_path: Path, reference: ReferenceData) -> Callable:
         return ATApp(db_path, reference=reference)
 
     return factory
-
-
-class FixedClock:
-    """Timestamps one second apart from a fixed instant: stable snapshots and histories."""
-
-    def __init__(self, start: str = "2026-11-20T08:00:00+00:00") -> None:
-        import datetime as dt
-
-        self.now = dt.datetime.fromisoformat(start)
-
-    def __call__(self) -> str:
-        import datetime as dt
-
-        self.now += dt.timedelta(seconds=1)
-        return self.now.isoformat(timespec="microseconds")
 
 
 @pytest.fixture

@@ -66,3 +66,18 @@ async def acknowledge_guardrails(pilot) -> int:
         await pilot.press("tab")
     await pilot.pause()
     return ticked
+
+
+class FixedClock:
+    """Timestamps one second apart from a fixed instant: stable snapshots and histories."""
+
+    def __init__(self, start: str = "2026-11-20T08:00:00+00:00") -> None:
+        import datetime as dt
+
+        self.now = dt.datetime.fromisoformat(start)
+
+    def __call__(self) -> str:
+        import datetime as dt
+
+        self.now += dt.timedelta(seconds=1)
+        return self.now.isoformat(timespec="microseconds")

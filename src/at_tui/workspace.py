@@ -337,12 +337,14 @@ class Workspace:
         from at_tui.sync.parked import followup
 
         opened = 0
+        without: list[str] = []
         for visit_id in self.opportunities.missing_for_finished_visits():
             visit = self.visits.require(visit_id)
             playbook = self.reference.current_playbook(visit.playbook_id)
             lifecycle = playbook.lifecycle
             result = self.outcome(visit)
             if lifecycle is None or result.offer is None:
+                without.append(visit_id)
                 continue
             support = Lead.CM.value if result.lead is Lead.AT else Lead.AT.value
             login = get_state(self.conn, "login")
@@ -362,6 +364,7 @@ class Workspace:
             self.opportunities.open(opportunity, playbook.id, playbook.version, lifecycle, information,
                                     cm.status if cm is not None else None)
             opened += 1
+        self.opportunities.scanned_without_opportunity(without)
         return opened
 
     def refresh_opportunity(self, visit: Visit, result) -> None:

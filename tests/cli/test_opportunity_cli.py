@@ -52,12 +52,12 @@ def test_a_month_after_the_end_of_deployment_the_m1_follow_up_is_overdue(journey
     lines = result.stdout.splitlines()
     assert lines == [
         "En retard :",
-        "  28/02/2027 | en retard de 1 jour | MSP de Lectoure | 32 Gers | [M1] SPICO Suivi des usages | mené par AT",
+        "  28/02/2027 | en retard de 1 jour | MSP de Lectoure | 32 Gers | [M1] SPICO Suivi des usages | menée par AT",
         "À venir :",
-        "  30/04/2027 | MSP de Lectoure | 32 Gers | [M3] SPICO Suivi des usages | mené par AT",
-        "  31/07/2027 | MSP de Lectoure | 32 Gers | [M6] SPICO Suivi des usages | mené par AT",
+        "  30/04/2027 | MSP de Lectoure | 32 Gers | [M3] SPICO Suivi des usages | menée par AT",
+        "  31/07/2027 | MSP de Lectoure | 32 Gers | [M6] SPICO Suivi des usages | menée par AT",
         "Sans date :",
-        "  sans date | CH de Béziers | 34 Hérault | Cadrage (déploiement acté) | mené par CM",
+        "  sans date | CH de Béziers | 34 Hérault | Cadrage (déploiement acté) | menée par CM",
     ]
     later = cli(at_home, "a-faire", "--date", "2027-03-10").stdout
     assert "en retard de 10 jours | MSP de Lectoure" in later
@@ -87,9 +87,9 @@ def test_opportunites_lists_every_opportunity_with_its_status_and_dates(journey,
     result = cli(at_home, "opportunites")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "MSP de Lectoure | 32 Gers | SPICO Discussions simple | mené par AT, appui CM | Projet en cours"
+        "MSP de Lectoure | 32 Gers | SPICO Discussions simple | menée par AT, CM en soutien | Projet en cours"
         " | visite 01/12/2026 | fin du déploiement 31/01/2027",
-        "CH de Béziers | 34 Hérault | SPICO Discussions complexe | mené par CM, appui AT | En attente"
+        "CH de Béziers | 34 Hérault | SPICO Discussions complexe | menée par CM, AT en soutien | En attente"
         " | visite 15/11/2026 | fin du déploiement —",
     ]
     (simple, complexe) = json.loads(cli(at_home, "opportunites", "--json").stdout)

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from answer_sets import SIMPLE_ANSWERS
-from conftest import FixedClock
+from helpers import FixedClock
 
 from at_tui.app import ATApp
 

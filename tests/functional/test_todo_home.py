@@ -202,3 +202,9 @@ async def test_opportunites_is_in_the_palette_and_the_footer(db_path, reference,
         assert "Opportunités" in titles
         footer = str(app.screen.query_one("KeyBar").render())
         assert "Opportunités" in footer
+        await pilot.press("o")
+        await pilot.pause()
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        commands["Opportunités : statut « Terminé »"].callback()  # the filters, from the palette too
+        await pilot.pause()
+        assert app.screen.status_filter == "termine" and app.screen.query_one(VisitList).rows == []

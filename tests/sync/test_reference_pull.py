@@ -81,7 +81,8 @@ class CutAfter:
 
 def test_publish_pull_cursor_then_nothing_new(workspace, central, token, reference) -> None:
     published(central, None)
-    expected = len(reference.contacts) + len(reference.argumentaire.sheets) + len(reference.argumentaire.pages) + len(reference.playbooks)
+    argumentaire = len(reference.argumentaire.sheets) + len(reference.argumentaire.pages)
+    expected = len(reference.contacts) + argumentaire + len(reference.playbooks)
     assert pull(workspace, central.url, token) == expected
     assert set(rows(workspace, "contacts")) == {c.id for c in reference.contacts}
     cursors = {d: outbox.get_state(workspace.conn, f"cursor:reference:{d}") for d in ("contacts", "argumentaire", "playbooks")}

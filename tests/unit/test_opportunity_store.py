@@ -145,3 +145,27 @@ def test_a_pending_opportunity_follows_its_visits_new_classification(workspace) 
     visit = workspace.visits.require(visit_id)
     workspace.refresh_opportunity(visit, workspace.outcome(visit))
     assert workspace.opportunities.get(visit_id).offer == "dossiers"
+
+
+def test_a_finished_visit_without_opportunity_is_looked_at_again_only_once_changed(workspace) -> None:
+    visit_id = finished_visit(workspace, {"opportunite": False}, structure="EHPAD Les Tilleuls")
+    assert workspace.opportunities.missing_for_finished_visits() == [visit_id]
+    assert workspace.ensure_opportunities() == 0
+    assert workspace.opportunities.missing_for_finished_visits() == []  # start-up reads nothing more
+    for question, value in SIMPLE_ANSWERS.items():  # reopened: an opportunity after all
+        workspace.save_answer(workspace.visits.require(visit_id), question, value)
+    assert workspace.opportunities.missing_for_finished_visits() == [visit_id]
+    assert workspace.ensure_opportunities() == 1
+
+
+def test_the_overdue_count_reads_the_index_and_skips_archived_visits(workspace) -> None:
+    visit_id = finished_visit(workspace)
+    workspace.ensure_opportunities()
+    lifecycle = workspace.lifecycle()
+    workspace.opportunities.add_entry(visit_id, lifecycle, "cadrage", "2026-12-10", author=None, role="AT")
+    workspace.opportunities.add_entry(visit_id, lifecycle, "fin-deploiement", "2027-01-31", author=None, role="AT")
+    assert workspace.opportunities.overdue_count("2027-02-28") == 0
+    assert workspace.opportunities.overdue_count("2027-03-01") == 1
+    assert workspace.opportunities.overdue_count("2027-08-01") == 3
+    workspace.visits.set_archived(visit_id, True)
+    assert workspace.opportunities.overdue_count("2027-08-01") == 0

@@ -99,7 +99,7 @@ def todo_line(row, today: dt.date, names: dict[str, str]) -> str:
         late = (today - day).days
         parts.append(f"en retard de {late} jour{'s' if late > 1 else ''}")
     parts += [printable(row.structure or ""), _departement(row.departement, names), printable(item.title),
-              f"mené par {printable(item.lead)}"]
+              f"menée par {printable(item.lead)}"]
     return " | ".join(parts)
 
 
@@ -165,9 +165,9 @@ def find_status(lifecycle, raw: str) -> str | None:
 
 def opportunity_line(opportunity, lifecycle, names: dict[str, str]) -> str:
     """Structure, département, offer, who leads and supports, status, visit date, end of deployment."""
-    who = f"mené par {printable(opportunity.lead)}"
+    who = f"menée par {printable(opportunity.lead)}"
     if opportunity.support:
-        who += f", appui {printable(opportunity.support)}"
+        who += f", {printable(opportunity.support)} en soutien"
     status = printable(lifecycle.status_label(opportunity.status)) if lifecycle else printable(opportunity.status)
     if opportunity.status_reason:
         status += f" ({printable(opportunity.status_reason)})"

@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from at_tui.domain.due_dates import add_months, parse_day, week_end
-from at_tui.domain.lifecycle import Activity, Lifecycle
 
 # The journal entry a status change leaves: not an activity of the playbook, the app's own.
 STATUS_ACTIVITY = "statut"
 STATUS_TYPE = "Statut"
+
+if TYPE_CHECKING:  # pydantic models: not imported at start-up (the Accueil reads the store only)
+    from at_tui.domain.lifecycle import Activity, Lifecycle
 
 
 @dataclass(frozen=True, slots=True)

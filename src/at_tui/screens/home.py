@@ -26,7 +26,7 @@ from at_tui.domain.visit import STATUS_LABELS, format_date, format_timestamp
 from at_tui.sync.parked import followups
 from at_tui.widgets.key_bar import KeyBar
 from at_tui.widgets.todo_list import overdue_text, todo_summary, todo_table
-from at_tui.widgets.visit_list import Row, VisitList
+from at_tui.widgets.visit_list import LazyRows, Row, VisitList
 
 # Fixed widths; « Structure » (0) takes what is left of the screen's width.
 COLUMNS = (("Statut", 8), ("Structure", 0), ("Dépt", 4), ("Typologie", 11), ("Visite du", 10), ("Modifiée le", 16))
@@ -35,9 +35,9 @@ FOLLOWUP_COLUMN = ("Suivi CM", 10)
 CELL_PADDING = 2
 MIN_STRUCTURE_WIDTH = 14
 MIN_STRUCTURE_WITH_FOLLOWUP = 20
-# « À faire »: the rows read (the header's count says « 500+ » past it), and the rows shown at
+# « À faire »: the rows read (the header counts every overdue item past it), and the rows shown at
 # once, from the screen's height (3 at 24 lines, 6 at 36): the visits stay usable below.
-TODO_LIMIT = 500
+TODO_LIMIT = 100
 MIN_TODO_ROWS, MAX_TODO_ROWS = 2, 8
 # The lines around the visits when « À faire » is shown: header, margins, hint, keys.
 VISITS_CHROME = 9
@@ -84,6 +84,10 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         self.followups = {}
+        self._visits_stamp: tuple | None = None
+        self._visits_cache: list = []
+        self._by_id: dict = {}
+        self._drawn_width = -1
         self.todo_names: list[str] = []  # « structure — what is due » of each row of « À faire », for the hint
         self.refresh_visits()
         listing = self.query_one("#visits", VisitList)
@@ -126,12 +130,13 @@ class HomeScreen(Screen):
             self.refresh_visits()
 
     def on_resize(self) -> None:
-        self.refresh_visits()
+        if self.size.width != self._drawn_width:  # the columns follow the width only
+            self.refresh_visits()
 
     def refresh_visits(self) -> None:
+        self._drawn_width = self.size.width
         self.refresh_todo()
-        visits = sorted(self.app.workspace.visits.list(archived=self.archived_view),
-                        key=lambda v: v.finished)  # stable: in progress first
+        visits = self._visits()
         self.followups = followups(self.app.workspace.conn)
         margins = 2  # #visits has one column of margin on each side
         columns = COLUMNS
@@ -140,24 +145,43 @@ class HomeScreen(Screen):
         if with_followup:
             columns = (*COLUMNS[:2], FOLLOWUP_COLUMN, *COLUMNS[2:])
             rest -= FOLLOWUP_COLUMN[1] + CELL_PADDING
-        rows = []
-        for v in visits:
-            cells = [STATUS_LABELS.get(v.status) or _shown(v.status), _shown(v.structure), _shown(v.departement),
-                     _shown(v.typologie), format_date(v.visit_date), format_timestamp(v.updated_at)]
-            if with_followup:
-                followup = self.followups.get(v.id)
-                cells.insert(2, _shown(followup.label) if followup else "")
-            rows.append(Row(v.id, tuple(cells)))
         listing = self.query_one("#visits", VisitList)
         listing.headers = tuple(label for label, _ in columns)
+        rows = LazyRows(visits, lambda v: self._row(v, with_followup))
         listing.set_rows(rows, [width or max(MIN_STRUCTURE_WIDTH, rest) for _, width in columns])
         listing.display = bool(visits)
         self.in_progress = sum(not v.finished for v in visits)
         self.visit_count = len(visits)
-        self.structures = {v.id: _shown(v.structure) for v in visits}
-        self.names = {v.id: f"{_shown(v.structure)} ({_shown(v.departement)}, visite du {format_date(v.visit_date)})"
-                      for v in visits}
         self._show_hint()
+
+    def _visits(self) -> list:
+        """The visits of the current view, read again only when some changed (a stamp of the
+        table): the Accueil refreshes on every resize and sync status, and an AT's history
+        may hold thousands of visits."""
+        conn = self.app.workspace.conn
+        stamp = (self.archived_view, *conn.execute(
+            "SELECT count(*), max(updated_at), count(archived_at), max(archived_at) FROM visits").fetchone())
+        if stamp != self._visits_stamp:
+            visits = self.app.workspace.visits.summaries(archived=self.archived_view)
+            self._visits_cache, self._visits_stamp = visits, stamp
+            self._by_id = {v.id: v for v in visits}
+        return self._visits_cache
+
+    def _row(self, v, with_followup: bool) -> Row:
+        """A visit's cells, built only when the row is drawn (LazyRows)."""
+        cells = [STATUS_LABELS.get(v.status) or _shown(v.status), _shown(v.structure), _shown(v.departement),
+                 _shown(v.typologie), format_date(v.visit_date), format_timestamp(v.updated_at)]
+        if with_followup:
+            followup = self.followups.get(v.id)
+            cells.insert(2, _shown(followup.label) if followup else "")
+        return Row(v.id, tuple(cells))
+
+    def _visit_structure(self, visit_id: str) -> str:
+        return _shown(self._by_id[visit_id].structure)
+
+    def _visit_name(self, visit_id: str) -> str:
+        v = self._by_id[visit_id]
+        return f"{_shown(v.structure)} ({_shown(v.departement)}, visite du {format_date(v.visit_date)})"
 
     def refresh_todo(self) -> None:
         """« À faire » from the store, grouped by the app's `today`; the header's overdue count.
@@ -167,8 +191,10 @@ class HomeScreen(Screen):
         visits = self.query_one("#visits", VisitList)
         due = self.app.workspace.opportunities.due(limit=TODO_LIMIT)
         more = len(due) >= TODO_LIMIT
-        table = todo_table(due, self.app.today(), self.size.width or 80)
-        self.app.show_overdue(overdue_text(table.counts[0], more and table.counts[0] == len(due)))
+        today = self.app.today()
+        table = todo_table(due, today, self.size.width or 80)
+        overdue = self.app.workspace.opportunities.overdue_count(today.isoformat()) if more else table.counts[0]
+        self.app.show_overdue(overdue_text(overdue))
         self.todo_names = [f"{row.cells[2]} — {row.cells[4]}" for row in table.rows]
         shown = bool(due) and not self.archived_view
         if not shown:
@@ -217,7 +243,7 @@ class HomeScreen(Screen):
         values = {}
         if followup is not None:  # variables, not escaped markup: « [M1] » would read as a tag
             text += "\nSuivi du CM pour « $structure » : [b]$label[/b]" + (" — $comment" if followup.comment else "")
-            values = {"structure": self.structures[selected], "label": _shown(followup.label),
+            values = {"structure": self._visit_structure(selected), "label": _shown(followup.label),
                       "comment": _shown(followup.comment)}
         problems = _sync_problems(getattr(self.app, "sync_status", None))
         if problems:
@@ -268,7 +294,7 @@ class HomeScreen(Screen):
         if visit_id is None:
             self.notify("Aucune visite à archiver.", severity="warning")
             return
-        name = self.names[visit_id]
+        name = self._visit_name(visit_id)
         self.app.push_screen(ArchiveVisitScreen(escape(name)),
                              lambda archive: self._set_archived(visit_id, name, True) if archive else None)
 
@@ -277,7 +303,7 @@ class HomeScreen(Screen):
         if visit_id is None:
             self.notify("Aucune visite archivée à restaurer.", severity="warning")
             return
-        self._set_archived(visit_id, self.names[visit_id], False)
+        self._set_archived(visit_id, self._visit_name(visit_id), False)
 
     def _set_archived(self, visit_id: str, name: str, archived: bool) -> None:
         from at_tui.store.db import StoreError
@@ -306,13 +332,13 @@ class HomeScreen(Screen):
         selected = self.query_one("#visits", VisitList).selected
         if self.archived_view:
             if selected is not None:
-                yield SystemCommand(f"Restaurer la visite archivée : {self.structures[selected]}",
+                yield SystemCommand(f"Restaurer la visite archivée : {self._visit_structure(selected)}",
                                     "La remettre dans la liste de l'accueil (touche x)", self.action_restore)
             yield SystemCommand("Revenir aux visites de l'accueil", "Quitter la liste des visites archivées (touche v)",
                                 lambda: self.action_show_archived(False))
             return
         if selected is not None:
-            yield SystemCommand(f"Archiver la visite : {self.structures[selected]}",
+            yield SystemCommand(f"Archiver la visite : {self._visit_structure(selected)}",
                                 "La retirer de l'accueil, sans rien supprimer (touche x)", self.action_archive)
         yield SystemCommand("Visites archivées", "Voir, ouvrir ou restaurer les visites archivées (touche v)",
                             lambda: self.action_show_archived(True))

@@ -529,6 +529,12 @@ def _v10_opportunities(conn: sqlite3.Connection) -> None:
               WHERE opportunity_id = NEW.id;
            END""",
         "CREATE INDEX visits_archived ON visits (archived_at) WHERE archived_at IS NOT NULL",
+        # Finished visits looked at that opened no opportunity (none detected, answers to settle),
+        # as they were then: looked at again only once they change (start-up stays flat).
+        """CREATE TABLE opportunity_scan (
+            visit_id TEXT PRIMARY KEY REFERENCES visits(id),
+            visit_updated_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
         # The actions of steps 4 to 7 ticked off (the variant's checklist), like a visit's checks.
         """CREATE TABLE opportunity_checks (
             opportunity_id TEXT NOT NULL REFERENCES opportunities(id),

@@ -12,9 +12,8 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from at_tui.domain.lifecycle import Lifecycle
 from at_tui.domain.opportunity import (
     STATUS_ACTIVITY,
     STATUS_TYPE,
@@ -27,12 +26,16 @@ from at_tui.domain.opportunity import (
     status_from_followup,
 )
 from at_tui.store.db import immediate
+from at_tui.store.visit_content import UPDATED_AT_SQL
 
 _COLUMNS = (
     "o.id, v.structure, v.departement, o.offer, o.lead, o.support, o.status, o.status_reason, o.at_login, "
     "o.cm_login, o.visit_date, o.launch_date, o.deployment_end"
 )
 _ENTRY_COLUMNS = "id, opportunity_id, activity, type, title, day, author, role, text, answers, supersedes, created_at"
+
+if TYPE_CHECKING:  # pydantic models: not imported at start-up (the Accueil reads the store only)
+    from at_tui.domain.lifecycle import Lifecycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,13 @@ class OpportunityStore:
         ).fetchall()
         return [DueRow(DueItem(*r[:5]), r[5], r[6], r[7]) for r in rows]
 
+    def overdue_count(self, today: str) -> int:
+        """How many items are past due on `today` (ISO), for the header: one count on the index."""
+        return self.conn.execute(
+            "SELECT count(*) FROM due_items WHERE (due IS NULL) = 0 AND due < ? "
+            "AND opportunity_id NOT IN (SELECT id FROM visits WHERE archived_at IS NOT NULL)", (today,)
+        ).fetchone()[0]
+
     def checks(self, opportunity_id: str) -> dict[str, bool]:
         """The step actions ticked off, by key « step:action »."""
         return {k: bool(v) for k, v in self.conn.execute(
@@ -103,11 +113,24 @@ class OpportunityStore:
             )
 
     def missing_for_finished_visits(self) -> list[str]:
-        """Finished visits without an opportunity yet (opened when an offer is found)."""
+        """Finished visits without an opportunity yet (opened when an offer is found), except those
+        already looked at and unchanged since (answers included)."""
         return [r[0] for r in self.conn.execute(
-            "SELECT v.id FROM visits v LEFT JOIN opportunities o ON o.id = v.id "
-            "WHERE v.status = 'terminee' AND o.id IS NULL"
+            f"SELECT visits.id FROM visits LEFT JOIN opportunities o ON o.id = visits.id "
+            "LEFT JOIN opportunity_scan s ON s.visit_id = visits.id "
+            f"WHERE visits.status = 'terminee' AND o.id IS NULL AND s.visit_updated_at IS NOT {UPDATED_AT_SQL}"
         )]
+
+    def scanned_without_opportunity(self, visit_ids: list[str]) -> None:
+        """These finished visits opened none, as they are now: not looked at again until they change."""
+        if not visit_ids:
+            return
+        with immediate(self.conn):
+            self.conn.executemany(
+                f"INSERT INTO opportunity_scan (visit_id, visit_updated_at) SELECT id, {UPDATED_AT_SQL} FROM visits "
+                "WHERE id = ? ON CONFLICT (visit_id) DO UPDATE SET visit_updated_at = excluded.visit_updated_at",
+                [(v,) for v in visit_ids],
+            )
 
     # -- writing -----------------------------------------------------------------
 

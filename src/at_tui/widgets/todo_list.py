@@ -78,11 +78,9 @@ def todo_summary(counts: Sequence[int], more: bool = False) -> str:
     return f"{text} (et d'autres)" if more and text else text
 
 
-def overdue_text(count: int, more: bool = False) -> str:
-    """The header's count: « 2 en retard » (« 200+ en retard » past the list's limit); "" when none."""
-    if not count:
-        return ""
-    return f"{count}+ en retard" if more else f"{count} en retard"
+def overdue_text(count: int) -> str:
+    """The header's count: « 2 en retard »; "" when none."""
+    return f"{count} en retard" if count else ""
 
 
 def _shown(value: object) -> str:

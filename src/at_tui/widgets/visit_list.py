@@ -8,7 +8,9 @@ a DataTable's first render alone cost more than the start-up budget
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -23,6 +25,26 @@ class Row:
     key: str
     cells: tuple[str, ...]
     styles: tuple[str, ...] = ()  # a Rich style per cell (« en retard » in the Accueil's « À faire »)
+
+
+class LazyRows(Sequence):
+    """Rows built on first access: the list draws a screenful, however long the history."""
+
+    def __init__(self, items: Sequence, build: Callable[[Any], Row]) -> None:
+        self._items, self._build, self._built = items, build, {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        row = self._built.get(index)
+        if row is None:
+            row = self._built[index] = self._build(self._items[index])
+        return row
 
 
 class VisitList(Static, can_focus=True):
@@ -89,8 +111,10 @@ class VisitList(Static, can_focus=True):
         height: it is `auto`, so it only grows if we draw more than fits it now."""
         bound = self.styles.max_height
         screen = self.screen.size if self.is_attached else None
-        if bound is None or not screen or not screen.height:
-            return max(1, len(self.rows))  # before layout: show everything
+        if not screen or not screen.height:
+            screen = self.app.size  # before layout: the terminal's
+        if bound is None or not screen.height:
+            return max(1, min(len(self.rows), screen.height or 100))
         return max(1, min(len(self.rows), int(bound.resolve(screen, screen)) - 1))
 
     def _line(self, cells, styles: tuple[str, ...] = ()) -> Text:
