@@ -19,3 +19,17 @@ SIMPLE_ANSWERS = {
     "demandes_complexes": ["aucune"],
     "portee_strategique": ["aucune"],
 }
+
+
+def finished_visit(workspace, answers=SIMPLE_ANSWERS, **identity) -> str:
+    """A visit made and finished through the Workspace API (an MSP in the Gers by default):
+    with SIMPLE_ANSWERS, `workspace.ensure_opportunities()` opens its « simple » opportunity."""
+    visit, errors = workspace.start_visit({
+        "structure": "MSP de Lectoure", "departement": "32", "typologie": "MSP",
+        "contact_name": "Dr Claire Roux", "contact_role": "Médecin", "visit_date": "01/12/2026", **identity,
+    })
+    assert not errors, errors
+    for question, value in answers.items():
+        workspace.save_answer(visit, question, value)
+    workspace.visits.set_status(visit.id, "terminee")
+    return visit.id

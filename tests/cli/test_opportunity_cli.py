@@ -6,23 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from answer_sets import SIMPLE_ANSWERS
+from answer_sets import SIMPLE_ANSWERS, finished_visit
 from corpus import run_cli
 
 COMPLEX_ANSWERS = {**SIMPLE_ANSWERS, "utilisateurs_potentiels": 40, "professionnels_hors_structure": 10,
                    "messagerie_seule": False}
-
-
-def finished_visit(workspace, answers=SIMPLE_ANSWERS, **identity) -> str:
-    visit, errors = workspace.start_visit({
-        "structure": "MSP de Lectoure", "departement": "32", "typologie": "MSP",
-        "contact_name": "Dr Claire Roux", "contact_role": "Médecin", "visit_date": "01/12/2026", **identity,
-    })
-    assert not errors, errors
-    for question, value in answers.items():
-        workspace.save_answer(visit, question, value)
-    workspace.visits.set_status(visit.id, "terminee")
-    return visit.id
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from answer_sets import SIMPLE_ANSWERS
+from answer_sets import finished_visit
 
 from at_tui.app import ATApp
 from at_tui.screens.home import HomeScreen
@@ -22,15 +22,7 @@ MONTH_AFTER = dt.date(2027, 3, 5)  # M+1 (28/02/2027) is past, M+3 and M+6 to co
 
 
 def finish_visit(workspace: Workspace, structure: str = "MSP de Lectoure", departement: str = "32") -> str:
-    visit, errors = workspace.start_visit({
-        "structure": structure, "departement": departement, "typologie": "MSP",
-        "contact_name": "Dr Claire Roux", "contact_role": "Médecin", "visit_date": "01/12/2026",
-    })
-    assert not errors, errors
-    for question, value in SIMPLE_ANSWERS.items():
-        workspace.save_answer(visit, question, value)
-    workspace.visits.set_status(visit.id, "terminee")
-    return visit.id
+    return finished_visit(workspace, structure=structure, departement=departement)
 
 
 @pytest.fixture

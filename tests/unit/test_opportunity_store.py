@@ -6,22 +6,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from answer_sets import SIMPLE_ANSWERS
+from answer_sets import SIMPLE_ANSWERS, finished_visit
 
 from at_tui.domain.opportunity import TransitionError
-from at_tui.workspace import Workspace
-
-
-def finished_visit(workspace: Workspace, answers=SIMPLE_ANSWERS, **identity) -> str:
-    visit, errors = workspace.start_visit({
-        "structure": "MSP de Lectoure", "departement": "32", "typologie": "MSP",
-        "contact_name": "Dr Claire Roux", "contact_role": "Médecin", "visit_date": "01/12/2026", **identity,
-    })
-    assert not errors, errors
-    for question, value in answers.items():
-        workspace.save_answer(visit, question, value)
-    workspace.visits.set_status(visit.id, "terminee")
-    return visit.id
 
 
 def test_a_finished_visit_with_an_opportunity_opens_one_with_its_information_entry(workspace) -> None:
