@@ -88,6 +88,7 @@ class HomeScreen(Screen):
         self._visits_cache: list = []
         self._by_id: dict = {}
         self._drawn_width = -1
+        self._resumed = False
         self.todo_names: list[str] = []  # « structure — what is due » of each row of « À faire », for the hint
         self.refresh_visits()
         listing = self.query_one("#visits", VisitList)
@@ -102,6 +103,9 @@ class HomeScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.app.refresh_sync_status()  # back from a visit: its changes wait to be sent
+        if not self._resumed:  # the first showing: on_mount has just read everything
+            self._resumed = True
+            return
         self._ensure_opportunities(refresh=False)  # a visit just finished opens its opportunity
         self.refresh_visits()
 
