@@ -15,7 +15,7 @@ from at_tui.domain.answers import (
     parse_count,
     visible_questions,
 )
-from at_tui.domain.facts import facts_from_answers
+from at_tui.domain.facts import assess
 from at_tui.domain.playbook import Question, Questionnaire
 from at_tui.domain.text import LONG_TEXT_MAX, SHORT_TEXT_MAX, FieldError
 from at_tui.reference.loader import load_reference
@@ -251,7 +251,7 @@ def test_stale_answers_do_not_show_hidden_questions(recueil: Questionnaire) -> N
     }
     assert ids(visible_questions(recueil, answers)) == ["opportunite"]
     assert missing_required(recueil, answers) == []
-    assert facts_from_answers(recueil, answers) is None
+    assert assess(recueil, answers).facts is None
 
 
 def test_opportunity_shows_recueil_and_classification(recueil: Questionnaire) -> None:
@@ -285,7 +285,7 @@ def test_complete_answers_leave_nothing_missing(recueil: Questionnaire) -> None:
         if recueil.question(question_id).required:
             partial = {k: v for k, v in answers.items() if k != question_id}
             assert question_id in ids(missing_required(recueil, partial))
-    facts = facts_from_answers(recueil, answers)
+    facts = assess(recueil, answers).facts
     assert facts is not None
     assert (facts.messaging_only, facts.participants, facts.needs_dossiers) == (True, 8, False)
 

@@ -12,7 +12,7 @@ from data_helpers import SEED_FILES, edit, load_error
 from pydantic import BaseModel
 
 from at_tui.domain.classification import COMPLEX_REQUESTS, PARAMETRIZATION, STRATEGIC, Offer
-from at_tui.domain.facts import facts_from_answers
+from at_tui.domain.facts import assess
 from at_tui.domain.playbook import Source
 from at_tui.reference.loader import ReferenceData, ReferenceDataError, load_reference
 
@@ -429,7 +429,7 @@ def test_second_questionnaire_loads_without_code_change(fixtures_copy: Path) -> 
     assert [q.id for q in esms.questions] == ["dui_reference", "nombre_essms", "depenses", "enjeux"]
     assert esms.question("nombre_essms").show_if is not None
     assert esms.classifies is False
-    assert facts_from_answers(esms, {"dui_reference": True, "nombre_essms": 15}) is None
+    assert assess(esms, {"dui_reference": True, "nombre_essms": 15}).facts is None
     # The SPICO playbook still uses its own questionnaire, which still classifies.
     assert data.current_questionnaire(data.current_playbook().questionnaire).classifies is True
     for _, source in sources(esms):

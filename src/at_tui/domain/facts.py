@@ -240,11 +240,6 @@ def missing_answers(questionnaire: Questionnaire, answers: Mapping[str, Answer])
     return [q for q in missing_required(questionnaire, answers) if not (q.fact and implied.get(q.fact))]
 
 
-def facts_from_answers(questionnaire: Questionnaire, answers: Mapping[str, Answer]) -> ClassificationFacts | None:
-    """The facts, or None when the answers do not (yet) allow a classification."""
-    return assess(questionnaire, answers).facts
-
-
 def _derived(reading: str, hints: list[tuple[object, Evidence]]) -> str:
     """« Non (d'après « Quelles sont les fonctionnalités souhaitées ? » : Télé-expertise) »."""
     return f"{reading} (d'après {' ; '.join(dict.fromkeys(hint.text for _, hint in hints))})"

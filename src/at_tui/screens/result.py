@@ -44,7 +44,7 @@ class ResultScreen(VisitScreen, inherit_bindings=False):
         self.render_result()
 
     def render_result(self) -> None:
-        result = self.workspace.outcome(self.visit)
+        result = self.outcome = self.workspace.outcome(self.visit)
         self._follow(result)
         assessment = result.assessment
         self._show_fields(assessment.problem_question_ids)
@@ -127,7 +127,7 @@ class ResultScreen(VisitScreen, inherit_bindings=False):
         event.stop()
         if self.save_field(event.field, event.raw):
             self.render_result()
-            if not self.workspace.outcome(self.visit).blocked:  # settled: bring the result into view
+            if not self.outcome.blocked:  # settled: bring the result into view
                 self.call_after_refresh(self.query_one("#result").scroll_visible, top=True)
 
     def can_leave_forward(self) -> bool:
