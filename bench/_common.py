@@ -303,3 +303,44 @@ def seed_opportunities(workspace, opportunities: int, entries: int, seed: int = 
         conn.execute("DELETE FROM sync_pause")
     conn.execute("PRAGMA optimize")
     return {"opportunities": len(opps), "journal": len(journal), "due_items": len(due)}
+
+
+# -- children that measure themselves -----------------------------------------------------------
+
+# The child reads its own peak RSS: a forked child's ru_maxrss starts at the parent's.
+PEAK_KIB = """
+def peak_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+
+
+def run_json_child(code: str, *args: str) -> dict:
+    """Run `code` in a fresh interpreter (the repository's src first on the path); the JSON it
+    prints on a line starting with « BENCH »."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.path.join(REPO_ROOT, "src"),
+                                                                       os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
+    line = next((text for text in done.stdout.splitlines() if text.startswith("BENCH ")), None)
+    if done.returncode != 0 or line is None:
+        raise SystemExit(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(line.removeprefix("BENCH "))
+
+
+def page_cursors(url: str, token: str, path: str, limit: int) -> list[str]:
+    """The `since` of every page a full pull of `path` asks for (setup, not timed)."""
+    import httpx
+
+    cursors, cursor = [], "0"
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        while True:
+            cursors.append(cursor)
+            page = client.get(path, params={"since": cursor, "limit": limit}).json()
+            cursor = page["cursor"]
+            if not page["more"]:
+                return cursors

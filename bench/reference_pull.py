@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -75,31 +74,7 @@ def publish(db: Path, count: int) -> float:
     return elapsed
 
 
-def page_cursors(url: str, token: str, limit: int) -> list[str]:
-    """The `since` of every page a full pull asks for (setup, not timed)."""
-    import httpx
-
-    cursors, cursor = [], "0"
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-        while True:
-            cursors.append(cursor)
-            page = client.get("/v1/reference/contacts", params={"since": cursor, "limit": limit}).json()
-            cursor = page["cursor"]
-            if not page["more"]:
-                return cursors
-
-
-# The child reads its own peak RSS: a forked child's ru_maxrss starts at the parent's.
-PEAK = """
-def peak_kib():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-"""
-
-SUBJECT = PEAK + textwrap.dedent(
+SUBJECT = c.PEAK_KIB + textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
@@ -127,7 +102,7 @@ SUBJECT = PEAK + textwrap.dedent(
     """
 )
 
-FLOOR = PEAK + textwrap.dedent(
+FLOOR = c.PEAK_KIB + textwrap.dedent(
     """
     import json, sys, time
     import httpx
@@ -147,16 +122,6 @@ FLOOR = PEAK + textwrap.dedent(
 )
 
 
-def run_child(code: str, *args: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.path.join(c.REPO_ROOT, "src"),
-                                                                       os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
-    line = next((text for text in done.stdout.splitlines() if text.startswith("BENCH ")), None)
-    if done.returncode != 0 or line is None:
-        raise SystemExit(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(line.removeprefix("BENCH "))
-
-
 def main() -> int:
     p = c.parser(__doc__.splitlines()[0], 1, "measured runs (subject and floor alternating)")
     p.add_argument("--contacts", type=int, default=200_000, help="contacts to publish and pull (default: 200000)")
@@ -171,19 +136,19 @@ def main() -> int:
             c.progress(verbose, f"publishing {args.contacts} contacts ...")
             publish_s = publish(db, args.contacts)
             cursors_file = folder / "cursors.json"
-            cursors = page_cursors(url, token, PAGE)
+            cursors = c.page_cursors(url, token, "/v1/reference/contacts", PAGE)
             cursors_file.write_text(json.dumps(cursors))
             subjects, floors = [], []
             for run in range(args.runs):
                 c.progress(verbose, f"run {run + 1}/{args.runs}: pull ...")
-                subject = run_child(SUBJECT, url, token, str(folder / f"laptop-{run}.sqlite3"))
+                subject = c.run_json_child(SUBJECT, url, token, str(folder / f"laptop-{run}.sqlite3"))
                 if not subject["rows"] == subject["stored"] == args.contacts:
                     raise SystemExit(f"pulled {subject['rows']} rows, stored {subject['stored']} of {args.contacts}")
                 if subject["listed"] < args.contacts:
                     raise SystemExit(f"the directory lists {subject['listed']} contacts of {args.contacts}")
                 subjects.append(subject)
                 c.progress(verbose, f"run {run + 1}/{args.runs}: the same pages, bytes only ...")
-                floors.append(run_child(FLOOR, url, token, str(cursors_file), str(PAGE)))
+                floors.append(c.run_json_child(FLOOR, url, token, str(cursors_file), str(PAGE)))
         finally:
             process.terminate()
             process.wait(timeout=30)
