@@ -276,6 +276,10 @@ class ATApp(App[str | None]):
         """Show a visit at `key` (default: where the AT left it), replacing any visit screen."""
         from at_tui.screens.visit_steps import screen_for_stop
 
+        refusal = self.workspace.visit_refusal(visit_id)  # a CM does not edit an AT's visit
+        if refusal is not None:
+            self.notify(refusal, severity="warning", timeout=10, markup=False)
+            return
         screen = screen_for_stop(self.workspace, visit_id, key)
         while len(self.screen_stack) > 2:
             self.pop_screen()
@@ -359,7 +363,14 @@ class ATApp(App[str | None]):
 
         pending = conflicts(self.workspace.conn)
         if not pending:
-            self.notify("Aucun conflit de synchronisation.")
+            from at_tui.screens.opportunity_conflict import OpportunityConflictScreen, next_opportunity_conflict
+
+            found = next_opportunity_conflict(self.workspace.conn)  # then the opportunities' (issue 11 §3)
+            if found is None:
+                self.notify("Aucun conflit de synchronisation.")
+                return
+            self.push_screen(OpportunityConflictScreen(*found),
+                             lambda settled: self.action_resolve_conflicts() if settled else None)
             return
         visit_id, central = pending[0]
         self.push_screen(ConflictScreen(visit_id, central),

@@ -320,6 +320,38 @@ class Workspace:
 
     # -- opportunities (steps 4 to 7) ---------------------------------------------
 
+    def role(self) -> str:
+        """This laptop's side, in the domain's letters: "CM" once the central said so at login
+        (sync_state « role » = 'cm'), else "AT" (a laptop never synced is an AT's)."""
+        from at_tui.sync.outbox import get_state
+
+        return "CM" if get_state(self.conn, "role") == "cm" else "AT"
+
+    def login(self) -> str | None:
+        """The login the central gave this laptop (None before the first sync): the author of
+        journal entries, the CM in charge, the owner of the visits made here."""
+        from at_tui.sync.outbox import get_state
+
+        return get_state(self.conn, "login")
+
+    def visit_refusal(self, visit_id: str) -> str | None:
+        """Why this laptop may not open a visit to edit it, in one French sentence; None when it may.
+
+        A visit's content stays the AT's who made it (issue 11 §3): on a CM's laptop a visit
+        whose owner is not this login (pulled from the central, received by file) is refused —
+        its summary is the opportunity's « Information » entry. An AT's laptop keeps today's rule."""
+        if self.role() != "CM":
+            return None
+        from at_tui.domain.redaction import printable
+        from at_tui.store.visit_content import known_owner
+
+        owner = known_owner(self.conn, visit_id)
+        if owner is not None and owner == self.login():
+            return None
+        who = f"de {printable(owner)}" if owner else "d'un autre poste"
+        return (f"Visite {who} : son contenu reste à l'AT qui l'a faite ; son compte rendu se lit dans l'entrée "
+                "« Information » du journal de l'opportunité.")
+
     def lifecycle(self, playbook_id: str = "spico"):
         """The current lifecycle of a playbook: an opportunity follows the process as it is now,
         whichever version its visit started with."""

@@ -693,7 +693,7 @@ def test_an_unavailable_database_is_503_with_retry_after(tmp_path: Path) -> None
 
 def test_the_database_is_marked_and_versioned(api, tmp_path: Path) -> None:
     assert rows(api.storage.path, "PRAGMA application_id") == [(APPLICATION_ID,)]
-    assert rows(api.storage.path, "PRAGMA user_version") == [(1,)]
+    assert rows(api.storage.path, "PRAGMA user_version") == [(2,)]
     assert rows(api.storage.path, "PRAGMA journal_mode") == [("wal",)]
     foreign = tmp_path / "poste.sqlite3"
     conn = sqlite3.connect(foreign)

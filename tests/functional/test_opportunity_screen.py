@@ -398,7 +398,7 @@ def test_help_explains_the_screen_keys() -> None:
 
     text = (resources.files("at_tui") / "help.md").read_text(encoding="utf-8")
     keys = [b.key for b in OpportunityScreen.BINDINGS if b.show and b.key != "escape"]
-    assert keys == ["r", "c", "t", "p"]
+    assert keys == ["r", "c", "t", "p", "m"]
     missing = [key for key in keys if f"| `{key}` | Opportunité" not in text]
     assert not missing, f"help.md does not explain: {missing}"
 

@@ -348,3 +348,43 @@ def test_v7_database_gains_origin_and_the_base_of_synced_visits(tmp_path: Path) 
             conn.execute("UPDATE visits SET origin = 'elsewhere'")
     finally:
         conn.close()
+
+
+def test_v10_database_gains_the_opportunity_outbox_with_an_operation_per_local_opportunity(tmp_path: Path) -> None:
+    path = tmp_path / "at-tui.sqlite3"
+    old = open_database(path, migrations=MIGRATIONS[:10])
+    imported = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+    insert_visit(old)
+    insert_visit(old, imported)
+    old.execute("UPDATE visits SET origin = 'import', owner = 'julie' WHERE id = ?", (imported,))
+    for visit_id in ("3f1c9a52-7f0e-4c2b-9d4e-2a6b8c1d0e11", imported):
+        old.execute(
+            "INSERT INTO opportunities (id, playbook_id, playbook_version, offer, lead, support, status, at_login, "
+            "visit_date, created_at, updated_at) VALUES (?, 'spico', 2, 'discussions_simple', 'AT', 'CM', "
+            "'en_attente', 'marie', '2026-11-22', '2026-11-22T10:00:00+00:00', '2026-11-22T10:00:00+00:00')",
+            (visit_id,),
+        )
+        old.execute(
+            "INSERT INTO journal (id, opportunity_id, activity, type, title, day, author, role, created_at) "
+            "VALUES (?, ?, 'information', 'Information', 'Information', '2026-11-22', 'marie', 'AT', "
+            "'2026-11-22T10:00:00+00:00')", (f"{visit_id}:information", visit_id),
+        )
+    old.close()
+
+    conn = open_database(path)
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION >= 11
+        assert [tuple(r) for r in conn.execute("SELECT visit_id, state, payload FROM opportunity_outbox")] == [
+            ("3f1c9a52-7f0e-4c2b-9d4e-2a6b8c1d0e11", "pending", None)]  # the local one; another AT's is hers
+        assert conn.execute("SELECT count(*) FROM opportunities").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM journal").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM journal_synced").fetchone()[0] == 0  # nothing held centrally yet
+        assert conn.execute("SELECT count(*) FROM sync_opportunities").fetchone()[0] == 0
+        conn.execute("UPDATE opportunities SET updated_at = 'x'")  # not a field: queues nothing more
+        assert conn.execute("SELECT count(*) FROM opportunity_outbox").fetchone()[0] == 1
+        with pytest.raises(sqlite3.IntegrityError):  # one pending operation per visit
+            conn.execute("INSERT INTO opportunity_outbox (op_id, visit_id, created_at, updated_at) "
+                         "VALUES ('x', '3f1c9a52-7f0e-4c2b-9d4e-2a6b8c1d0e11', 'x', 'x')")
+    finally:
+        conn.close()
+    assert {"opportunity_outbox", "sync_opportunities", "journal_synced", "opportunity_outbox_one_pending"} <= tables(path)

@@ -146,11 +146,17 @@ def create_app(storage: Storage, limits: Limits | None = None, rules: Rules | No
 
         op_id: UUIDText = Field(description="UUID de l'opération, fait sur le poste (clé du registre)")
         visit_id: UUIDText = Field(description="UUID de la visite")
-        kind: Literal["content", "followup"]
-        base_rev: Revision = Field(ge=0, le=MAX_REV, description="révision sur laquelle l'opération s'appuie (0 : création)")
+        kind: Literal["content", "followup", "opportunity"] = Field(
+            description="`followup` : remplacé par `opportunity` (gardé pour les postes plus anciens)"
+        )
+        base_rev: Revision = Field(
+            ge=0, le=MAX_REV,
+            description="révision sur laquelle l'opération s'appuie (0 : création) ; ignorée pour `opportunity` (0)",
+        )
         payload: JSONObject = Field(
             description="`content` : la visite (docs/visit-format.md, sans history, classification, deliverables) ; "
-            "`followup` : {status, lead, comment}. Vérifié opération par opération (refus : `rejected`)."
+            "`followup` : {status, lead, comment} ; `opportunity` : {fields, base, journal} (docs/sync-protocol.md, "
+            "« Opportunité et journal »). Vérifié opération par opération (refus : `rejected`)."
         )
 
     class PushRequest(BaseModel):

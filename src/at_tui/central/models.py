@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from at_tui.central.storage import USER_NAME_PATTERN
-from at_tui.exchange.format import StrictModel, VisitContentModel
+from at_tui.exchange.format import Day, JournalEntryModel, LongText, Owner, RefId, Side, StrictModel, VisitContentModel
 from at_tui.reference.validation import french_message
 
 MAX_TEXT = 20_000
@@ -88,6 +88,48 @@ class Followup(StrictModel):
     comment: str = Field(max_length=MAX_TEXT)
 
 
+class OpportunityFields(StrictModel):
+    """The fields of an opportunity on the wire (`domain.opportunity_fields.OPPORTUNITY_FIELDS`):
+    all of them, each checked for its form; the status against the playbook's lifecycle
+    afterwards (`operations`), when it changes."""
+
+    playbook_id: RefId
+    playbook_version: int = Field(ge=1, le=MAX_INTEGER)
+    offer: Literal["discussions_simple", "discussions_complexe", "dossiers"]
+    lead: Side
+    support: Side | None
+    status: RefId
+    status_reason: LongText | None
+    at_login: Owner | None
+    cm_login: Owner | None
+    visit_date: Day | None
+    launch_date: Day | None
+    deployment_end: Day | None
+
+
+class OpportunityPayload(StrictModel):
+    """The payload of an `opportunity` operation (docs/sync-protocol.md, « Opportunité et journal »):
+    the laptop's current fields, the fields as it last got them from the central (None: never),
+    and the journal entries the central has not acknowledged yet (`JournalEntryModel`: the
+    exchange format's entry, the same names as `domain.opportunity.JournalEntry`)."""
+
+    fields: OpportunityFields
+    base: OpportunityFields | None = None
+    journal: list[JournalEntryModel] = Field(default_factory=list)
+
+
+class OpportunityModel(BaseModel):
+    """The opportunity of a visit as the central serves it. Served as stored (like a visit's
+    content): an entry kept before a rule was tightened must not make a pull fail."""
+
+    fields: dict[str, Any] = Field(description="les champs de l'opportunité (offer, lead, status, dates…)")
+    journal: list[dict[str, Any]] = Field(
+        description="toutes les entrées du journal (remplacées comprises), par jour, created_at, id ; "
+        "vide dans la réponse d'un envoi"
+    )
+    updated_at: str = Field(description="dernière écriture de l'opportunité ou de son journal (UTC, ISO 8601)")
+
+
 class CentralVisitModel(BaseModel):
     """A visit as the central knows it.
 
@@ -102,6 +144,9 @@ class CentralVisitModel(BaseModel):
     content: dict[str, Any] = Field(description="le contenu tel qu'enregistré (forme : celle d'un envoi « content »)")
     followup: Followup
     updated_at: str = Field(description="dernière opération appliquée (UTC, ISO 8601)")
+    opportunity: OpportunityModel | None = Field(
+        default=None, description="l'opportunité de la visite et son journal ; null tant qu'elle n'en a pas"
+    )
 
 
 class OperationResult(BaseModel):
@@ -109,12 +154,21 @@ class OperationResult(BaseModel):
     status: Literal["applied", "duplicate", "conflict", "rejected"]
     rev: int | None = Field(default=None, description="applied/duplicate : révision obtenue ; conflict : révision centrale")
     reason: str | None = Field(default=None, description="rejected : la raison, en français")
-    code: Literal["owner", "invalid"] | None = Field(
+    code: Literal["owner", "invalid", "forbidden"] | None = Field(
         default=None,
         description="rejected : « owner » si la visite appartient à une autre ou un autre AT, "
-        "« invalid » si son contenu ne respecte pas les règles du poste",
+        "« invalid » si son contenu ne respecte pas les règles du poste, "
+        "« forbidden » si un champ de l'opportunité n'est pas modifiable par ce rôle",
     )
     central: CentralVisitModel | None = Field(default=None, description="conflict : la copie centrale")
+    fields: list[str] | None = Field(
+        default=None,
+        description="opportunity : en conflit, les champs modifiés des deux côtés ; "
+        "refusée (forbidden), les champs que ce rôle ne modifie pas",
+    )
+    opportunity: OpportunityModel | None = Field(
+        default=None, description="opportunity appliquée : les champs centraux après l'opération (journal vide)"
+    )
     original_status: Literal["applied", "conflict", "rejected"] | None = Field(
         default=None, description="duplicate : le statut de la première réception"
     )

@@ -18,6 +18,10 @@ writes its decision atomically (all of a push committed together). The order of 
 6. otherwise → `conflict`, with the central copy.
 
 Every outcome of 2–6 is recorded in the ledger with the operation's effect.
+
+An `opportunity` operation (the opportunity of a visit and its journal, AT or CM) follows
+its own rules after 1–3: `opportunity_rules` (docs/sync-protocol.md, « Opportunité et
+journal »). Its `base_rev` is ignored; it never changes the visit's `rev`.
 """
 
 from __future__ import annotations
@@ -32,13 +36,22 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
-from at_tui.central.models import DEFAULT_FOLLOWUP, Followup, VisitContent, too_long_text, validation_reason
+from at_tui.central import opportunity_rules
+from at_tui.central.models import (
+    DEFAULT_FOLLOWUP,
+    Followup,
+    OpportunityPayload,
+    VisitContent,
+    too_long_text,
+    validation_reason,
+)
 from at_tui.central.storage import (
     USER_NAME_PATTERN,
     CentralVisit,
     Decide,
     Decision,
     LedgerEntry,
+    OpportunityWrite,
     Storage,
     User,
     VisitWrite,
@@ -59,7 +72,7 @@ DEFAULT_FOLLOWUP_JSON = to_json(DEFAULT_FOLLOWUP)
 class Operation:
     op_id: str  # canonical UUID
     visit_id: str  # canonical UUID
-    kind: str  # content / followup
+    kind: str  # content / followup / opportunity
     base_rev: int
     payload: dict[str, Any]
 
@@ -76,14 +89,33 @@ def apply(
     transaction (it stays short); the storage then decides and writes each operation
     atomically and commits them together. `rules`: the laptop's rules (None: structure only)."""
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-    known = rules.known() if rules is not None and any(op.kind == "content" for op in ops) else None
+    checked = [(op, _checked_payload(op, max_text)) for op in ops]
+    known = rules.known() if rules is not None and any(op.kind != "followup" for op in ops) else None
+    # The visit each journal entry id sent already belongs to: an id is used once in the whole
+    # central. Read before the write transaction; the deciders add what they write.
+    sent_ids = [entry.id for _, (_, _, parsed) in checked if isinstance(parsed, OpportunityPayload)
+                for entry in parsed.journal]
+    owners = storage.journal_owners(sent_ids) if sent_ids else {}
     return storage.apply_operations(
-        [(op.op_id, op.visit_id, _decider(user, op, max_text, stamp, known)) for op in ops]
+        [(op.op_id, op.visit_id, _decider(user, op, max_text, stamp, known, owners, outcome)) for op, outcome in checked]
     )
 
 
-def _decider(user: User, op: Operation, max_text: int, stamp: str, known: Known | None = None) -> Decide:
-    payload, invalid = _checked_payload(op, max_text, known)
+def _decider(
+    user: User,
+    op: Operation,
+    max_text: int,
+    stamp: str,
+    known: Known | None = None,
+    owners: dict[str, str] | None = None,
+    checked: tuple[str | None, str | None, Any] | None = None,
+) -> Decide:
+    payload, invalid, parsed = checked if checked is not None else _checked_payload(op, max_text)
+    owners = owners if owners is not None else {}  # shared by the push's deciders: never replaced
+    if invalid is None and known is not None and isinstance(parsed, VisitContent):
+        invalid = joined(visit_problems(known, parsed))
+        if invalid is not None:
+            payload = None  # fingerprinted as sent, like every refused payload
     claimed = _claimed_owner(op)
     foreign = claimed if claimed is not None and claimed != user.name else None
     fingerprint = _fingerprint(op, payload, foreign)
@@ -99,9 +131,13 @@ def _decider(user: User, op: Operation, max_text: int, stamp: str, known: Known 
                     )
                 )
             return Decision({**entry.result, "op_id": op.op_id, "status": "duplicate", "original_status": entry.status})
-        result, write = _new_outcome(user, op, visit, payload, invalid, stamp, foreign)
+        if op.kind == "opportunity":
+            result, opportunity = _opportunity_outcome(user, op, visit, parsed, invalid, stamp, known, owners)
+            write = None
+        else:
+            (result, write), opportunity = _new_outcome(user, op, visit, payload, invalid, stamp, foreign), None
         ledger = LedgerEntry(op.op_id, user.name, op.visit_id, fingerprint, result["status"], result)
-        return Decision(result, write, ledger)
+        return Decision(result, write, ledger, opportunity)
 
     return decide
 
@@ -140,6 +176,29 @@ def _new_outcome(
     return {"op_id": op.op_id, "status": "applied", "rev": visit.rev + 1}, write
 
 
+def _opportunity_outcome(
+    user: User,
+    op: Operation,
+    visit: CentralVisit | None,
+    parsed: Any,
+    invalid: str | None,
+    stamp: str,
+    known: Known | None,
+    owners: dict[str, str],
+) -> tuple[dict[str, Any], OpportunityWrite | None]:
+    """Rules 2–6 of an `opportunity` operation (`opportunity_rules`): a visit the user cannot see
+    is « visite introuvable », whether it exists or not."""
+    if visit is None or (user.role == "at" and visit.owner != user.name):
+        return _rejected(op, NOT_FOUND), None
+    if invalid is not None or not isinstance(parsed, OpportunityPayload):
+        return _rejected(op, invalid or "contenu invalide", CODE_INVALID), None
+    outcome = opportunity_rules.decide(user, visit, parsed, known, owners, stamp)
+    if isinstance(outcome, opportunity_rules.Refusal):
+        result = _rejected(op, outcome.reason, outcome.code)
+        return (result | {"fields": list(outcome.fields)} if outcome.fields else result), None
+    return {"op_id": op.op_id, **outcome.result}, outcome.write
+
+
 def _rejected(op: Operation, reason: str, code: str | None = None) -> dict[str, Any]:
     # A reason may quote what was sent (a key, a value): never a token, never a control character.
     result = {"op_id": op.op_id, "status": "rejected", "reason": safe(reason)}
@@ -152,36 +211,42 @@ def _claimed_owner(op: Operation) -> str | None:
     return owner if isinstance(owner, str) and USER_NAME_PATTERN.fullmatch(owner) else None
 
 
-def _checked_payload(op: Operation, max_text: int, known: Known | None) -> tuple[str | None, str | None]:
-    """The normalized payload as JSON text, or the French reason it is refused."""
-    model = VisitContent if op.kind == "content" else Followup
+PAYLOAD_MODELS = {"content": VisitContent, "followup": Followup, "opportunity": OpportunityPayload}
+
+
+def _checked_payload(op: Operation, max_text: int) -> tuple[str | None, str | None, Any]:
+    """The normalized payload as JSON text and as parsed, or the French reason it is refused.
+    What needs the reference data (`visit_problems`) is checked by the decider."""
+    model = PAYLOAD_MODELS[op.kind]
     try:
         parsed = model.model_validate(op.payload)
     except ValidationError as error:
         # A valid payload is shallow by its model: depth only needs checking on refusal.
         if _too_deep(op.payload):
-            return None, f"contenu trop imbriqué ({MAX_DEPTH} niveaux au plus)"
+            return None, f"contenu trop imbriqué ({MAX_DEPTH} niveaux au plus)", None
         if _has_lone_surrogate(op.payload):
-            return None, SURROGATE  # before any message could quote it
-        return None, validation_reason(error)
+            return None, SURROGATE, None  # before any message could quote it
+        return None, validation_reason(error), None
     try:
         payload = parsed.model_dump_json()
     except PydanticSerializationError:  # a lone surrogate in an answer: not storable as UTF-8
-        return None, SURROGATE
+        return None, SURROGATE, None
     # No text can be longer than the whole payload: only a long payload needs the walk.
     where = too_long_text(parsed.model_dump(mode="json"), max_text) if len(payload) > max_text else None
     if where is not None:
-        return None, f"champ « {where} » : texte trop long ({max_text} caractères au maximum)"
+        return None, f"champ « {where} » : texte trop long ({max_text} caractères au maximum)", None
     if isinstance(parsed, VisitContent):
         if parsed.id != op.visit_id:
-            return None, "champ « id » : ce n'est pas l'identifiant de la visite de l'opération (visit_id)"
+            return None, "champ « id » : ce n'est pas l'identifiant de la visite de l'opération (visit_id)", None
         if (parsed.status == "terminee") != (parsed.finished_at is not None):
             return None, (
                 "champ « finished_at » : une visite terminée a une date de fin, une visite en cours n'en a pas"
-            )
-        if known is not None and (problems := joined(visit_problems(known, parsed))) is not None:
-            return None, problems
-    return payload, None
+            ), None
+    if isinstance(parsed, OpportunityPayload):
+        problem = opportunity_rules.payload_problem(parsed, op.visit_id)
+        if problem is not None:
+            return None, problem, parsed
+    return payload, None, parsed
 
 
 def _too_deep(value: Any) -> bool:

@@ -24,9 +24,11 @@ from at_tui.central.storage import (
     STREAM_REFERENCE,
     STREAM_VISITS,
     USER_NAME_PATTERN,
+    CentralOpportunity,
     CentralVisit,
     Decide,
     LedgerEntry,
+    OpportunityWrite,
     Page,
     ReferenceItem,
     ReferenceReader,
@@ -40,7 +42,7 @@ from at_tui.central.storage import (
 )
 from at_tui.store.db import connect, immediate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # PRAGMA application_id: "ATC1". Tells a central database from the AT's own database (or any other).
 APPLICATION_ID = 0x41544331
 
@@ -96,6 +98,33 @@ CREATE TABLE reference_items (
 );
 CREATE INDEX reference_items_dataset_seq ON reference_items(dataset, seq);
 """
+
+# Each step brings a database from the version before to its own; statements only add
+# (never drop, never rewrite rows). A new database gets SCHEMA, then every step.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # v2 (issue 11 §3): the opportunity of a visit and its append-only journal.
+    2: (
+        """CREATE TABLE opportunities (
+            visit_id TEXT PRIMARY KEY REFERENCES visits(id),
+            fields TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE opportunity_journal (
+            id TEXT PRIMARY KEY,
+            visit_id TEXT NOT NULL REFERENCES opportunities(visit_id),
+            day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            entry TEXT NOT NULL
+        )""",
+        "CREATE INDEX opportunity_journal_visit ON opportunity_journal(visit_id, day, created_at, id)",
+        """CREATE TRIGGER opportunity_journal_no_update BEFORE UPDATE ON opportunity_journal BEGIN
+             SELECT RAISE(ABORT, 'journal en ajout seul');
+           END""",
+        """CREATE TRIGGER opportunity_journal_no_delete BEFORE DELETE ON opportunity_journal BEGIN
+             SELECT RAISE(ABORT, 'journal en ajout seul');
+           END""",
+    ),
+}
 
 
 def now() -> str:
@@ -155,8 +184,8 @@ class SQLiteStorage:
                     for statement in SCHEMA.split(";"):
                         if statement.strip():
                             conn.execute(statement)
+                    _migrate(conn, 1)
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     conn.execute("INSERT INTO meta (key, value) VALUES ('instance', ?)", (secrets.token_hex(6),))
                     conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (now(),))
                     conn.executemany(
@@ -172,6 +201,8 @@ class SQLiteStorage:
                         f"La base {self.path} a été créée par une version plus récente d'at-tui "
                         f"(schéma v{version}, cette version connaît la v{SCHEMA_VERSION}) : mettez at-tui à jour."
                     )
+                elif version < SCHEMA_VERSION:
+                    _migrate(conn, version)  # in this transaction: all the steps, or none
                 return conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()[0]
         except sqlite3.DatabaseError as error:
             self.close()
@@ -253,15 +284,28 @@ class SQLiteStorage:
         return _visit(self._conn(), visit_id)
 
     def visits_since(self, after_seq: int, limit: int, owner: str | None = None) -> Page:
-        sql = "SELECT * FROM visits WHERE seq > ?"
+        sql = VISIT_SELECT + " WHERE visits.seq > ?"
         params: list[Any] = [after_seq]
         if owner is not None:
-            sql += " AND owner = ?"
+            sql += " AND visits.owner = ?"
             params.append(owner)
-        sql += " ORDER BY seq LIMIT ?"
+        sql += " ORDER BY visits.seq LIMIT ?"
         params.append(limit + 1)
-        rows = self._conn().execute(sql, params).fetchall()
-        return Page([_visit_from_row(row) for row in rows[:limit]], more=len(rows) > limit)
+        conn = self._conn()
+        found = conn.execute(sql, params).fetchall()
+        rows = found[:limit]
+        # The journals of the whole page in one query (index opportunity_journal_visit: in order).
+        journals = _journals(conn, [row["id"] for row in rows if row["opportunity_fields"] is not None])
+        return Page([_visit_from_row(row, journals) for row in rows], more=len(found) > limit)
+
+    def journal_owners(self, entry_ids: Sequence[str]) -> dict[str, str]:
+        if not entry_ids:
+            return {}
+        rows = self._conn().execute(
+            "SELECT id, visit_id FROM opportunity_journal WHERE id IN (SELECT value FROM json_each(?))",
+            (to_json(list(entry_ids)),),
+        ).fetchall()
+        return {row["id"]: row["visit_id"] for row in rows}
 
     def last_seq(self, stream: str) -> int:
         row = self._conn().execute("SELECT value FROM counters WHERE name = ?", (stream,)).fetchone()
@@ -371,12 +415,52 @@ def _next_seq(conn: sqlite3.Connection, stream: str) -> int:
     return conn.execute("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (stream,)).fetchone()[0]
 
 
+# A visit with its opportunity's fields (NULL when it has none).
+VISIT_SELECT = (
+    "SELECT visits.*, opportunities.fields AS opportunity_fields, opportunities.updated_at AS opportunity_updated_at "
+    "FROM visits LEFT JOIN opportunities ON opportunities.visit_id = visits.id"
+)
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Every step after `version`, inside the caller's transaction, then the new version."""
+    for step in sorted(MIGRATIONS):
+        if step > version:
+            for statement in MIGRATIONS[step]:
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 def _visit(conn: sqlite3.Connection, visit_id: str) -> CentralVisit | None:
-    row = conn.execute("SELECT * FROM visits WHERE id = ?", (visit_id,)).fetchone()
-    return _visit_from_row(row) if row else None
+    row = conn.execute(VISIT_SELECT + " WHERE visits.id = ?", (visit_id,)).fetchone()
+    if row is None:
+        return None
+    return _visit_from_row(row, _journals(conn, [visit_id]) if row["opportunity_fields"] is not None else {})
 
 
-def _visit_from_row(row: sqlite3.Row) -> CentralVisit:
+def _journals(conn: sqlite3.Connection, visit_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The journal of each of these visits, every entry, ordered by day, created_at, id."""
+    journals: dict[str, list[dict[str, Any]]] = {}
+    if not visit_ids:
+        return journals
+    rows = conn.execute(
+        "SELECT visit_id, entry FROM opportunity_journal WHERE visit_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY visit_id, day, created_at, id",
+        (to_json(visit_ids),),
+    )
+    for visit_id, entry in rows:
+        journals.setdefault(visit_id, []).append(json.loads(entry))
+    return journals
+
+
+def _visit_from_row(row: sqlite3.Row, journals: dict[str, list[dict[str, Any]]]) -> CentralVisit:
+    opportunity = None
+    if row["opportunity_fields"] is not None:
+        opportunity = CentralOpportunity(
+            fields=json.loads(row["opportunity_fields"]),
+            journal=tuple(journals.get(row["id"], ())),
+            updated_at=row["opportunity_updated_at"],
+        )
     return CentralVisit(
         id=row["id"],
         rev=row["rev"],
@@ -385,7 +469,35 @@ def _visit_from_row(row: sqlite3.Row) -> CentralVisit:
         followup=json.loads(row["followup"]),
         updated_at=row["updated_at"],
         seq=row["seq"],
+        opportunity=opportunity,
     )
+
+
+def _write_opportunity(conn: sqlite3.Connection, write: OpportunityWrite, new_seq: bool) -> None:
+    """The opportunity's fields and new journal entries; the visit pulled again (new `seq`), same `rev`."""
+    if write.fields_json is not None:
+        conn.execute(
+            "INSERT INTO opportunities (visit_id, fields, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (visit_id) DO UPDATE SET fields = excluded.fields, updated_at = excluded.updated_at",
+            (write.visit_id, write.fields_json, write.updated_at),
+        )
+    elif conn.execute(
+        "UPDATE opportunities SET updated_at = ? WHERE visit_id = ?", (write.updated_at, write.visit_id)
+    ).rowcount != 1:
+        raise StorageError(f"La visite {write.visit_id} n'a pas d'opportunité : son journal ne peut pas être complété.")
+    for entry in write.entries:
+        try:
+            conn.execute(
+                "INSERT INTO opportunity_journal (id, visit_id, day, created_at, entry) VALUES (?, ?, ?, ?, ?)",
+                (entry.id, write.visit_id, entry.day, entry.created_at, entry.entry_json),
+            )
+        except sqlite3.IntegrityError:
+            # Checked before (operations.apply); only a concurrent push can get here: it is retried.
+            raise StorageError(f"L'entrée de journal {entry.id} est déjà enregistrée.") from None
+    if new_seq and conn.execute(
+        "UPDATE visits SET seq = ? WHERE id = ?", (_next_seq(conn, STREAM_VISITS), write.visit_id)
+    ).rowcount != 1:
+        raise StorageError(f"La visite {write.visit_id} est introuvable : son opportunité ne peut pas être écrite.")
 
 
 def _write_visit(conn: sqlite3.Connection, write: VisitWrite) -> None:
@@ -424,6 +536,8 @@ def _apply_one(conn: sqlite3.Connection, op_id: str, visit_id: str, decide: Deci
     decision = decide(entry, _visit(conn, visit_id))
     if decision.write is not None:
         _write_visit(conn, decision.write)
+    if decision.opportunity is not None:
+        _write_opportunity(conn, decision.opportunity, new_seq=decision.write is None)
     if decision.ledger is not None:
         ledger = decision.ledger
         conn.execute(

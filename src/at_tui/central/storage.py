@@ -35,6 +35,11 @@ implementation shipped; a PostgreSQL one must keep the same guarantees:
 * **Owner for ever.** A visit's `owner` is written at its creation only; an update
   whose owner differs from the stored one fails (StorageError) instead of moving it.
 
+* **The opportunity beside the visit.** A visit's opportunity (its fields) and its journal
+  (append-only entries, each id once in the whole database) are written by a `Decision`'s
+  `opportunity` in the same nested transaction as its ledger entry; such a write gives the
+  visit a new `seq` (it is pulled again) and never changes its `rev`.
+
 * **Permanent ledger.** An op id once recorded stays recorded (no expiry): a
   laptop can stay offline for weeks and re-send.
 
@@ -83,6 +88,21 @@ class TokenInfo:
 
 
 @dataclass(frozen=True)
+class CentralOpportunity:
+    """The opportunity of a visit (issue 11 §3): its fields (`domain.opportunity_fields`) and
+    every journal entry, superseded ones too, ordered by day, created_at, id."""
+
+    fields: dict[str, Any]
+    journal: tuple[dict[str, Any], ...]
+    updated_at: str
+
+    def public(self, with_journal: bool = True) -> dict[str, Any]:
+        """As the protocol shows it; without the journal in a push's answer (kept small)."""
+        journal = list(self.journal) if with_journal else []
+        return {"fields": self.fields, "journal": journal, "updated_at": self.updated_at}
+
+
+@dataclass(frozen=True)
 class CentralVisit:
     id: str
     rev: int
@@ -91,6 +111,7 @@ class CentralVisit:
     followup: dict[str, Any]
     updated_at: str
     seq: int = 0
+    opportunity: CentralOpportunity | None = None
 
     def public(self) -> dict[str, Any]:
         """The visit as the protocol shows it (the cursor position `seq` is not part of it)."""
@@ -101,6 +122,7 @@ class CentralVisit:
             "content": self.content,
             "followup": self.followup,
             "updated_at": self.updated_at,
+            "opportunity": self.opportunity.public() if self.opportunity is not None else None,
         }
 
 
@@ -131,12 +153,34 @@ class VisitWrite:
 
 
 @dataclass(frozen=True)
+class JournalWrite:
+    """One new journal entry: its id, the keys it is ordered by, and the entry as stored (JSON)."""
+
+    id: str
+    day: str
+    created_at: str
+    entry_json: str
+
+
+@dataclass(frozen=True)
+class OpportunityWrite:
+    """What an `opportunity` operation writes: the new fields (None: unchanged; required when the
+    visit has no opportunity yet) and the entries to append. The visit gets a new `seq`, same `rev`."""
+
+    visit_id: str
+    fields_json: str | None
+    entries: tuple[JournalWrite, ...]
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class Decision:
-    """What `decide` wants done: the answer, and optionally a write and a ledger entry."""
+    """What `decide` wants done: the answer, and optionally a write, an opportunity write and a ledger entry."""
 
     result: dict[str, Any]
     write: VisitWrite | None = None
     ledger: LedgerEntry | None = None
+    opportunity: OpportunityWrite | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +250,11 @@ class Storage(Protocol):
     def get_visit(self, visit_id: str) -> CentralVisit | None: ...
 
     def visits_since(self, after_seq: int, limit: int, owner: str | None = None) -> Page:
-        """Visits written after `after_seq`, in commit order (only `owner`'s when given)."""
+        """Visits written after `after_seq`, in commit order (only `owner`'s when given), each with
+        its opportunity and journal (read for the whole page at once, not visit by visit)."""
+
+    def journal_owners(self, entry_ids: Sequence[str]) -> dict[str, str]:
+        """The visit each of these journal entry ids already belongs to (ids not stored are absent)."""
 
     def last_seq(self, stream: str) -> int:
         """The highest position handed out in a stream (`visits` or `reference`): newer cursors are unknown."""
@@ -214,7 +262,8 @@ class Storage(Protocol):
     def apply_operations(self, operations: Sequence[tuple[str, str, Decide]]) -> list[dict[str, Any]]:
         """For each (op_id, visit_id, decide), in order and atomically: read the ledger entry of
         `op_id` and the visit, call `decide`, write what it returns (visit with a new `seq`,
-        ledger entry). One commit for all, before returning their results in order."""
+        opportunity and journal entries — a new `seq`, the same `rev` —, ledger entry). One
+        commit for all, before returning their results in order."""
 
     # Reference data sets (contacts, argumentaire, playbooks)
     def put_reference_item(self, dataset: str, key: str, content: Any, deleted: bool = False) -> int:

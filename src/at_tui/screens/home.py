@@ -5,6 +5,11 @@ progress (to resume), then finished ones, and « Nouvelle visite ».
 rest; Tab goes there and back, Entrée opens the opportunity, `o` lists every opportunity.
 It reads the local store only: it works offline.
 
+On a CM's laptop (sync_state « role » = 'cm', issue 11 §3) the Accueil shows first « À prendre
+en charge » — the opportunities a CM leads that no CM has taken, oldest visit first, `z`
+filtering on a zone (Est / Ouest, fixtures/territory.toml) — then « Mes projets », the ones
+this CM leads, most urgent first (at_tui.store.cm_queue: one query each, no pydantic).
+
 `v` switches to the archived visits (hidden from the Accueil, kept, exported) and back;
 `x` archives the selected visit after a confirmation naming it, or restores it in the
 archived view. Archiving deletes nothing (at_tui.store.visits.VisitStore.set_archived).
@@ -41,6 +46,13 @@ TODO_LIMIT = 100
 MIN_TODO_ROWS, MAX_TODO_ROWS = 2, 8
 # The lines around the visits when « À faire » is shown: header, margins, hint, keys.
 VISITS_CHROME = 9
+# The CM's lists (« À prendre en charge », « Mes projets »): the rows of each shown at once, and
+# the lines around them and the visits (header, two titles with their margin, the visits'
+# margin, a hint of two lines with its padding, keys on up to three lines, one spare).
+MIN_CM_ROWS, MAX_CM_ROWS = 2, 8
+CM_CHROME = 14
+OPPORTUNITY_LISTS = ("todo", "queue", "mine")  # Entrée opens the opportunity
+ZONES = (None, "Est", "Ouest")  # the sectors of fixtures/territory.toml; None: the whole region
 
 
 class HomeScreen(Screen):
@@ -49,6 +61,7 @@ class HomeScreen(Screen):
         Binding("enter", "open_todo", "Ouvrir", id="home.open_todo", priority=True),
         Binding("enter", "resume", "Reprendre", id="home.resume", priority=True),
         Binding("o", "opportunities", "Opportunités", id="home.opportunities"),
+        Binding("z", "zone", "Zone", id="home.zone"),
         Binding("e", "app.export", "Exporter", id="home.export"),
         Binding("a", "app.argumentaire", "Argumentaire", id="home.argumentaire"),
         Binding("s", "app.sync_problems", "Synchro", id="home.sync"),
@@ -64,9 +77,14 @@ class HomeScreen(Screen):
     HomeScreen #home-title { margin: 1 2 0 2; height: auto; color: $text-warning; }
     HomeScreen #todo-title { margin: 1 2 0 2; height: 1; }
     HomeScreen #todo { margin: 0 1; height: auto; }
+    HomeScreen #queue-title { margin: 1 2 0 2; height: 1; }
+    HomeScreen #queue { margin: 0 1; height: auto; }
+    HomeScreen #mine-title { margin: 1 2 0 2; height: 1; }
+    HomeScreen #mine { margin: 0 1; height: auto; }
     """
 
     archived_view = False  # showing the archived visits instead of the Accueil's
+    cm = False  # a CM's laptop (at_tui.workspace.Workspace.role): « À prendre en charge », « Mes projets »
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -75,6 +93,9 @@ class HomeScreen(Screen):
         todo_title.display = todo.display = False
         yield todo_title
         yield todo
+        self.cm = self.app.workspace.role() == "CM"
+        if self.cm:
+            yield from _cm_widgets()
         title = Static("", id="home-title")
         title.display = False
         yield title
@@ -90,9 +111,14 @@ class HomeScreen(Screen):
         self._drawn_width = -1
         self._resumed = False
         self.todo_names: list[str] = []  # « structure — what is due » of each row of « À faire », for the hint
+        self.zone: str | None = None  # the CM's zone filter on « À prendre en charge »
+        self._zone_departements: dict[str, set[str]] | None = None  # read on the first `z`
+        self.cm_names: dict[str, list[str]] = {"queue": [], "mine": []}  # each row, for the hint
         self.refresh_visits()
         listing = self.query_one("#visits", VisitList)
         listing.focus()
+        if self.cm:
+            self._focus_cm_list()
         self.watch(listing, "cursor", self._show_hint, init=False)
         self.watch(self.query_one("#todo", VisitList), "cursor", self._show_hint, init=False)
         # After the first frame: opening the opportunities of visits finished elsewhere (an
@@ -139,7 +165,11 @@ class HomeScreen(Screen):
 
     def refresh_visits(self) -> None:
         self._drawn_width = self.size.width
-        self.refresh_todo()
+        self._follow_role()
+        if self.cm:
+            self.refresh_cm()
+        else:
+            self.refresh_todo()
         visits = self._visits()
         self.followups = followups(self.app.workspace.conn)
         margins = 2  # #visits has one column of margin on each side
@@ -218,8 +248,121 @@ class HomeScreen(Screen):
         title.update(f"[b]À faire[/b] — {summary}" + (f" [dim](+ {rest} : Tab puis ↓)[/]" if rest > 0 else ""))
         todo.display = title.display = True
 
+    # -- a CM's Accueil -------------------------------------------------------------
+
+    def _follow_role(self) -> None:
+        """A first sync may make this laptop a CM's (the central said so at login): the CM's
+        lists then come, without restarting."""
+        cm = self.app.workspace.role() == "CM"
+        if cm == self.cm:
+            return
+        self.cm = cm
+        if cm and not self.query("#queue"):
+            self.mount_all(list(_cm_widgets()), after=self.query_one("#todo"))
+            self.call_after_refresh(self.refresh_visits)
+        for widget in self.query("#queue-title, #queue, #mine-title, #mine"):
+            widget.display = cm
+        self.refresh_bindings()
+
+    def refresh_cm(self) -> None:
+        """« À prendre en charge » (in the zone chosen) and « Mes projets » from the store; the
+        header counts what is overdue on the CM's projects. « À faire » of every opportunity
+        of the region is not shown: the CM's own projects carry theirs."""
+        from at_tui.store import cm_queue  # a CM's laptop only: not on an AT's start-up path
+        from at_tui.widgets.cm_lists import projects_summary, projects_table, waiting_summary, waiting_table
+
+        queue_list = self.query("#queue")
+        if not queue_list:  # being mounted (_follow_role): drawn after the next refresh
+            return
+        todo = self.query_one("#todo", VisitList)
+        todo.display = self.query_one("#todo-title").display = False
+        conn = self.app.workspace.conn
+        login = self.app.workspace.login()
+        today = self.app.today()
+        width = self.size.width or 80
+        departements = self._zone_departements.get(self.zone) if self._zone_departements and self.zone else None
+        waiting = cm_queue.waiting(conn, departements, limit=TODO_LIMIT)
+        projects = cm_queue.my_projects(conn, login, limit=TODO_LIMIT)
+        # Read whole up to TODO_LIMIT rows (a region's backlog may be long): the titles count all.
+        waiting_total = len(waiting) if len(waiting) < TODO_LIMIT else cm_queue.waiting_count(conn, departements)
+        projects_total = len(projects) if len(projects) < TODO_LIMIT else cm_queue.my_projects_count(conn, login)
+        overdue = cm_queue.overdue_count(conn, login, today.isoformat())
+        self.app.show_overdue(overdue_text(overdue))
+        queue, mine = queue_list.first(VisitList), self.query_one("#mine", VisitList)
+        shown = not self.archived_view
+        for widget in (self.query_one("#queue-title"), self.query_one("#mine-title")):
+            widget.display = shown
+        queue.display, mine.display = shown and bool(waiting), shown and bool(projects)
+        if not shown:
+            if queue.has_focus or mine.has_focus:
+                self.query_one("#visits", VisitList).focus()
+            self.query_one("#visits", VisitList).styles.max_height = None
+            return
+        height = self.size.height or 24
+        # The visits keep at least their header and three rows under both lists.
+        window = max(MIN_CM_ROWS, min(MAX_CM_ROWS, (height - CM_CHROME - 4) // 3))
+        table = waiting_table(waiting, today, width)
+        queue.headers = table.headers
+        queue.set_rows(table.rows, table.widths)
+        queue.styles.max_height = window + 1
+        self.cm_names["queue"] = [f"{row.cells[2]} ({row.cells[3]})" for row in table.rows]
+        table = projects_table(projects, today, width)
+        mine.headers = table.headers
+        mine.set_rows(table.rows, table.widths)
+        mine.styles.max_height = window + 1
+        self.cm_names["mine"] = [f"{row.cells[2]} — {row.cells[4]}" for row in table.rows]
+        self.query_one("#queue-title", Static).update(Content.from_markup(
+            f"[b]À prendre en charge[/b] — $summary{_more(len(waiting), window)} [dim](z : zone)[/]",
+            summary=waiting_summary(waiting_total, self.zone)))
+        after = _more(len(projects), window) if projects else " [dim](m dans une opportunité la prend en charge)[/]"
+        self.query_one("#mine-title", Static).update(Content.from_markup(
+            f"[b]Mes projets[/b] — $summary{after}", summary=projects_summary(projects_total, overdue)))
+        lists = sum(min(len(listing.rows), window) + 1 for listing in (queue, mine) if listing.display)
+        self.query_one("#visits", VisitList).styles.max_height = max(4, height - CM_CHROME - lists)
+        if self.focused is None or not self.focused.display:  # a list just emptied (the last one taken)
+            self._focus_cm_list()
+
+    def _focus_cm_list(self) -> None:
+        """A CM starts on what waits to be taken, else on their projects, else the visits."""
+        for name in ("queue", "mine"):
+            found = self.query(f"#{name}")
+            if found and found.first(VisitList).rows and found.first(VisitList).display:
+                found.first(VisitList).focus()
+                return
+        self.query_one("#visits", VisitList).focus()
+
+    def action_zone(self) -> None:
+        """Toutes → Est → Ouest → Toutes: the zones of the region (fixtures/territory.toml),
+        read on the first use (the Accueil's start-up does not load the reference data)."""
+        if self._zone_departements is None:
+            territory = self.app.workspace.territory
+            zones: dict[str, set[str]] = {}
+            for departement in territory.departements if territory is not None else ():
+                zones.setdefault(departement.sector, set()).add(departement.code)
+            self._zone_departements = zones
+        order = [None, *sorted(self._zone_departements)]
+        index = order.index(self.zone) if self.zone in order else 0
+        self.set_zone(order[(index + 1) % len(order)])
+
+    def set_zone(self, zone: str | None) -> None:
+        if zone is not None and self._zone_departements is None:
+            self.zone = None
+            self.action_zone()  # reads the zones, then steps from « toutes » to the first
+            if self.zone != zone:
+                self.set_zone(zone)
+            return
+        self.zone = zone
+        queue = self.query("#queue")
+        if queue:
+            queue.first(VisitList).cursor = 0
+        self.refresh_visits()
+
     def _show_hint(self) -> None:
         hint = self.query_one("#home-hint", Static)
+        focused = self.focused.id if self.focused is not None else None
+        if self.cm and focused in ("queue", "mine") and not self.archived_view:
+            self._show_cm_hint(hint, focused)
+            return
         todo = self.query_one("#todo", VisitList)
         if todo.has_focus and todo.cursor < len(self.todo_names) and not self.archived_view:
             # Variables, not escaped markup: a CRM title « [M1] … » would read as a tag.
@@ -254,6 +397,18 @@ class HomeScreen(Screen):
             text += f"\n[$text-warning]{problems} : [b]s[/b] pour les voir et les régler.[/]"
         hint.update(Content.from_markup(text, **values))
 
+    def _show_cm_hint(self, hint: Static, focused: str) -> None:
+        listing = self.query_one(f"#{focused}", VisitList)
+        names = self.cm_names.get(focused, [])
+        if listing.cursor >= len(names):  # an empty list keeps no focus (hidden): a refresh in between
+            return
+        if focused == "queue":
+            text = ("« À prendre en charge » : [b]Entrée[/b] ouvre « $what », où [b]m[/b] la prend en charge · "
+                    "[b]z[/b] : zone · [b]Tab[/b] : liste suivante.")
+        else:
+            text = "« Mes projets » : [b]Entrée[/b] ouvre « $what » · [b]Tab[/b] : liste suivante."
+        hint.update(Content.from_markup(text, what=names[listing.cursor]))
+
     def _show_archived_hint(self, hint: Static) -> None:
         if not self.visit_count:
             hint.update("Aucune visite archivée. [b]v[/b] revient aux visites de l'accueil.")
@@ -270,6 +425,8 @@ class HomeScreen(Screen):
             return self._todo_focused() == (action == "open_todo")
         if action == "opportunities":  # the archived view's keys are about the archived visits
             return not self.archived_view
+        if action == "zone":
+            return self.cm and not self.archived_view
         if action == "archive":
             return not self.archived_view and not self._todo_focused()
         if action == "restore":
@@ -346,16 +503,23 @@ class HomeScreen(Screen):
                                 "La retirer de l'accueil, sans rien supprimer (touche x)", self.action_archive)
         yield SystemCommand("Visites archivées", "Voir, ouvrir ou restaurer les visites archivées (touche v)",
                             lambda: self.action_show_archived(True))
+        if self.cm:
+            for zone in ZONES:
+                yield SystemCommand(f"À prendre en charge : zone {zone or 'toutes'}",
+                                    "Les opportunités en attente d'un CM, d'une zone ou de toute la région (touche z)",
+                                    lambda zone=zone: self.set_zone(zone))
 
     def action_opportunities(self) -> None:
         self.app.action_opportunities()
 
     def _todo_focused(self) -> bool:
-        return self.focused is not None and self.focused.id == "todo"
+        """The focus is on a list of opportunities (« À faire », a CM's two lists), not the visits."""
+        return self.focused is not None and self.focused.id in OPPORTUNITY_LISTS
 
     def action_open_todo(self) -> None:
-        """Entrée in « À faire »: the opportunity of the selected row."""
-        opportunity_id = self.query_one("#todo", VisitList).selected
+        """Entrée in « À faire » (or a CM's lists): the opportunity of the selected row."""
+        listing = self.focused
+        opportunity_id = listing.selected if isinstance(listing, VisitList) else None
         if opportunity_id is not None:
             self.app.open_opportunity(opportunity_id)
 
@@ -367,10 +531,24 @@ class HomeScreen(Screen):
         self.app.open_visit(visit_id)
 
     def on_visit_list_chosen(self, event: VisitList.Chosen) -> None:
-        if event.control is not None and event.control.id == "todo":
+        if event.control is not None and event.control.id in OPPORTUNITY_LISTS:
             self.app.open_opportunity(event.key)
             return
         self.app.open_visit(event.key)
+
+
+def _more(count: int, window: int) -> str:
+    """« (+ 4 : ↓) » when a list has more rows than it shows at once."""
+    rest = count - window
+    return f" [dim](+ {rest} : ↓)[/]" if rest > 0 else ""
+
+
+def _cm_widgets():
+    """A CM's two lists and their titles, above the visits."""
+    yield Static("", id="queue-title")
+    yield VisitList(("Visite du",), id="queue")
+    yield Static("", id="mine-title")
+    yield VisitList(("Statut",), id="mine")
 
 
 def _shown(value: object) -> str:

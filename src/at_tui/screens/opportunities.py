@@ -23,8 +23,8 @@ from at_tui.widgets.key_bar import KeyBar
 from at_tui.widgets.todo_list import NO_DATE, URGENCY_LABELS
 from at_tui.widgets.visit_list import Row, VisitList
 
-# A laptop is an AT's until the CM role comes (issue 11 §3): « pilote » when the AT leads.
-OWN_ROLE = "AT"
+# « pilote » when this laptop's side leads: the AT's, or the CM's on a CM's laptop
+# (at_tui.workspace.Workspace.role, issue 11 §3).
 ROLE_FILTERS = (None, "lead", "support")
 ROLE_FILTER_LABELS = {None: "toutes", "lead": "menées par vous", "support": "en soutien"}
 SHORT_OFFERS = {Offer.DISCUSSIONS_SIMPLE.value: "simple", Offer.DISCUSSIONS_COMPLEXE.value: "complexe",
@@ -62,6 +62,8 @@ class OpportunitiesScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.role = self.app.workspace.role()
+        self.login = self.app.workspace.login()
         self.lifecycle = self.app.workspace.lifecycle()
         self.refresh_rows()
         listing = self.query_one(VisitList)
@@ -83,7 +85,7 @@ class OpportunitiesScreen(Screen):
         store = self.app.workspace.opportunities
         every = store.list(status=self.status_filter)
         if self.role_filter is not None:
-            every = [o for o in every if _role(o) == self.role_filter]
+            every = [o for o in every if _role(o, self.role) == self.role_filter]
         self.opportunities = {o.id: o for o in every}
         self.next_due = {}
         for line in store.due():  # ordered: the first line of an opportunity is its next due item
@@ -101,7 +103,7 @@ class OpportunitiesScreen(Screen):
         for o in every:
             due, title = self.next_due.get(o.id, (None, ""))
             cells = [_shown(o.structure), _shown(o.departement), SHORT_OFFERS.get(o.offer, _shown(o.offer)),
-                     "pilote" if _role(o) == "lead" else "soutien", _shown(self.status_label(o.status)),
+                     "pilote" if _role(o, self.role) == "lead" else "soutien", _shown(self.status_label(o.status)),
                      format_date(due) if due else (NO_DATE if not title else "sans date")]
             if wide:
                 cells.append(_shown(title))
@@ -139,10 +141,20 @@ class OpportunitiesScreen(Screen):
             return
         o = self.opportunities[selected]
         offer = OFFER_LABELS.get(Offer(o.offer), o.offer) if o.offer in SHORT_OFFERS else o.offer
-        who = (f"menée par vous (AT), {_shown(o.support) or '—'} en soutien" if _role(o) == "lead"
-               else f"menée par le {_shown(o.lead)}, vous (AT) en soutien")
+        me = self.role
+        support = f"{_shown(o.support) or '—'} en soutien"
+        if _role(o, me) == "support":
+            who = f"menée par {_the(_shown(o.lead))}, vous ({me}) en soutien"
+        elif me == "CM" and not o.cm_login:  # led by the CMs, none took it yet
+            who = f"à prendre en charge par un CM, {support}"
+        elif me == "CM" and o.cm_login != self.login:
+            who = f"menée par le CM {_shown(o.cm_login)}, {support}"
+        else:
+            who = f"menée par vous ({me}), {support}"
         if o.cm_login:
             who += f" · CM : {_shown(o.cm_login)}"
+        elif o.lead == "CM" and me == "AT":
+            who += " · aucun CM en charge"
         status = self.status_label(o.status)
         if o.status_reason:
             status += f" ({_shown(o.status_reason)})"
@@ -204,8 +216,14 @@ class OpportunitiesScreen(Screen):
                                 lambda role=role: self.set_filters(self.status_filter, role))
 
 
-def _role(opportunity: Opportunity) -> str:
-    return "lead" if opportunity.lead == OWN_ROLE else "support"
+def _role(opportunity: Opportunity, me: str) -> str:
+    """« lead » when this laptop's side (`me`: "AT" or "CM") leads the opportunity."""
+    return "lead" if opportunity.lead == me else "support"
+
+
+def _the(role: str) -> str:
+    """« l'AT », « le CM »."""
+    return f"l'{role}" if role[:1] in "AEIOUaeiou" else f"le {role}"
 
 
 def _day(value: str | None) -> str:

@@ -3,7 +3,11 @@ and the steps of its variant as a checklist with resources and the activities to
 
 The AT records activities (`r`, with the follow-up forms), corrects one (`c`: a new entry that
 supersedes it, the journal stays append-only), changes the status (`t`) and opens a maillage
-visit for a partner (`p`). Every write is one transaction of the store; a failure is said in
+visit for a partner (`p`). On a CM's laptop (issue 11 §3) the same screen is the CM's: `m`
+takes the opportunity in charge (the CM in charge := this login), `r` offers what the playbook
+gives the CM (délai de prise en charge, démarrage, fiche de cadrage, cadrage, lancement,
+formation, suivis), and the status is changed only by the side that leads (« pilotage »: the
+central refuses it from the other side). Every write is one transaction of the store; a failure is said in
 one French sentence and nothing is half-saved.
 """
 
@@ -36,8 +40,6 @@ from at_tui.widgets.opportunity_banner import banner_text, next_due
 from at_tui.widgets.safe_text import markup
 from at_tui.workspace import Workspace
 
-ROLE = "AT"  # this laptop's side (the CM's arrives with issue 11 §3)
-
 
 class OpportunityScreen(Screen):
     CSS_PATH = "screens.tcss"
@@ -46,6 +48,7 @@ class OpportunityScreen(Screen):
         Binding("c", "correct", "Corriger", id="opportunity.correct"),
         Binding("t", "status", "Statut", id="opportunity.status"),
         Binding("p", "maillage", "Maillage", id="opportunity.maillage"),
+        Binding("m", "take_charge", "Prendre en charge", id="opportunity.take_charge"),
         Binding("escape", "back", "Retour", id="opportunity.back"),
     ]
 
@@ -53,6 +56,7 @@ class OpportunityScreen(Screen):
         super().__init__()
         self.workspace = workspace
         self.opportunity_id = opportunity_id
+        self.role = workspace.role()  # "AT" or "CM": this laptop's side
         self.lifecycle = workspace.lifecycle()
         self.playbook = workspace.reference.current_playbook("spico")
         self.opportunity: Opportunity = workspace.opportunities.get(opportunity_id)  # type: ignore[assignment]
@@ -64,9 +68,7 @@ class OpportunityScreen(Screen):
 
     @property
     def author(self) -> str | None:
-        from at_tui.sync.outbox import get_state
-
-        return get_state(self.workspace.conn, "login")
+        return self.workspace.login()
 
     # -- drawing ---------------------------------------------------------------------
 
@@ -90,7 +92,7 @@ class OpportunityScreen(Screen):
             entries.first().focus()
 
     def _banner(self) -> str:
-        return banner_text(self.opportunity, self.lifecycle, self.entries, self.app.today(), ROLE)
+        return banner_text(self.opportunity, self.lifecycle, self.entries, self.app.today(), self.role)
 
     def _draw_activities(self) -> None:
         today = self.app.today()
@@ -145,7 +147,7 @@ class OpportunityScreen(Screen):
         done = done_activities(self.entries)
         order = {step.id: step.number for step in self.playbook.steps}
         activities = [a for a in self.lifecycle.activities
-                      if may_record(a, self.opportunity, ROLE) and not (a.once and a.id in done)]
+                      if may_record(a, self.opportunity, self.role) and not (a.once and a.id in done)]
         return sorted(activities, key=lambda a: order.get(a.step or "", len(order) + 1))
 
     def action_record(self) -> None:
@@ -183,7 +185,7 @@ class OpportunityScreen(Screen):
         try:
             _, entry = self.workspace.opportunities.add_entry(
                 self.opportunity_id, self.lifecycle, recording.activity, recording.day, author=self.author,
-                role=ROLE, text=recording.text, answers=recording.answers, supersedes=recording.supersedes)
+                role=self.role, text=recording.text, answers=recording.answers, supersedes=recording.supersedes)
         except SAVE_ERRORS as error:
             self._write_failed(error, "Activité non enregistrée")
             return False
@@ -208,8 +210,9 @@ class OpportunityScreen(Screen):
         if target not in current.next:
             return
         label = self.lifecycle.status_label(target)
-        if self.opportunity.lead != ROLE:
-            self.notify(f"Le {markup(self.opportunity.lead)}, qui mène l'opportunité, la passera à « {label} ».")
+        if self.opportunity.lead != self.role:
+            who = _the(self.opportunity.lead)
+            self.notify(f"{who[:1].upper()}{who[1:]}, qui mène l'opportunité, la passera à « {label} ».")
             return
         from at_tui.screens.status_change import ConfirmStatusScreen
 
@@ -223,6 +226,11 @@ class OpportunityScreen(Screen):
 
     def action_status(self) -> None:
         from at_tui.screens.status_change import StatusChangeScreen
+
+        if self.opportunity.lead != self.role:  # « pilotage »: the central would refuse it
+            self.notify(f"Le statut est tenu par {_the(self.opportunity.lead)} qui mène ce projet : "
+                        "il le change de son côté.", severity="warning")
+            return
 
         try:
             status = self.lifecycle.status(self.opportunity.status)
@@ -243,7 +251,7 @@ class OpportunityScreen(Screen):
         """None when saved; else why not, in French (the lifecycle's refusal or the write's failure)."""
         try:
             self.workspace.opportunities.set_status(
-                self.opportunity_id, self.lifecycle, target, reason, author=self.author, role=ROLE,
+                self.opportunity_id, self.lifecycle, target, reason, author=self.author, role=self.role,
                 day=self.app.today().isoformat())
         except TransitionError as refusal:
             return str(refusal)
@@ -254,6 +262,35 @@ class OpportunityScreen(Screen):
         self._recorded_id = max(journal, key=lambda e: e.created_at).id if journal else None  # the status entry
         self.reload(self._recorded_id)
         return None
+
+    # -- taking charge (a CM) -------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """`m` is a CM's, on an opportunity not already theirs (hidden otherwise)."""
+        if action == "take_charge":
+            return self.role == "CM" and self.opportunity.cm_login != self.author
+        return True
+
+    def action_take_charge(self) -> None:
+        """The CM in charge := this login, committed at once (the sync sends it)."""
+        if self.role != "CM":
+            self.notify("Seul un chargé de mission prend une opportunité en charge.", severity="warning")
+            return
+        login = self.author
+        if not login:
+            self.notify("Ce poste ne connaît pas encore votre identifiant : synchronisez d'abord (at-tui login).",
+                        severity="warning")
+            return
+        before = self.opportunity.cm_login
+        try:
+            self.workspace.opportunities.take_charge(self.opportunity_id, login, self.lifecycle)
+        except SAVE_ERRORS as error:
+            self._write_failed(error, "Prise en charge non enregistrée")
+            return
+        self.reload()
+        self.refresh_bindings()
+        taken = f" (à la place de {markup(before)})" if before else ""
+        self.notify(f"Opportunité prise en charge par vous ({markup(login)}){taken} : elle est dans « Mes projets ».")
 
     # -- maillage ------------------------------------------------------------------------
 
@@ -301,3 +338,12 @@ class OpportunityScreen(Screen):
                             self.action_status)
         yield SystemCommand("Maillage : nouvelle visite pour un partenaire",
                             "Partenaires nommés au dernier suivi, ou un autre", self.action_maillage)
+        if self.check_action("take_charge", ()):
+            yield SystemCommand("Prendre en charge l'opportunité", "Vous devenez le CM en charge (touche m)",
+                                self.action_take_charge)
+
+
+def _the(role: str) -> str:
+    """« l'AT », « le CM » (a role letter from the store, made safe for markup)."""
+    shown = markup(role)
+    return f"l'{shown}" if shown[:1] in "AEIOUaeiou" else f"le {shown}"

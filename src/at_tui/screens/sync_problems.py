@@ -3,9 +3,15 @@
 One row per visit and problem. Entrée opens what settles it: the conflict screen for
 a conflict, the visit itself (to correct it) for a refusal. `r` sends a refused visit
 again (at_tui.sync.parked.requeue: its refused operations are kept, marked resolved).
+
+An opportunity travels apart from its visit (issue 11 §3, at_tui.sync.opportunity_outbox):
+its conflicts (a status, a date, the CM in charge changed on both sides) and refusals have
+their own rows; Entrée opens the per-field conflict screen, or the opportunity.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +27,10 @@ from at_tui.widgets.safe_text import markup
 COLUMNS = (("Problème", 8), ("Structure", 0), ("Dépt", 4), ("Visite du", 10), ("Signalé le", 16))
 CELL_PADDING = 2
 MIN_STRUCTURE_WIDTH = 12
-KIND_LABELS = {CONFLICT: "Conflit", REJECTED: "Refus", QUARANTINED: "Écartée"}
+OPPORTUNITY_CONFLICT, OPPORTUNITY_REJECTED = "opportunity_conflict", "opportunity_rejected"
+KIND_LABELS = {CONFLICT: "Conflit", REJECTED: "Refus", QUARANTINED: "Écartée",
+               OPPORTUNITY_CONFLICT: "Conflit opp.", OPPORTUNITY_REJECTED: "Refus opp."}
+OPPORTUNITY_KIND_WIDTH = 12  # the « Problème » column when an opportunity has one
 
 EMPTY = (
     "[b]Aucun problème de synchronisation.[/b]\n"
@@ -70,17 +79,20 @@ class SyncProblemsScreen(Screen):
         return self.rows[table.cursor_row]
 
     def refresh_rows(self) -> None:
-        self.rows = problems(self.app.workspace.conn)
+        self.rows = problems(self.app.workspace.conn) + opportunity_problems(self.app.workspace)
         table = self.query_one(DataTable)
         row = table.cursor_row or 0
         table.clear(columns=True)
-        fixed = sum(width + CELL_PADDING for _, width in COLUMNS)
+        columns = COLUMNS
+        if any(p.kind in (OPPORTUNITY_CONFLICT, OPPORTUNITY_REJECTED) for p in self.rows):
+            columns = ((COLUMNS[0][0], OPPORTUNITY_KIND_WIDTH), *COLUMNS[1:])
+        fixed = sum(width + CELL_PADDING for _, width in columns)
         rest = max(MIN_STRUCTURE_WIDTH, self.size.width - 2 - fixed - 2)
-        for label, width in COLUMNS:
+        for label, width in columns:
             table.add_column(label, width=width or rest)
         for problem in self.rows:
             table.add_row(KIND_LABELS.get(problem.kind, ""), markup(problem.structure), markup(problem.departement),
-                          format_date(problem.visit_date), format_timestamp(problem.since))
+                          format_date(problem.visit_date), format_timestamp(problem.since) if problem.since else "—")
         table.display = bool(self.rows)
         if self.rows:
             table.move_cursor(row=min(row, len(self.rows) - 1))
@@ -98,6 +110,20 @@ class SyncProblemsScreen(Screen):
             detail.update(EMPTY)
             return
         name = markup(problem.structure)
+        if problem.kind == OPPORTUNITY_CONFLICT:
+            detail.update(
+                f"L'opportunité de [b]{name}[/b] a été modifiée sur ce poste et au central ({markup(problem.reason)}) : "
+                "ces champs ne partent plus tant que le conflit n'est pas réglé ; le journal est déjà fusionné.\n"
+                "[b]Entrée[/b] : comparer les deux valeurs champ par champ et choisir."
+            )
+            return
+        if problem.kind == OPPORTUNITY_REJECTED:
+            detail.update(
+                f"L'opportunité de [b]{name}[/b] : un envoi refusé par le central.\n"
+                f"Raison donnée par le central : {markup(problem.reason)}\n"
+                "[b]Entrée[/b] : ouvrir l'opportunité."
+            )
+            return
         if problem.kind == CONFLICT:
             detail.update(
                 f"[b]{name}[/b] a été modifiée sur ce poste et au central : elle n'est plus envoyée "
@@ -140,6 +166,12 @@ class SyncProblemsScreen(Screen):
         if problem.kind in (REJECTED, QUARANTINED):
             self.app.open_visit(problem.visit_id)
             return
+        if problem.kind == OPPORTUNITY_REJECTED:
+            self.app.open_opportunity(problem.visit_id)
+            return
+        if problem.kind == OPPORTUNITY_CONFLICT:
+            self._settle_opportunity(problem)
+            return
         from at_tui.screens.conflict import ConflictScreen
         from at_tui.sync.outbox import conflicts
 
@@ -149,6 +181,19 @@ class SyncProblemsScreen(Screen):
                         severity="warning")
             return
         self.app.push_screen(ConflictScreen(problem.visit_id, central), lambda _settled: self._after_change())
+
+    def _settle_opportunity(self, problem: Problem) -> None:
+        from at_tui.screens.opportunity_conflict import OpportunityConflictScreen
+        from at_tui.sync.opportunity_outbox import opportunity_conflicts
+
+        found = next((c for c in opportunity_conflicts(self.app.workspace.conn) if c[0] == problem.visit_id), None)
+        if found is None:
+            self.notify("Ce conflit est déjà réglé.", severity="warning")
+            self._after_change()
+            return
+        visit_id, local, central, fields = found
+        self.app.push_screen(OpportunityConflictScreen(visit_id, local, central, fields),
+                             lambda _settled: self._after_change())
 
     def action_requeue(self) -> None:
         problem = self.selected
@@ -171,3 +216,30 @@ class SyncProblemsScreen(Screen):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+def opportunity_problems(workspace) -> list[Problem]:
+    """The opportunities' conflicts, then their refusals, as rows of this screen (the visit names them)."""
+    from at_tui.domain.opportunity_fields import FIELD_LABELS
+    from at_tui.sync.opportunity_outbox import opportunity_conflicts, rejected_opportunity_ops
+
+    conn = workspace.conn
+    found: list[Problem] = []
+    template = Problem("", OPPORTUNITY_CONFLICT, "", "", "", "", "", 1)
+    for visit_id, _local, _central, fields in opportunity_conflicts(conn):
+        labels = ", ".join(FIELD_LABELS.get(name, name).lower() for name in fields)
+        found.append(_named(workspace, replace(template, visit_id=visit_id, reason=labels)))
+    refused: dict[str, tuple[str, int]] = {}  # one row per visit: its latest reason, how many refusals
+    for visit_id, reason in rejected_opportunity_ops(conn):
+        refused[visit_id] = (reason, refused.get(visit_id, ("", 0))[1] + 1)
+    for visit_id, (reason, count) in refused.items():
+        found.append(_named(workspace, replace(template, visit_id=visit_id, kind=OPPORTUNITY_REJECTED,
+                                               reason=reason, count=count)))
+    return found
+
+
+def _named(workspace, problem: Problem) -> Problem:
+    visit = workspace.visits.get(problem.visit_id)
+    if visit is None:
+        return replace(problem, structure=problem.visit_id)
+    return replace(problem, structure=visit.structure, departement=visit.departement, visit_date=visit.visit_date)

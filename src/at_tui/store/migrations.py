@@ -548,6 +548,80 @@ def _v10_opportunities(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v11_opportunity_sync(conn: sqlite3.Connection) -> None:
+    """The opportunity through the central (docs/sync-protocol.md, issue 11 §3): its own outbox.
+
+    `opportunity_outbox` works like `outbox` (one `pending` operation per visit, its payload
+    fixed when sent — at_tui.sync.opportunity_outbox), fed by triggers on `opportunities`
+    and `journal` in the transaction of each change: only for a visit made on this laptop,
+    or on a CM's laptop (sync_state « role » = 'cm': the CM writes the lifecycle of the
+    visits she pulled), never for what a pull writes (`sync_pause`). `sync_opportunities`
+    keeps the fields as the central last gave them (`base`, what the next operation is
+    based on) and, for a conflict, the central copy and the conflicting field names.
+    `journal_synced` lists the journal entries the central holds (never sent again).
+    Every opportunity of a visit made here gets its first operation.
+    """
+    op_id = (
+        "lower(substr(hex(randomblob(4)), 1) || '-' || substr(hex(randomblob(2)), 1) || '-4' || "
+        "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
+        "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+    )
+    now = "strftime('%Y-%m-%dT%H:%M:%f+00:00')"
+    fields = ("playbook_id", "playbook_version", "offer", "lead", "support", "status", "status_reason",
+              "at_login", "cm_login", "visit_date", "launch_date", "deployment_end")
+    statements = [
+        """CREATE TABLE opportunity_outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id TEXT NOT NULL UNIQUE,
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sent', 'done', 'conflict', 'resolved', 'rejected')),
+            payload TEXT,
+            result TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX opportunity_outbox_one_pending ON opportunity_outbox(visit_id) WHERE state = 'pending'",
+        "CREATE INDEX opportunity_outbox_by_state ON opportunity_outbox(state, seq)",
+        # A pull asks, for each visit it brings, whether an operation of it waits.
+        "CREATE INDEX opportunity_outbox_by_visit ON opportunity_outbox(visit_id, state)",
+        """CREATE TABLE sync_opportunities (
+            visit_id TEXT PRIMARY KEY REFERENCES visits(id),
+            base TEXT,
+            central_copy TEXT,
+            conflict_fields TEXT,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE journal_synced (
+            entry_id TEXT PRIMARY KEY REFERENCES journal(id),
+            visit_id TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        f"""INSERT INTO opportunity_outbox (op_id, visit_id, created_at, updated_at)
+            SELECT {op_id}, o.id, {now}, {now} FROM opportunities o JOIN visits v ON v.id = o.id
+             WHERE v.origin = 'local' ORDER BY o.created_at, o.id""",
+    ]
+    enqueue = (
+        f"INSERT INTO opportunity_outbox (op_id, visit_id, created_at, updated_at) SELECT {op_id}, {{id}}, {now}, {now} "
+        "WHERE NOT EXISTS (SELECT 1 FROM sync_pause) "
+        "AND (EXISTS (SELECT 1 FROM visits WHERE id = {id} AND origin = 'local') "
+        "     OR EXISTS (SELECT 1 FROM sync_state WHERE key = 'role' AND value = 'cm')) "
+        "AND NOT EXISTS (SELECT 1 FROM opportunity_outbox WHERE visit_id = {id} AND state = 'pending');"
+    )
+    changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}" for name in fields)
+    statements += [
+        f"CREATE TRIGGER opportunity_outbox_created AFTER INSERT ON opportunities BEGIN "
+        f"{enqueue.format(id='NEW.id')} END",
+        f"CREATE TRIGGER opportunity_outbox_changed AFTER UPDATE ON opportunities WHEN {changed} BEGIN "
+        f"{enqueue.format(id='NEW.id')} END",
+        f"CREATE TRIGGER opportunity_outbox_entry AFTER INSERT ON journal BEGIN "
+        f"{enqueue.format(id='NEW.opportunity_id')} END",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 def repair_stored_moments(conn: sqlite3.Connection) -> int:
     """Replace every stored timestamp or date the app cannot show (year 9999, year 1 at +14:00,
     garbage) by the time of the repair; the original is kept in `repaired_values`.
@@ -603,6 +677,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v8_origin_and_quarantine,
     _v9_archive,
     _v10_opportunities,
+    _v11_opportunity_sync,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -200,6 +200,17 @@ class OpportunityStore:
             self._refresh_due(changed, lifecycle)
         return changed
 
+    def take_charge(self, opportunity_id: str, login: str, lifecycle: Lifecycle | None) -> Opportunity:
+        """A CM takes the opportunity in charge (`cm_login`, the « prise en charge » group): one
+        transaction; queued for the central by the outbox trigger (schema v11)."""
+        with immediate(self.conn):
+            current = self._require(opportunity_id)
+            changed = replace(current, cm_login=login)
+            self._save(current, changed)
+            if lifecycle is not None:
+                self._refresh_due(changed, lifecycle)
+        return changed
+
     # -- export / import files (at_tui.exchange) ---------------------------------------
 
     def exchange_copy(self, opportunity_id: str) -> tuple[dict[str, Any], list[JournalEntry], list[dict[str, Any]]] | None:
@@ -223,12 +234,14 @@ class OpportunityStore:
         ]
         return values, self.journal(opportunity_id), checks
 
-    def write_imported(self, opportunity_id: str, lifecycle: Lifecycle, *, row: Mapping[str, Any] | None = None,
+    def write_imported(self, opportunity_id: str, lifecycle: Lifecycle | None, *, row: Mapping[str, Any] | None = None,
                        changes: Mapping[str, Any] | None = None, updated_at: str | None = None,
                        entries: Iterable[JournalEntry] = (), checks: Iterable[Mapping[str, Any]] = ()) -> None:
         """Write what an import file brings, inside the import's own transaction (no commit here):
         a new opportunity's whole `row`, or the `changes` to the one here; journal entries that are
-        not here yet (appended, never an update); ticked actions; then its « À faire »."""
+        not here yet (appended, never an update); ticked actions; then its « À faire » (left as it
+        is without a lifecycle: a playbook this laptop does not have). The sync's pull writes
+        what the central holds through it too (at_tui.sync.opportunity_outbox)."""
         if row is not None:
             names = list(row)
             self.conn.execute(f"INSERT INTO opportunities ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
@@ -246,7 +259,7 @@ class OpportunityStore:
             [(opportunity_id, c["key"], int(c["done"]), c["author"], c["updated_at"]) for c in checks],
         )
         current = self.get(opportunity_id)
-        if current is not None:
+        if current is not None and lifecycle is not None:
             self._refresh_due(current, lifecycle)
 
     # -- inside a transaction ------------------------------------------------------

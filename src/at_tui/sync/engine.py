@@ -7,6 +7,10 @@ stopped, and resending is harmless (the central's ledger).
 The push goes round until nothing sendable is left (bounded by ROUNDS): an operation
 whose earlier answer was lost, or a conflict settled by itself (outbox.record_results),
 lets the visit's next operation leave in the same run.
+
+Two queues share the batches: the visits' content (outbox) first, then their opportunities
+(opportunity_outbox, issue 11 §3). A new visit's opportunity leaves in the round after its
+content was applied (the central must know the visit first).
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from at_tui.domain.redaction import safe
-from at_tui.sync import outbox
+from at_tui.store.db import immediate
+from at_tui.sync import opportunity_outbox, outbox
 from at_tui.sync.central_content import checker
 from at_tui.sync.reference_pull import pull_reference
-from at_tui.sync.transport import CursorExpired, SyncError, TooLarge, Transport
+from at_tui.sync.transport import CursorExpired, Offline, RetryLater, SyncError, TooLarge, Transport
 
 BATCH = 200
 PAGE = 500
@@ -43,12 +48,13 @@ class Report:
     errors: list[str] = field(default_factory=list)
     left: int = 0  # operations still waiting at the end
     quarantined: list[str] = field(default_factory=list)  # French reasons of central copies set aside
+    standing: list[str] = field(default_factory=list)  # opportunities' conflicts and refusals left to settle
     retry_after: dt.datetime | None = None  # the server asked not to come back before this (Retry-After)
 
     @property
     def complete(self) -> bool:
         return (not self.errors and not self.left and not self.conflicts and not self.rejected
-                and not self.quarantined)
+                and not self.quarantined and not self.standing)
 
     def lines(self) -> list[str]:
         lines = [
@@ -63,6 +69,7 @@ class Report:
             lines.append(f"{len(self.quarantined)} visite(s) reçue(s) du central mise(s) de côté "
                          "(contenu que ce poste ne peut pas prendre ; la version du poste est gardée) :")
             lines += [f"  - {reason}" for reason in self.quarantined]
+        lines += self.standing
         lines += self.errors
         return lines
 
@@ -74,11 +81,13 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
     report = Report()
     try:
         push(workspace, transport, report, on_progress)
+        # Before the pull: a CM's laptop takes in the region's visits only once it knows it is one.
+        learn_login(workspace.conn, transport)
         pull(workspace, transport, report)
-        learn_login(workspace.conn, transport)  # after the visits: only once the server is known to answer
         report.reference_received += pull_reference(workspace, transport, report)
         if report.reference_received:
             workspace.ensure_directory()  # here, in the sync's thread, rather than on the next search
+            outbox.retry_skipped(workspace.conn)  # a process version a CM's laptop lacked may be here now
     except SyncError as error:
         report.errors.append(safe(str(error)))
         report.retry_after = getattr(error, "until", None)  # a RetryLater: the app holds its probes till then
@@ -86,32 +95,47 @@ def sync(workspace, transport: Transport, *, on_progress: Progress | None = None
         outbox.set_state(workspace.conn, "last_success", outbox.utc_now())
     report.left = outbox.summary(workspace.conn).waiting
     report.quarantined = outbox.quarantined(workspace.conn)  # every run while any is set aside
+    report.standing = opportunity_outbox.standing_lines(workspace.conn)  # every run, like the visits'
     return report
 
 
 def learn_login(conn, transport: Transport) -> None:
-    """The central's name for this laptop's AT (`GET /v1/me`), asked once: exports then name the
-    owner of the visits made here, and her own visit imported on her other laptop is hers to
-    send — even on a laptop that holds none of her visits yet (docs/sync-protocol.md)."""
-    if outbox.get_state(conn, "login") is not None:
+    """The central's name for this laptop's user and her role (`GET /v1/me`), asked until both
+    are known (a laptop older than the role knows only the name): exports then name the owner
+    of the visits made here, her own visit imported on her other laptop is hers to send — even
+    on a laptop that holds none of her visits yet (docs/sync-protocol.md) —, and a CM's laptop
+    takes in the region's visits and writes the lifecycle of their opportunities."""
+    if outbox.get_state(conn, "login") is not None and outbox.get_state(conn, "role") is not None:
         return
     try:
         me = transport.get("/v1/me")
-    except SyncError:  # best effort (a central older than /v1/me…): her pulled visits tell it too
+    except (Offline, RetryLater):
+        raise  # the pull would fail the same way: said once
+    except SyncError:  # best effort (a central older than /v1/me…): her pulled visits tell the name too
         return
-    user = me.get("user") if isinstance(me, dict) else None
-    if isinstance(user, str) and LOGIN.fullmatch(user):
-        outbox.set_state(conn, "login", user)
+    if not isinstance(me, dict):
+        return
+    user, role = me.get("user"), me.get("role")
+    with immediate(conn):
+        if isinstance(user, str) and LOGIN.fullmatch(user) and outbox.get_state(conn, "login") is None:
+            outbox.set_state(conn, "login", user)
+        if role in ("at", "cm") and outbox.get_state(conn, "role") != role:
+            if role == "cm":  # earlier pulls skipped the visits made elsewhere: all of them again
+                outbox.set_state(conn, "cursor:visits", "0")
+            outbox.set_state(conn, "role", role)
 
 
 def push(workspace, transport: Transport, report: Report, on_progress: Progress | None = None) -> None:
     """Send every waiting operation, round after round while some became sendable (see the module)."""
     conn = workspace.conn
+    if opportunity_outbox.counts(conn).waiting:
+        learn_login(conn, transport)  # an opportunity opened before the first sync leaves with its AT's name
     check = checker(workspace)
+    lifecycle = _lifecycle_for(workspace)
     total = outbox.summary(conn).waiting
     done = 0
     for _ in range(ROUNDS):
-        sent = _push_round(conn, transport, report, check, on_progress, done, total)
+        sent = _push_round(conn, transport, report, check, on_progress, done, total, lifecycle)
         if not sent:
             return
         done += sent
@@ -119,35 +143,37 @@ def push(workspace, transport: Transport, report: Report, on_progress: Progress 
 
 
 def _push_round(conn, transport: Transport, report: Report, check, on_progress: Progress | None,
-                before: int, total: int) -> int:
+                before: int, total: int, lifecycle=None) -> int:
     """One pass over the outbox; how many operations were answered. While the server applies
     one batch, the next is taken from the outbox here (a second thread does the HTTP): the
     laptop's work and the server's overlap instead of adding up."""
     size = BATCH
     done = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="at-tui-push") as sender:
-        batch = outbox.take_batch(conn, size)
+        batch = _take(conn, size)
         while batch:
             body = ('{"operations":[' + ",".join(op.json_text() for op in batch) + "]}").encode("utf-8")
             answer = sender.submit(transport.post, "/v1/push", body)
-            following = outbox.take_batch(conn, size, skip={op.op_id for op in batch})
+            following = _take(conn, size, skip={op.op_id for op in batch})
             try:
                 results = _results(answer.result())
             except TooLarge:
                 if len(batch) == 1:
                     # Parked and shown to the AT like a refusal: it must not hold up the others.
                     results = [{"op_id": batch[0].op_id, "status": "rejected", "reason": TOO_LARGE}]
-                    _count(report, results, outbox.record_results(conn, results))
+                    _count(report, results, _record(conn, results, None, lifecycle))
                     done += 1
                     size = BATCH
                 else:
                     size = max(1, len(batch) // 2)  # the operations stay `sent`, taken again first
-                batch = outbox.take_batch(conn, size)
+                batch = _take(conn, size)
                 continue
             except SyncError as error:
-                outbox.record_attempt(conn, [op.op_id for op in batch], str(error))
+                theirs = _opportunity_ids(batch)
+                outbox.record_attempt(conn, [op.op_id for op in batch if op.op_id not in theirs], str(error))
+                opportunity_outbox.record_attempt(conn, theirs, str(error))
                 raise
-            states = outbox.record_results(conn, results, check)
+            states = _record(conn, results, check, lifecycle)
             if {r["op_id"] for r in results} != {op.op_id for op in batch}:
                 # Unanswered operations stay `sent` and go again next time; stop rather than loop.
                 raise SyncError("Réponse incomplète du serveur : la synchronisation reprendra plus tard.")
@@ -157,6 +183,36 @@ def _push_round(conn, transport: Transport, report: Report, check, on_progress: 
                 on_progress(min(before + done, total), max(total, before + done))
             batch = following
     return done
+
+
+def _take(conn, size: int, skip=frozenset()) -> list[outbox.Operation]:
+    """The next batch: content operations first, then opportunity operations in the room left."""
+    batch = outbox.take_batch(conn, size, skip=skip)
+    if len(batch) < size:
+        batch += opportunity_outbox.take_batch(conn, size - len(batch), skip=skip)
+    return batch
+
+
+def _opportunity_ids(batch: list[outbox.Operation]) -> list[str]:
+    return [op.op_id for op in batch if op.kind == opportunity_outbox.KIND]
+
+
+def _record(conn, results: list[dict], check, lifecycle) -> dict[str, str]:
+    """File the answers in each queue (each ignores the other's operations)."""
+    states = outbox.record_results(conn, results, check)
+    states.update(opportunity_outbox.record_results(conn, results, lifecycle))
+    return states
+
+
+def _lifecycle_for(workspace):
+    """workspace.lifecycle, or None for a playbook this laptop cannot read (« À faire » left as is)."""
+    def lifecycle(playbook_id: str):
+        try:
+            return workspace.lifecycle(playbook_id)
+        except (KeyError, LookupError, ValueError, AttributeError):  # a playbook id unknown here
+            return None
+
+    return lifecycle if hasattr(workspace, "lifecycle") else None
 
 
 def _results(answer) -> list[dict]:
@@ -197,6 +253,7 @@ def _count(report: Report, results: list[dict], states: dict[str, str]) -> None:
 def pull(workspace, transport: Transport, report: Report) -> None:
     conn = workspace.conn
     check = checker(workspace)
+    lifecycle = _lifecycle_for(workspace)
     cursor = outbox.get_state(conn, "cursor:visits") or "0"
     while True:
         try:
@@ -207,7 +264,7 @@ def pull(workspace, transport: Transport, report: Report) -> None:
             cursor = "0"  # full resync: nothing local is removed, pulled rows are merged again
             continue
         items, next_cursor, more = _page(page)
-        report.received += outbox.apply_pulled(conn, items, "visits", next_cursor, check)
+        report.received += outbox.apply_pulled(conn, items, "visits", next_cursor, check, lifecycle)
         cursor = next_cursor
         if not more:
             return

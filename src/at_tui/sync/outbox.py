@@ -1,4 +1,5 @@
-"""The outbox and the central state of each visit, in the local database (schema v6, v9).
+"""The outbox and the central state of each visit, in the local database (schema v6, v9; the
+opportunities' own queue, schema v11, is at_tui.sync.opportunity_outbox).
 
 The triggers of migration v6 keep one `pending` operation per changed visit. Sending
 takes two steps, each one transaction: `take_batch` fixes the payload and base
@@ -128,6 +129,7 @@ def record_attempt(conn: sqlite3.Connection, op_ids: Iterable[str], error: str) 
 REBASED = "resolved"
 
 Check = Callable[[str, Any], "str | None"]  # (visit id, central content) -> why it cannot be taken
+LifecycleFor = Callable[[str], Any]  # playbook id -> its current lifecycle (workspace.lifecycle)
 
 
 def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]],
@@ -245,7 +247,7 @@ def _upsert_central(conn: sqlite3.Connection, visit_id: str, *, now: str, **valu
 
 
 def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], dataset: str, cursor: str,
-                 check: Check | None = None) -> int:
+                 check: Check | None = None, lifecycle: LifecycleFor | None = None) -> int:
     """Keep what a pull brought and its cursor, in one transaction; returns how many visits.
 
     The CM's follow-up and the central revision are kept for every visit known here.
@@ -254,15 +256,32 @@ def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], d
     out of range, a process version unknown here, a field this laptop cannot store) is
     never written into the visit: the copy is kept aside with the French reason
     (`sync_visits.quarantine`, listed among the sync problems) and everything else goes on.
+
+    A visit's opportunity and journal are merged too (opportunity_outbox.merge_pulled;
+    `lifecycle` gives the playbook's lifecycle for « À faire »). An AT's laptop skips a
+    visit made elsewhere; a CM's laptop (sync_state « role » = 'cm') takes it in as
+    'import' (never pushed as content, its owner kept): the CM follows every opportunity
+    of the region offline.
     """
+    from at_tui.sync import opportunity_outbox
+
     now = utc_now()
     count = 0
     with immediate(conn):
+        cm = get_state(conn, "role") == "cm"
         for item in items:
             visit_id = item["id"]
             local = conn.execute("SELECT origin FROM visits WHERE id = ?", (visit_id,)).fetchone()
+            inserted = False
             if local is None:
-                continue  # a visit made elsewhere: not on this laptop (yet)
+                if not cm:
+                    continue  # a visit made elsewhere: not on this (AT's) laptop
+                problem = _insert_pulled_visit(conn, item, check)
+                _note_skipped(conn, visit_id, problem, now)
+                if problem is not None:
+                    continue
+                inserted = True  # checked, and written as the central holds it
+            local = local or ("import",)
             owner = _owner(item)
             if owner is not None and local[0] == "local":
                 set_state(conn, "login", owner, now)  # the name the central gives this laptop's AT
@@ -272,7 +291,7 @@ def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], d
             content = item.get("content")
             newer = int(item["rev"]) > _central_rev(conn, visit_id)
             problem = None
-            if content is not None and check is not None and (waiting or newer):
+            if content is not None and check is not None and (waiting or newer) and not inserted:
                 problem = check(visit_id, content)  # not for the echo of this laptop's own push
             values: dict[str, Any] = {
                 "followup": json.dumps(item.get("followup"), ensure_ascii=False), "owner": owner,
@@ -281,15 +300,94 @@ def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], d
             if waiting or problem is not None:
                 values["central_copy"] = json.dumps(dict(item), ensure_ascii=False)
             else:
-                if newer and content:
+                if newer and content and not inserted:
                     _take_central_content(conn, visit_id, content, now)
                 values["rev"] = int(item["rev"])
                 values["base_content"] = json.dumps(content, ensure_ascii=False) if content else None
                 values["central_copy"] = None  # nothing waiting here: no conflict to keep it for
             _upsert_central(conn, visit_id, now=now, **values)
+            if item.get("opportunity") is not None:
+                trouble = opportunity_outbox.merge_pulled(conn, visit_id, item["opportunity"], lifecycle)
+                if trouble is not None and problem is None:
+                    label = _label(item)
+                    conn.execute("UPDATE sync_visits SET quarantine = ? WHERE visit_id = ?",
+                                 (safe(f"{label} : {trouble}", limit=1000), visit_id))
             count += 1
         set_state(conn, f"cursor:{dataset}", cursor, now)
     return count
+
+
+def _label(item: Mapping[str, Any]) -> str:
+    from at_tui.exchange.errors import visit_label
+
+    content = item.get("content")
+    identity = content.get("identity") if isinstance(content, dict) else None
+    return visit_label(identity.get("structure") if isinstance(identity, dict) else None, str(item.get("id")))
+
+
+def _insert_pulled_visit(conn: sqlite3.Connection, item: Mapping[str, Any], check: Check | None) -> str | None:
+    """A CM's laptop takes in a visit of the region it does not have, as 'import' with its
+    central owner (the outbox triggers leave such a visit out: its content stays the AT's).
+    Why not (French), writing nothing, when its content cannot be taken here; None once in."""
+    from at_tui.domain.visit import IDENTITY_FIELDS
+    from at_tui.store.visits import encode
+
+    visit_id, content = item["id"], item.get("content")
+    if not isinstance(content, dict):
+        return f"{_label(item)} : contenu de la visite absent"
+    problem = check(visit_id, content) if check is not None else None
+    if problem is not None:
+        return safe(problem, limit=1000)
+    conn.execute("SAVEPOINT pulled_visit")
+    try:
+        identity, override = content["identity"], content.get("override") or {}
+        values = {name: int(bool(identity[name])) if name == "maillage" else identity.get(name, "")
+                  for name in IDENTITY_FIELDS}
+        values.update(
+            id=visit_id, playbook_id=content["playbook"]["id"], playbook_version=content["playbook"]["version"],
+            questionnaire_id=content["questionnaire"]["id"], questionnaire_version=content["questionnaire"]["version"],
+            current_step=content["current_step"], status=content["status"], created_at=content["created_at"],
+            updated_at=content.get("updated_at") or content["created_at"], finished_at=content.get("finished_at"),
+            override_offer=override.get("offer"), override_justification=override.get("justification"),
+            origin="import", owner=_owner(item),
+        )
+        conn.execute(f"INSERT INTO visits ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                     list(values.values()))
+        conn.executemany(
+            "INSERT INTO answers (visit_id, key, value, updated_at) VALUES (?, ?, ?, ?)",
+            [(visit_id, key, encode(value), values["updated_at"]) for key, value in (content.get("answers") or {}).items()],
+        )
+    except (KeyError, TypeError, AttributeError, sqlite3.Error):
+        conn.execute("ROLLBACK TO pulled_visit")
+        conn.execute("RELEASE pulled_visit")
+        return f"{_label(item)} : contenu de la visite illisible"
+    conn.execute("RELEASE pulled_visit")
+    return None
+
+
+SKIPPED = "cm_skipped"  # sync_state: {visit id: French reason} of the region's visits a CM's laptop could not take
+
+
+def _note_skipped(conn: sqlite3.Connection, visit_id: str, problem: str | None, now: str) -> None:
+    """Keep (or forget) why a region's visit could not be taken in: listed with the set-aside
+    copies at each sync, and pulled again from the start once new reference data came (a
+    process version this laptop lacked: engine.sync)."""
+    skipped = _skipped(conn)
+    if problem is None and visit_id not in skipped:
+        return
+    if problem is None:
+        del skipped[visit_id]
+    else:
+        skipped[visit_id] = problem
+    set_state(conn, SKIPPED, json.dumps(skipped, ensure_ascii=False), now)
+
+
+def _skipped(conn: sqlite3.Connection) -> dict[str, str]:
+    try:
+        found = json.loads(get_state(conn, SKIPPED) or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _central_rev(conn: sqlite3.Connection, visit_id: str) -> int:
@@ -384,19 +482,34 @@ def get_state(conn: sqlite3.Connection, key: str) -> str | None:
 
 
 def quarantined(conn: sqlite3.Connection) -> list[str]:
-    """The French reason of each central copy set aside because this laptop cannot take it."""
+    """The French reason of each central copy set aside because this laptop cannot take it
+    (then, on a CM's laptop, of each region's visit it could not take in)."""
     return [row[0] for row in conn.execute(
         "SELECT quarantine FROM sync_visits WHERE quarantine IS NOT NULL ORDER BY updated_at, visit_id"
-    )]
+    )] + [str(reason) for reason in _skipped(conn).values()]
+
+
+def retry_skipped(conn: sqlite3.Connection) -> bool:
+    """Pull every visit again from the start when a CM's laptop could not take some in (new
+    reference data may let it now); whether it will."""
+    if not _skipped(conn):
+        return False
+    with immediate(conn):
+        set_state(conn, "cursor:visits", "0")
+    return True
 
 
 def summary(conn: sqlite3.Connection) -> Summary:
+    """Operations of both queues: the visits' content and their opportunities (opportunity_outbox)."""
+    from at_tui.sync.opportunity_outbox import counts as opportunity_counts
+
     counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
     held = conn.execute(f"SELECT count(*) FROM outbox o WHERE o.state = 'pending' AND {HELD_SQL}").fetchone()[0]
+    opportunities = opportunity_counts(conn)
     return Summary(
-        waiting=counts.get("pending", 0) + counts.get("sent", 0) - held,
-        conflicts=counts.get("conflict", 0),
-        rejected=counts.get("rejected", 0),
+        waiting=counts.get("pending", 0) + counts.get("sent", 0) - held + opportunities.waiting,
+        conflicts=counts.get("conflict", 0) + opportunities.conflicts,
+        rejected=counts.get("rejected", 0) + opportunities.rejected,
         last_success=get_state(conn, "last_success"),
         quarantined=conn.execute("SELECT count(*) FROM sync_visits WHERE quarantine IS NOT NULL").fetchone()[0],
         held=held,

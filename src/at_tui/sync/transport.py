@@ -341,6 +341,12 @@ def visit_page_problem(answer: Any) -> str | None:
             return "une visite sans « rev » entier"
         if not _optional(item.get("content"), dict) or not _optional(item.get("owner"), str):
             return "une visite dont « content » ou « owner » n'a pas le bon type"
+        opportunity = item.get("opportunity")
+        if not _optional(opportunity, dict) or (
+            opportunity is not None
+            and not (isinstance(opportunity.get("fields"), dict) and isinstance(opportunity.get("journal", []), list))
+        ):
+            return "une visite dont « opportunity » n'a pas le bon type"
     return None
 
 

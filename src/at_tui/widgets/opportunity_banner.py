@@ -62,6 +62,16 @@ def due_text(item: DueItem | None, today: dt.date, closed: bool, later: str = "R
     return f"À faire : {what} — dû le {when}{who}"
 
 
+def in_charge(opportunity: Opportunity, me: str) -> str:
+    """« · CM en charge : claire » once a CM took it; a CM-led one without a CM says it (issue 11 §3),
+    with the key that takes it on a CM's laptop (`me`: this laptop's side)."""
+    if opportunity.cm_login:
+        return f" · CM en charge : {markup(opportunity.cm_login)}"
+    if opportunity.lead != "CM":
+        return ""
+    return " · aucun CM en charge" + (" ([b]m[/b] : la prendre)" if me == "CM" else "")
+
+
 def banner_text(opportunity: Opportunity, lifecycle: Lifecycle, entries: list[JournalEntry],
                 today: dt.date, me: str) -> str:
     o = opportunity
@@ -79,7 +89,7 @@ def banner_text(opportunity: Opportunity, lifecycle: Lifecycle, entries: list[Jo
     return (
         f"[b]{markup(o.structure)}[/b] — {markup(o.departement)} · {markup(offer_label(o.offer))} · "
         f"menée par [b]{markup(o.lead)}[/b]{support}\n"
-        f"Statut : [b]{markup(status)}[/b]{reason}\n"
+        f"Statut : [b]{markup(status)}[/b]{reason}{in_charge(o, me)}\n"
         f"Dates : {dates}\n"
         + due_text(next_due(o, entries, lifecycle, today), today, closed, dates_to_record(o, lifecycle), me)
     )
