@@ -165,6 +165,9 @@ class ATApp(App[str | None]):
         self._online = status.online
         self.sync_status = status
         self.sub_title = status.text() or self.SUB_TITLE
+        changed = getattr(self.screen, "central_changed", None)
+        if status.received and changed is not None:  # the other side's entries, on the screen now
+            changed()
 
     def refresh_sync_status(self) -> None:
         """The header's counts at once after the AT settled a conflict or sent a refusal again

@@ -151,3 +151,36 @@ async def test_a_failed_write_keeps_the_choice_on_screen(db_path, reference, in_
         assert isinstance(app.screen, OpportunityConflictScreen)
         assert any("Choix non enregistré" in str(n.message) for n in app._notifications)
         assert len(oo.opportunity_conflicts(app.workspace.conn)) == 1
+
+
+async def test_l_marks_a_refused_opportunity_read_and_its_row_leaves(db_path, reference) -> None:
+    """The refused change is already undone here: `l` (shown on that row only) acknowledges it."""
+    from at_tui.widgets.key_bar import KeyBar
+
+    workspace = Workspace(db_path, reference=reference)
+    visit_id, op = sent_once(workspace)
+    oo.record_results(workspace.conn, [{"op_id": op.op_id, "status": "rejected", "code": "forbidden",
+                                        "reason": "le statut est tenu par le chargé de mission (pilotage)"}])
+    workspace.close()
+    app = ATApp(db_path, reference=reference, today=lambda: TODAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        problems = app.screen
+        assert isinstance(problems, SyncProblemsScreen)
+        [row] = table_rows(problems, "sync-problems-table")
+        assert row[0] == "Refus opp."
+        assert "Marquer lu" in str(problems.query_one(KeyBar).render())
+        assert [c.title for c in problems.palette_commands()] == ["Marquer le refus de l'opportunité comme lu"]
+
+        await pilot.press("l")
+        await pilot.pause()
+        assert table_rows(problems, "sync-problems-table") == []
+        assert oo.rejected_opportunity_ops(app.workspace.conn) == []
+        assert app.workspace.conn.execute(
+            "SELECT state FROM opportunity_outbox WHERE op_id = ?", (op.op_id,)).fetchone()[0] == "resolved"
+        assert any("Refus lu : l'opportunité de « MSP de Lectoure » quitte la liste" in str(n.message)
+                   for n in app._notifications)
+        assert problems.check_action("acknowledge", ()) is False  # no row left: the key leaves the Footer
+        assert "Marquer lu" not in str(problems.query_one(KeyBar).render())

@@ -462,3 +462,36 @@ async def test_the_at_supporting_a_complexe_project_records_her_contributions_an
         assert app.screen is screen
         top = journal_texts(screen)[0]
         assert "Témoignage" in top and "Format du témoignage : Vidéo" in top and "Statut du témoignage : Accepté" in top
+
+
+async def test_escape_with_a_typed_report_asks_before_discarding_it(db_path, reference, opportunity_id):
+    """A report being typed is not saved until Ctrl+S: Échap asks first, « continuer » keeps the
+    text, « o » leaves and records nothing; with nothing typed Échap leaves at once."""
+    from at_tui.screens.confirm import DiscardTypedScreen
+
+    app = ATApp(db_path, reference=reference, today=Clock(dt.date(2026, 12, 10)))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot, opportunity_id)
+        before = len(app.workspace.opportunities.journal(opportunity_id))
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordActivityScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen  # nothing typed: no question
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one("#text", TextArea).focus()
+        await type_text(pilot, "Compte rendu en cours")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardTypedScreen)
+        assert "L'activité n'est pas encore enregistrée" in str(app.screen.query_one("#discard-text", Static).render())
+        await pilot.press("escape")  # continue typing
+        await pilot.pause()
+        assert isinstance(app.screen, RecordActivityScreen)
+        assert app.screen.query_one("#text", TextArea).text == "Compte rendu en cours"
+        await pilot.press("escape", "o")
+        await pilot.pause()
+        assert app.screen is screen
+        assert len(app.workspace.opportunities.journal(opportunity_id)) == before

@@ -79,7 +79,8 @@ class ArchiveVisitScreen(ConfirmScreen):
 
 
 class DiscardTypedScreen(ConfirmScreen):
-    """« Abandonner la saisie ? »: leaving a new-visit form that holds typed text (never saved)."""
+    """« Abandonner la saisie ? »: leaving a form that holds typed text not saved yet (a new
+    visit, an activity being recorded)."""
 
     BINDINGS = [
         Binding("o", "confirm", "Abandonner", id="discard.yes"),
@@ -87,13 +88,12 @@ class DiscardTypedScreen(ConfirmScreen):
         Binding("n", "cancel", "Continuer la saisie", id="discard.no_key", show=False),
     ]
 
-    def __init__(self, fields: list[str]) -> None:
-        """`fields`: the labels of the fields that hold text."""
+    def __init__(self, fields: list[str], unsaved: str = "La visite n'est pas encore créée") -> None:
+        """`fields`: the labels of the fields that hold text; `unsaved`: what is not saved yet."""
         listed = escape(", ".join(fields))
         super().__init__(
             "Abandonner la saisie ?",
-            f"Le formulaire contient du texte saisi ({listed}). La visite n'est pas encore créée : "
-            "si vous quittez, ce texte est perdu.",
+            f"Le formulaire contient du texte saisi ({listed}). {unsaved} : si vous quittez, ce texte est perdu.",
             "[b]o[/b] : abandonner · [b]Échap[/b] : continuer la saisie",
             body_id="discard-text",
         )

@@ -80,6 +80,7 @@ class OpportunityScreen(Screen):
                          classes="section-title")
             journal = JournalView(self.form_for, id="journal")
             journal.entries = current_entries(self.entries)
+            journal.at_login = self.opportunity.at_login
             yield journal
             yield Static("Étapes 4 à 7", classes="section-title")
             yield from compose_steps(self.playbook, self.opportunity, self.workspace.opportunities.checks(self.opportunity_id))
@@ -100,13 +101,17 @@ class OpportunityScreen(Screen):
             self.query_one(f"#activities-{step.id}", Static).update(
                 activities_text(step, self.lifecycle, self.opportunity, self.entries, today))
 
+    def central_changed(self) -> None:
+        """A sync brought changes (the other side's journal entries, status, dates): shown now."""
+        self.reload()
+
     def reload(self, focus_id: str | None = None) -> None:
         """Read the opportunity and its journal again and redraw what they show; the focus goes
         to entry `focus_id` when given (the one just recorded)."""
         self.opportunity = self.workspace.opportunities.get(self.opportunity_id) or self.opportunity
         self.entries = self.workspace.opportunities.journal(self.opportunity_id)
         self.query_one("#opportunity-banner", Static).update(self._banner())
-        self.query_one(JournalView).show(self.entries, focus_id)
+        self.query_one(JournalView).show(self.entries, focus_id, self.opportunity.at_login)
         self._draw_activities()
 
     def form_for(self, activity_id: str):

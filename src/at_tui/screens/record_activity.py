@@ -241,4 +241,16 @@ class RecordActivityScreen(ModalScreen[Recording | None]):
             error.show("Rien n'a été enregistré : ce qui est saisi reste ici, réessayez (Ctrl+S).")
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Échap: nothing typed leaves at once; a report or form answers typed ask first (an
+        activity is saved only by Ctrl+S)."""
+        first_text = self.correcting.text if self.correcting else ""
+        initial = {f.question.id: f.initial for f in self.query(QuestionField)}
+        typed = (["compte rendu"] if self.query_one("#text", TextArea).text.strip() != first_text.strip() else []) + (
+            ["réponses du formulaire"] if any(raw != initial.get(key) for key, raw in self.raw.items()) else [])
+        if not typed:
+            self.dismiss(None)
+            return
+        from at_tui.screens.confirm import DiscardTypedScreen
+
+        self.app.push_screen(DiscardTypedScreen(typed, "L'activité n'est pas encore enregistrée"),
+                             lambda leave: self.dismiss(None) if leave else None)

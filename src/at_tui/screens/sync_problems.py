@@ -6,14 +6,18 @@ again (at_tui.sync.parked.requeue: its refused operations are kept, marked resol
 
 An opportunity travels apart from its visit (issue 11 §3, at_tui.sync.opportunity_outbox):
 its conflicts (a status, a date, the CM in charge changed on both sides) and refusals have
-their own rows; Entrée opens the per-field conflict screen, or the opportunity.
+their own rows; Entrée opens the per-field conflict screen, or the opportunity. A refused
+change was already undone on this laptop: `l` marks the refusal read, and its row leaves
+(acknowledge_rejected_opportunity keeps the operation, marked resolved).
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import replace
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
@@ -44,6 +48,7 @@ class SyncProblemsScreen(Screen):
     BINDINGS = [
         Binding("enter", "settle", "Ouvrir", id="sync_problems.open", priority=True),
         Binding("r", "requeue", "Renvoyer", id="sync_problems.requeue"),
+        Binding("l", "acknowledge", "Marquer lu", id="sync_problems.acknowledge"),
         Binding("escape", "close", "Retour", id="sync_problems.close"),
     ]
 
@@ -119,9 +124,10 @@ class SyncProblemsScreen(Screen):
             return
         if problem.kind == OPPORTUNITY_REJECTED:
             detail.update(
-                f"L'opportunité de [b]{name}[/b] : un envoi refusé par le central.\n"
+                f"L'opportunité de [b]{name}[/b] : un envoi refusé par le central ; le changement refusé "
+                "est annulé sur ce poste.\n"
                 f"Raison donnée par le central : {markup(problem.reason)}\n"
-                "[b]Entrée[/b] : ouvrir l'opportunité."
+                "[b]Entrée[/b] : ouvrir l'opportunité · [b]l[/b] : marquer le refus comme lu."
             )
             return
         if problem.kind == CONFLICT:
@@ -155,9 +161,19 @@ class SyncProblemsScreen(Screen):
         if action == "requeue":
             problem = self.selected
             return problem is not None and problem.kind == REJECTED or None  # dimmed otherwise
+        if action == "acknowledge":  # shown only on a refused opportunity's row
+            problem = self.selected
+            return problem is not None and problem.kind == OPPORTUNITY_REJECTED
         if action == "settle":
             return self.selected is not None or None
         return True
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """This screen's actions, offered by the app's command palette (at_tui.app)."""
+        if self.check_action("acknowledge", ()):
+            yield SystemCommand("Marquer le refus de l'opportunité comme lu",
+                                "Le changement refusé est déjà annulé sur ce poste ; la ligne quitte la liste (touche l)",
+                                self.action_acknowledge)
 
     def action_settle(self) -> None:
         problem = self.selected
@@ -209,6 +225,29 @@ class SyncProblemsScreen(Screen):
             self.notify(f"Refus réglé : la dernière version de « {name} » est déjà envoyée ou en attente d'envoi.")
         self._after_change()
         self.app.request_sync(force=True)
+
+    def action_acknowledge(self) -> None:
+        """The user has read why the central refused an opportunity's change (already undone
+        here): the refusal leaves the list, kept in the store as resolved."""
+        from at_tui.sync.opportunity_outbox import acknowledge_rejected_opportunity
+
+        problem = self.selected
+        if problem is None or problem.kind != OPPORTUNITY_REJECTED:
+            return
+        name = markup(problem.structure)
+        try:
+            done = acknowledge_rejected_opportunity(self.app.workspace.conn, problem.visit_id)
+        except sqlite3.Error as error:
+            from at_tui.store.errors import explain
+
+            self.notify(explain(error, "Marquer le refus comme lu"), severity="error", timeout=15, markup=False)
+            return
+        if done:
+            self.notify(f"Refus lu : l'opportunité de « {name} » quitte la liste ; le changement refusé reste "
+                        "annulé sur ce poste.")
+        else:
+            self.notify("Ce refus est déjà marqué comme lu.", severity="warning")
+        self._after_change()
 
     def _after_change(self) -> None:
         self.refresh_rows()

@@ -7,7 +7,7 @@ UI thread's: a sync never holds up typing, and typing never breaks a sync.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from at_tui.sync import outbox
@@ -26,6 +26,7 @@ class Status:
     problem: str | None = None  # French, never the token
     quarantined: int = 0  # central copies this laptop could not take (« Problèmes de synchronisation »)
     hold_until: dt.datetime | None = None  # the server asked to wait (Retry-After): no probe before
+    received: int = 0  # visits (and their opportunities) this run brought: open screens read again
 
     def text(self) -> str:
         if not self.configured:
@@ -94,6 +95,7 @@ def sync_once(db_path: Path, reference, *, force: bool = False) -> Status:
             report = sync(workspace, transport) if due else None
         problem = "; ".join(report.errors) if report and report.errors else None
         hold = report.retry_after if report else None
-        return current_status(workspace.conn, problem is None or hold is not None, True, problem, hold)
+        status = current_status(workspace.conn, problem is None or hold is not None, True, problem, hold)
+        return replace(status, received=report.received) if report else status
     finally:
         workspace.close()

@@ -159,9 +159,13 @@ def followup(conn: sqlite3.Connection, visit_id: str) -> Followup | None:
 
 
 def followups(conn: sqlite3.Connection) -> dict[str, Followup]:
-    """The follow-up of every visit that has one, by visit id."""
+    """The follow-up of every visit that has one and no opportunity, by visit id: an
+    opportunity's status and journal supersede the CM's earlier follow-up (docs/opportunities.md)."""
     found = {}
-    for visit_id, text in conn.execute("SELECT visit_id, followup FROM sync_visits WHERE followup IS NOT NULL"):
+    for visit_id, text in conn.execute(
+        "SELECT visit_id, followup FROM sync_visits WHERE followup IS NOT NULL "
+        "AND visit_id NOT IN (SELECT id FROM opportunities)"
+    ):
         value = _followup(text)
         if value is not None:
             found[visit_id] = value

@@ -46,8 +46,10 @@ def answers_summary(questionnaire: Questionnaire | None, answers: Mapping[str, A
     return lines
 
 
-def entry_text(entry: JournalEntry, form: Questionnaire | None, corrects: bool) -> str:
-    author = markup(entry.author) if entry.author else "auteur inconnu"
+def entry_text(entry: JournalEntry, form: Questionnaire | None, corrects: bool, at_login: str | None = None) -> str:
+    """`at_login`: the opportunity's AT, named on her entries written before this laptop knew her login."""
+    author = entry.author or (at_login if entry.role == "AT" else None)
+    author = markup(author) if author else "auteur inconnu"
     side = f" ({markup(entry.role)})" if entry.role else ""
     mark = " [dim](correction)[/dim]" if corrects else ""
     lines = [f"[b]{format_date(entry.day)}[/b] · [b]{markup(entry.title)}[/b] · {author}{side}{mark}"]
@@ -89,6 +91,7 @@ class JournalView(Vertical):
         super().__init__(**kwargs)
         self.form_for = form_for
         self.entries: list[JournalEntry] = []
+        self.at_login: str | None = None
 
     def compose(self) -> ComposeResult:
         yield from self._views()
@@ -96,15 +99,16 @@ class JournalView(Vertical):
     def _views(self) -> list[JournalEntryView]:
         if not self.entries:
             return [JournalEntryView(None, "[dim]Journal vide.[/dim]")]  # type: ignore[arg-type]
-        return [JournalEntryView(e, entry_text(e, self.form_for(e.activity), bool(e.supersedes)))
+        return [JournalEntryView(e, entry_text(e, self.form_for(e.activity), bool(e.supersedes), self.at_login))
                 for e in reversed(self.entries)]
 
-    def show(self, all_entries: list[JournalEntry], focus_id: str | None = None) -> None:
+    def show(self, all_entries: list[JournalEntry], focus_id: str | None = None, at_login: str | None = None) -> None:
         """Redraw from the store's entries (superseded ones included, left out here). The focus
         goes to entry `focus_id` (one just recorded), else stays on the focused entry or moves
         to its correction."""
         focused = self.selected
         self.entries = current_entries(all_entries)
+        self.at_login = at_login
         if not self.is_mounted:
             return
         wanted = {focus_id} if focus_id else {focused.id} if focused else set()
