@@ -106,8 +106,7 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.followups = {}
         self._visits_stamp: tuple | None = None
-        self._visits_cache: list = []
-        self._by_id: dict = {}
+        self._visits_cache = None  # store.visits.SummaryPages of the current view
         self._drawn_width = -1
         self._resumed = False
         self.todo_names: list[str] = []  # « structure — what is due » of each row of « À faire », for the hint
@@ -184,7 +183,7 @@ class HomeScreen(Screen):
         rows = LazyRows(visits, lambda v: self._row(v, with_followup))
         listing.set_rows(rows, [width or max(MIN_STRUCTURE_WIDTH, rest) for _, width in columns])
         listing.display = bool(visits)
-        self.in_progress = sum(not v.finished for v in visits)
+        self.in_progress = visits.in_progress
         self.visit_count = len(visits)
         self._show_hint()
 
@@ -196,9 +195,8 @@ class HomeScreen(Screen):
         stamp = (self.archived_view, *conn.execute(
             "SELECT count(*), max(updated_at), count(archived_at), max(archived_at) FROM visits").fetchone())
         if stamp != self._visits_stamp:
-            visits = self.app.workspace.visits.summaries(archived=self.archived_view)
-            self._visits_cache, self._visits_stamp = visits, stamp
-            self._by_id = {v.id: v for v in visits}
+            self._visits_cache = self.app.workspace.visits.summaries(archived=self.archived_view)
+            self._visits_stamp = stamp
         return self._visits_cache
 
     def _row(self, v, with_followup: bool) -> Row:
@@ -210,11 +208,17 @@ class HomeScreen(Screen):
             cells.insert(2, _shown(followup.label) if followup else "")
         return Row(v.id, tuple(cells))
 
+    def _summary(self, visit_id: str):
+        from at_tui.store.visits import VisitSummary
+
+        pages = self._visits_cache if self._visits_cache is not None else self._visits()
+        return pages.by_id(visit_id) or VisitSummary(visit_id, "", "", "", "", "", "")
+
     def _visit_structure(self, visit_id: str) -> str:
-        return _shown(self._by_id[visit_id].structure)
+        return _shown(self._summary(visit_id).structure)
 
     def _visit_name(self, visit_id: str) -> str:
-        v = self._by_id[visit_id]
+        v = self._summary(visit_id)
         return f"{_shown(v.structure)} ({_shown(v.departement)}, visite du {format_date(v.visit_date)})"
 
     def refresh_todo(self) -> None:
