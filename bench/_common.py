@@ -344,3 +344,23 @@ def page_cursors(url: str, token: str, path: str, limit: int) -> list[str]:
             cursor = page["cursor"]
             if not page["more"]:
                 return cursors
+
+
+# The floor of a pull: the same pages (same URLs and cursors), bytes read and discarded.
+# Arguments: url, token, cursors file (JSON list), page size, path.
+PAGES_FLOOR = PEAK_KIB + """
+import json, sys, time
+import httpx
+
+url, token, cursors_file, limit, path = sys.argv[1:6]
+cursors = json.load(open(cursors_file))
+with httpx.Client(base_url=url, headers={"Authorization": "Bearer " + token}, timeout=60) as client:
+    started = time.perf_counter()
+    size = 0
+    for cursor in cursors:
+        response = client.get(path, params={"since": cursor, "limit": limit})
+        response.raise_for_status()
+        size += len(response.content)
+    floor_s = time.perf_counter() - started
+print("BENCH " + json.dumps({"floor_s": floor_s, "bytes": size, "floor_peak_kib": peak_kib()}))
+"""

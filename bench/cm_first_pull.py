@@ -164,24 +164,6 @@ SUBJECT = c.PEAK_KIB + textwrap.dedent(
     """
 )
 
-FLOOR = c.PEAK_KIB + textwrap.dedent(
-    """
-    import json, sys, time
-    import httpx
-
-    url, token, cursors_file, limit = sys.argv[1:5]
-    cursors = json.load(open(cursors_file))
-    with httpx.Client(base_url=url, headers={"Authorization": "Bearer " + token}, timeout=60) as client:
-        started = time.perf_counter()
-        size = 0
-        for cursor in cursors:
-            response = client.get("/v1/visits", params={"since": cursor, "limit": limit})
-            response.raise_for_status()
-            size += len(response.content)
-        floor_s = time.perf_counter() - started
-    print("BENCH " + json.dumps({"floor_s": floor_s, "bytes": size, "floor_peak_kib": peak_kib()}))
-    """
-)
 
 
 def main() -> int:
@@ -217,7 +199,7 @@ def main() -> int:
                     raise SystemExit(f"the CM laptop holds {subject} of {args.opportunities} / {entries}")
                 subjects.append(subject)
                 c.progress(verbose, f"run {run + 1}/{args.runs}: the same pages, bytes only ...")
-                floors.append(c.run_json_child(FLOOR, url, cm_token, str(cursors_file), str(PAGE)))
+                floors.append(c.run_json_child(c.PAGES_FLOOR, url, cm_token, str(cursors_file), str(PAGE), "/v1/visits"))
         finally:
             process.terminate()
             process.wait(timeout=30)
