@@ -65,13 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="afficher la version et quitter")
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE")
-    export = commands.add_parser("export", help="exporter les visites en JSON")
-    export.add_argument("--format", choices=["json"], default="json", help="format du fichier (json)")
+    export = commands.add_parser(
+        "export", help="exporter les visites (JSON), le fichier de suivi (xlsx), l'import CRM (crm), "
+        "le compte rendu d'une visite (rapport)",
+        description="json : les visites, pour une autre installation d'at-tui ; xlsx : le fichier de suivi "
+        "des déploiements SPICO ; crm : opportunites.csv et activites.csv pour le CRM ; rapport : le compte "
+        "rendu d'une visite (Markdown et page HTML imprimable, --visit obligatoire).",
+    )
+    export.add_argument("--format", choices=["json", "xlsx", "crm", "rapport"], default="json",
+                        help="json (par défaut), xlsx, crm ou rapport")
     export.add_argument("--visit", metavar="ID", help="n'exporter que cette visite (UUID)")
     export.add_argument(
-        "--output", "-o", metavar="FICHIER",
-        help="fichier à écrire, créé lisible par vous seul (par défaut : sortie standard)",
+        "--output", "-o", metavar="CHEMIN",
+        help="fichier à écrire (dossier pour crm et rapport), créé lisible par vous seul "
+        "(json : sortie standard par défaut ; autres formats : le dossier exports/ des données)",
     )
+    export.add_argument("--depuis", metavar="AAAA-MM-JJ",
+                        help="crm : seulement ce qui a changé depuis cette date (par défaut : tout, "
+                        "ou depuis le dernier export CRM avec --depuis dernier)")
     imp = commands.add_parser("import", help="importer des visites exportées en JSON")
     imp.add_argument("file", metavar="FICHIER", help="fichier JSON produit par « at-tui export »")
     cli_extracts.add_parsers(commands)
@@ -118,6 +129,10 @@ def _dispatch(args) -> int:
     if args.command is None:
         return run_app()
     if args.command == "export":
+        if args.format != "json":
+            from at_tui.cli import documents as cli_documents
+
+            return cli_documents.export_command(args, _with_workspace)
         return export_command(args)
     if args.command == "import":
         return import_command(args)

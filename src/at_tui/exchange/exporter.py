@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -17,10 +15,10 @@ from at_tui.exchange.errors import ExchangeError
 from at_tui.exchange.header import FORMAT, VERSION
 from at_tui.exchange.opportunities import export_opportunity
 from at_tui.exchange.references import bundled
+from at_tui.store.db import read_snapshot
 from at_tui.store.visit_content import content_json, known_owner
 
 if TYPE_CHECKING:  # imported lazily at run time (start-up time matters)
-    import sqlite3
 
     from at_tui.domain.visit import Visit
     from at_tui.workspace import Workspace
@@ -31,7 +29,7 @@ def export_visits(workspace: Workspace, visit_id: str | None = None) -> dict:
     import at_tui
 
     store = workspace.visits
-    with _read_transaction(workspace.conn):
+    with read_snapshot(workspace.conn):
         if visit_id is None:
             visits = store.list(oldest_first=True)
         else:
@@ -49,20 +47,6 @@ def export_visits(workspace: Workspace, visit_id: str | None = None) -> dict:
         "visits": exported,
         "references": references,
     }
-
-
-@contextmanager
-def _read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One consistent snapshot of the database for the whole export."""
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        if conn.in_transaction:
-            conn.execute("COMMIT")
 
 
 def visit_content(workspace: Workspace, visit: Visit) -> dict:
