@@ -92,7 +92,7 @@ def test_store_reference_sync_and_workspace_do_not_import_textual(tmp_path: Path
         + f"""
 from pathlib import Path
 imported = [name for package in ('at_tui.domain', 'at_tui.store', 'at_tui.importers', 'at_tui.reference',
-                                  'at_tui.exchange', 'at_tui.synthetic')
+                                  'at_tui.exchange', 'at_tui.synthetic', 'at_tui.documents')
             for name in import_tree(package)]
 for name in ('at_tui.workspace', 'at_tui.crash', 'at_tui.cli.contacts', 'at_tui.cli.extracts'):
     importlib.import_module(name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from at_tui.domain.due_dates import add_months, parse_day
@@ -103,7 +103,9 @@ def tracking_row(tracked: TrackedOpportunity, lifecycle: Lifecycle, territory: T
     """The tracking file's line of one opportunity: status and offer in words, the dates the
     journal fixed, what each follow-up is due and done, the counts the CMs estimate."""
     opp = tracked.opportunity
-    current = current_entries(tracked.journal)
+    # The AT's first entries are written before her login is known; the central names her.
+    current = [replace(e, author=opp.at_login) if e.author is None and e.role == "AT" and opp.at_login else e
+               for e in current_entries(tracked.journal)]
     by_activity: dict[str, JournalEntry] = {}
     for entry in current:  # oldest first: the first time each activity was recorded
         by_activity.setdefault(entry.activity, entry)
