@@ -397,12 +397,37 @@ class ATApp(App[str | None]):
         if not isinstance(self.screen, OpportunitiesScreen):
             self.push_screen(OpportunitiesScreen())
 
+    def action_indicators(self) -> None:
+        """« Indicateurs »: visits and opportunities per month, by statut, offre, département, typologie."""
+        from at_tui.screens.indicators import IndicatorsScreen
+
+        if not isinstance(self.screen, IndicatorsScreen):
+            self.push_screen(IndicatorsScreen())
+
     def action_resume_last(self) -> None:
         visits = [v for v in self.workspace.visits.list(archived=False) if not v.finished]
         if not visits:
             self.notify("Aucune visite en cours à reprendre.", severity="warning")
             return
         self.open_visit(visits[0].id)
+
+    def action_visit_report(self, visit_id: str) -> None:
+        """The visit's compte rendu, Markdown and HTML, under exports/ (issue 12 §3)."""
+        from at_tui.screens.visit_report_action import write_visit_report
+
+        write_visit_report(self, visit_id)
+
+    def action_export_menu(self) -> None:
+        """« Exporter » (`e`): the tracking spreadsheet, the CRM import, the CM–AT pack, the visits."""
+        from at_tui.screens.export_menu import ExportMenuScreen
+
+        if not isinstance(self.screen, ExportMenuScreen):
+            self.push_screen(ExportMenuScreen(), lambda key: self.action_write_export(key) if key else None)
+
+    def action_write_export(self, key: str) -> None:
+        from at_tui.screens.export_menu import run_export
+
+        run_export(self, key)
 
     def action_export(self, visit_id: str | None = None) -> None:
         """Write the visits (or one) to a JSON file under the data directory's exports/."""
@@ -456,13 +481,26 @@ class ATApp(App[str | None]):
                     )
         yield SystemCommand("Opportunités", "Toutes les opportunités : menées ou en soutien, statut, prochaine "
                             "échéance (touche o à l'accueil)", self.action_opportunities)
+        yield SystemCommand("Indicateurs", "Visites et opportunités par mois, statut, offre, département, "
+                            "typologie (touche i à l'accueil)", self.action_indicators)
         yield SystemCommand("Exporter les visites (JSON)", "Écrire toutes les visites dans un fichier JSON", self.action_export)
+        from at_tui.screens.export_menu import CHOICES
+
+        for choice in CHOICES:
+            if choice.key != "json":  # the JSON export has its own command, just above
+                yield SystemCommand(f"Exporter : {choice.label}", f"{choice.help} (touche e à l'accueil)",
+                                    lambda key=choice.key: self.action_write_export(key))
         visit = getattr(screen, "visit", None)
         if visit is not None:
             yield SystemCommand(
                 "Exporter cette visite (JSON)",
                 f"Écrire la visite « {visit.structure} » dans un fichier JSON",
                 lambda: self.action_export(visit.id),
+            )
+            yield SystemCommand(
+                "Compte rendu de cette visite (Markdown + HTML)",
+                "Le compte rendu à coller dans le CRM ou à imprimer, écrit dans le dossier des exports",
+                lambda: self.action_visit_report(visit.id),
             )
         # A screen's own actions (e.g. the deliverables' two copies), offered here as well.
         yield from getattr(screen, "palette_commands", tuple)()

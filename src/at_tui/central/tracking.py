@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import fields as dataclass_fields
+from pathlib import Path
 from typing import Any
 
 from at_tui.central.storage import CentralVisit, Storage
@@ -59,3 +60,14 @@ def tracked_opportunity(visit: CentralVisit) -> TrackedOpportunity | None:
         journal=journal, created_at=str(content.get("finished_at") or ""),
         updated_at=visit.opportunity.updated_at,
     )
+
+
+def open_existing(db: Path) -> Storage:
+    """The central's database, to read its files from (`export-suivi`, `point-cm-at`): only an
+    existing one — the other sub-commands create it, a file written from nothing must not."""
+    from at_tui.central.sqlite_storage import SQLiteStorage
+    from at_tui.central.storage import StorageError
+
+    if not db.is_file():
+        raise StorageError(f"Base du service central introuvable : {db} (vérifiez --db). Rien n'a été écrit.")
+    return SQLiteStorage(db)

@@ -71,6 +71,13 @@ def add_parser(commands) -> None:
         "territory.toml) ; par défaut : les données incluses dans le paquet",
     )
 
+    from at_tui.cli.export_xlsx import add_central_parser
+
+    add_central_parser(sub)
+    from at_tui.cli.point_cm_at import add_central_parser as add_point_cm_at_parser
+
+    add_point_cm_at_parser(sub)
+
 
 def _db(parser) -> None:
     parser.add_argument("--db", required=True, metavar="CHEMIN", help="base SQLite du service central (créée si absente)")
@@ -103,6 +110,14 @@ def central_command(args) -> int:
         return serve_command(args)
     if args.central_command == "publish":
         return publish_command(args)
+    if args.central_command == "export-suivi":
+        from at_tui.cli.export_xlsx import central_export_command
+
+        return central_export_command(args)
+    if args.central_command == "point-cm-at":
+        from at_tui.cli.point_cm_at import central_command as point_cm_at_command
+
+        return point_cm_at_command(args)
     try:
         storage = _open(args.db)
     except StorageError as error:

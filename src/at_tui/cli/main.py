@@ -17,6 +17,7 @@ from at_tui.cli import contacts as cli_contacts
 from at_tui.cli import extracts as cli_extracts
 from at_tui.cli import login as cli_sync_auth
 from at_tui.cli import opportunities as cli_opportunities
+from at_tui.cli import point_cm_at as cli_point_cm_at
 from at_tui.cli import sync as cli_sync
 from at_tui.cli.arguments import FrenchArgumentParser
 from at_tui.cli.output import fail
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_extracts.add_parsers(commands)
     cli_contacts.add_parser(commands)
     cli_opportunities.add_parsers(commands)
+    cli_point_cm_at.add_parser(commands)
     cli_sync.add_parser(commands)
     cli_sync_auth.add_parser(commands)
     cli_central.add_parser(commands)
@@ -144,6 +146,8 @@ def _dispatch(args) -> int:
         return _with_workspace(lambda workspace: cli_contacts.contacts_command(args, workspace))
     if args.command in ("a-faire", "opportunites"):
         return cli_opportunities.run(args, _with_workspace)
+    if args.command == "point-cm-at":
+        return cli_point_cm_at.run(args, _with_workspace)
     if args.command in ("login", "logout"):
         return cli_sync_auth.sync_auth_command(args)
     if args.command == "check-data":

@@ -9,14 +9,12 @@ playbook) is printed only once made printable.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 
 from at_tui.cli.output import fail, terminal_safe_json
 from at_tui.domain.redaction import printable
 
 EXIT_USAGE = 2
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # DueItem.urgency's order, as JSON says it.
 URGENCIES = ("en_retard", "cette_semaine", "a_venir", "sans_date")
 _HEADINGS = ("En retard", "Cette semaine", "À venir", "Sans date")
@@ -58,13 +56,9 @@ def _today(raw: str | None) -> dt.date | None:
     """The date asked for (a real calendar date), or today's local date when none was given."""
     if raw is None:
         return dt.date.today()
-    text = raw.strip()
-    if not _ISO_DAY.fullmatch(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
+    from at_tui.domain.due_dates import typed_day
+
+    return typed_day(raw)
 
 
 # -- a-faire ----------------------------------------------------------------------------------

@@ -25,6 +25,15 @@ def week_end(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=6 - today.weekday())
 
 
+def typed_day(text: str) -> dt.date | None:
+    """A date typed as AAAA-MM-JJ (`--date`, `--depuis`) that is a real calendar day; None otherwise
+    (fromisoformat alone would also take « 20261201 » or « 2026-W49-1 »)."""
+    text = text.strip()
+    if len(text) != 10 or text[4] != "-" or text[7] != "-" or not (text[:4] + text[5:7] + text[8:]).isdigit():
+        return None
+    return parse_day(text)
+
+
 def parse_day(value: object) -> dt.date | None:
     """An ISO date as stored, or None (absent or unreadable: shown as « date invalide » elsewhere)."""
     try:

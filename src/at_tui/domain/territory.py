@@ -23,6 +23,21 @@ def find_departement(territory: Territory, raw: str) -> Departement:
     raise FieldError(f"« {raw.strip()[:40]} » n'est pas un département d'Occitanie ({names}).")
 
 
+class UnknownZone(ValueError):
+    """A zone the territory does not have, said in French."""
+
+
+def zone_departements(territory: Territory, zone: str) -> tuple[str, tuple[Departement, ...]]:
+    """The zone's name as the territory writes it (« Est ») and its départements, in the territory's
+    order (seed 000, « Gouvernance — POINT CM - AT 1x/mois / zone (Est/Ouest) »)."""
+    wanted = fold(zone)
+    found = tuple(d for d in territory.departements if fold(d.sector) == wanted)
+    if not found:
+        sectors = ", ".join(sorted({f"« {d.sector} »" for d in territory.departements}))
+        raise UnknownZone(f"Zone « {zone.strip()[:40]} » inconnue (zones : {sectors}).")
+    return found[0].sector, found
+
+
 def departement_label(departement: Departement) -> str:
     return f"{departement.code} {departement.name}"
 

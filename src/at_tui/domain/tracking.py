@@ -167,6 +167,11 @@ def tracking_rows(tracked: Sequence[TrackedOpportunity] | Any, lifecycle: Lifecy
     return (tracking_row(t, lifecycle, territory) for t in tracked)
 
 
+def follow_up_labels(lifecycle: Lifecycle) -> list[str]:
+    """« M+1 », « M+3 », « M+6 »: the follow-ups that come due, as the rows label them."""
+    return [f"M+{activity.due.months}" for activity in lifecycle.follow_ups if activity.due is not None]
+
+
 def crm_name(territory: Territory, departement: str, typologie: str) -> str:
     """« [numéro du département][typologie d'acteurs (CH, libéraux, ESMS, CPTS...)] » (seed 000,
     « 3. Classification — Livrable(s) »); the structure's own typology when the territory no

@@ -42,6 +42,15 @@ class ReferenceData:
             raise KeyError(playbook_id)
         return self.playbooks[(playbook_id, max(versions))]
 
+    def current_lifecycle(self, playbook_id: str = "spico"):
+        """The opportunities' lifecycle of the newest version of the process that has one: the process
+        as it is now, which every opportunity follows (the central's files read it here)."""
+        versions = sorted((v for (pid, v), p in self.playbooks.items() if pid == playbook_id and p.lifecycle),
+                          reverse=True)
+        if not versions:
+            raise ReferenceDataError(f"Le processus « {playbook_id} » n'a pas de cycle de vie des opportunités.")
+        return self.playbooks[(playbook_id, versions[0])].lifecycle
+
     def current_questionnaire(self, questionnaire_id: str) -> Questionnaire:
         versions = [v for (qid, v) in self.questionnaires if qid == questionnaire_id]
         if not versions:

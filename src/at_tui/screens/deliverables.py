@@ -21,6 +21,7 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
         Binding("c", "copy_description", "Copier recueil", id="deliverables.copy"),
         Binding("a", "copy_activity", "Copier activité", id="deliverables.copy_activity"),
         Binding("t", "finish", "Terminer", id="deliverables.finish"),
+        Binding("w", "visit_report", "Compte rendu", id="deliverables.report"),
         *VisitScreen.BINDINGS,
     ]
 
@@ -93,6 +94,12 @@ class DeliverablesScreen(VisitScreen, inherit_bindings=False):
                             "Le « Recueil des opportunités offre USE », prêt à coller", self.action_copy_description)
         yield SystemCommand("Copier la description de l'activité CRM",
                             "Le compte rendu de la visite, prêt à coller", self.action_copy_activity)
+
+    def action_visit_report(self) -> None:
+        """`w`: the visit's compte rendu, Markdown and HTML, under exports/ (issue 12 §3)."""
+        from at_tui.screens.visit_report_action import write_visit_report
+
+        write_visit_report(self.app, self.visit.id)
 
     def action_copy_description(self) -> None:
         if self.result.opportunity is None:

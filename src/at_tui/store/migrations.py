@@ -622,6 +622,24 @@ def _v11_opportunity_sync(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v12_export_marks(conn: sqlite3.Connection) -> None:
+    """When each kind of file was last exported from this laptop (issue 12 §2).
+
+    `at-tui export --format crm --depuis dernier` sends the CRM only what changed since the
+    last successful CRM import file made here (at_tui.store.export_marks): one row per kind
+    of export, the time (UTC ISO) its reading began and the journal's last rowid it saw (an
+    entry pulled later keeps the time it was written elsewhere, maybe earlier: its rowid says
+    it arrived after). Kept on the laptop, never synced: each laptop's files are its own.
+    """
+    conn.execute(
+        """CREATE TABLE export_marks (
+            kind TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            journal_seq INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID"""
+    )
+
+
 def repair_stored_moments(conn: sqlite3.Connection) -> int:
     """Replace every stored timestamp or date the app cannot show (year 9999, year 1 at +14:00,
     garbage) by the time of the repair; the original is kept in `repaired_values`.
@@ -678,6 +696,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v9_archive,
     _v10_opportunities,
     _v11_opportunity_sync,
+    _v12_export_marks,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
