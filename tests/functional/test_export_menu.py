@@ -63,7 +63,8 @@ async def test_e_writes_the_crm_import_then_only_what_changed(make_app, laptop, 
     said = [m for m in messages(app) if "Import CRM écrit dans" in m]
     assert said[0].startswith("Premier export CRM sur ce poste") and "opportunites.csv (1)" in said[0]
     assert said[1].startswith("Depuis le dernier export CRM") and "opportunites.csv (0)" in said[1]
-    folders = sorted((at_home / "exports").glob("crm-*"))
+    folders = sorted((at_home / "exports").glob("crm-*"), key=lambda f: f.stat().st_mtime_ns)
+    assert len(folders) == 2  # two exports of the same second: two folders, the first kept
     with (folders[0] / "opportunites.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     assert [r["Structure"] for r in rows] == ["MSP de Lectoure"]

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from test_indicators import RECORDS, STATUSES, VISITS
+from indicator_data import RECORDS, STATUSES, TODAY, VISITS, opp
 
 from at_tui.documents.charts_html import indicators_html, whole_ticks
 from at_tui.domain.indicators import PERIODS, Bar, compute, figures
-from indicator_data import TODAY
 
 SVG = "{http://www.w3.org/2000/svg}"
 TITLES = ["Visites terminées par mois", "Opportunités par mois de visite", "Opportunités par statut",
@@ -75,8 +74,6 @@ def test_the_summary_says_period_zone_and_totals_in_french() -> None:
 
 
 def test_text_from_the_store_is_escaped_and_stripped_of_control_characters() -> None:
-    from test_indicators import opp
-
     records = [*RECORDS, opp("2026-12", typologie="<b>Typo</b>\x1b[31m & co")]
     text = fragment(records=records)
     root = parsed(text)
@@ -107,3 +104,12 @@ def test_the_value_axis_is_graduated_in_whole_numbers() -> None:
     assert figures(compute([], [], STATUSES, TODAY))[0].bars == (Bar("2026-10", "oct. 2026", 0),
                                                                   Bar("2026-11", "nov. 2026", 0),
                                                                   Bar("2026-12", "déc. 2026", 0))
+
+
+def test_the_style_can_go_to_the_page_head() -> None:
+    from at_tui.documents.charts_html import FRAGMENT_CSS
+
+    indicators = compute(RECORDS, VISITS, STATUSES, TODAY, PERIODS[0])
+    assert FRAGMENT_CSS in indicators_html(indicators)
+    bare = indicators_html(indicators, with_style=False)
+    assert "<style>" not in bare.split("<svg", 1)[0] and parsed(bare).find("style") is None

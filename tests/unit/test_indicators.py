@@ -6,20 +6,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from indicator_data import TODAY, known_opportunities
+from indicator_data import RECORDS, STATUSES, TODAY, VISITS, known_opportunities, opp, visit
 
 from at_tui.domain.indicators import (
     PERIODS,
     OpportunityRecord,
-    VisitRecord,
     compute,
     count_text,
     figures,
+    indicators_from_rows,
     month_label,
     month_of,
     next_period,
     next_zone,
     records_from_rows,
+    statuses_of,
     visits_from_rows,
 )
 from at_tui.domain.tracking import tracking_rows
@@ -27,32 +28,6 @@ from at_tui.store.indicators import indicator_records
 from at_tui.store.tracking import tracked_opportunities
 
 THREE, TWELVE, ALL = PERIODS
-STATUSES = [("en_attente", "En attente"), ("projet_en_cours", "Projet en cours"), ("termine", "Terminé"),
-            ("sans_suite", "Sans suite")]
-
-
-def opp(month, offer="discussions_simple", status="en_attente", dept="32", typologie="MSP", count=1):
-    zone = {"32": "Ouest", "31": "Ouest", "34": "Est", "11": "Est"}.get(dept, "")
-    names = {"32": "Gers", "31": "Haute-Garonne", "34": "Hérault", "11": "Aude"}
-    return OpportunityRecord(month, offer, status, dept, names.get(dept, dept), typologie, zone, count)
-
-
-def visit(month, dept="32", count=1):
-    return VisitRecord(month, dept, {"32": "Ouest", "31": "Ouest", "34": "Est", "11": "Est"}.get(dept, ""), count)
-
-
-RECORDS = [
-    opp("2026-12", status="projet_en_cours"),
-    opp("2026-11", "discussions_complexe", "sans_suite", "34", "CH"),
-    opp("2026-11", dept="11", count=2),  # the store groups identical records
-    opp("2026-03", "dossiers", dept="31", typologie="CPTS"),
-    opp("2025-06", dept="11", typologie="EHPAD"),
-    opp("", status="statut_ancien", dept="34", typologie="CH"),  # an unreadable date, a status of an old playbook
-]
-VISITS = [visit("2026-12"), visit("2026-11", "34"), visit("2026-11", "11", 2), visit("2026-11"),
-          visit("2026-03", "31"), visit("2025-06", "11"), visit("", "34")]
-
-
 def values(bars) -> list[tuple[str, int]]:
     return [(b.label, b.value) for b in bars]
 
@@ -142,7 +117,7 @@ def test_visits_and_opportunities_per_month_share_their_scale() -> None:
 
 
 def _statuses(workspace):
-    return [(s.id, s.label) for s in workspace.lifecycle().statuses]
+    return statuses_of(workspace.lifecycle())
 
 
 def _rows(workspace):
@@ -246,3 +221,13 @@ def test_a_second_read_is_the_first_until_the_database_changes(workspace, db_pat
     elsewhere = indicator_records(workspace.conn, workspace.territory)
     assert elsewhere is not here
     assert [r.departement for r in elsewhere[0] if r.month == "2025-06"] == ["31"]
+
+
+def test_indicators_from_rows_is_the_rows_path_in_one_call(workspace) -> None:
+    known_opportunities(workspace, without_opportunity=False)
+    rows = _rows(workspace)
+    shown = indicators_from_rows(iter(rows), workspace.lifecycle(), TODAY, ALL, "Ouest")
+    assert shown == compute(records_from_rows(rows), visits_from_rows(rows), _statuses(workspace), TODAY, ALL,
+                            "Ouest")
+    assert [b.label for b in shown.by_status] == ["En attente", "Projet en cours", "Terminé", "Sans suite"]
+    assert statuses_of(None) == []

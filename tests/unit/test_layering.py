@@ -223,4 +223,4 @@ def test_package_root_holds_only_the_layers() -> None:
     loose = {p.stem for p in root.glob("*.py")} - ROOT_MODULES
     assert not loose, f"modules en vrac à la racine du paquet (à ranger dans un sous-paquet) : {sorted(loose)}"
     packages = {p.name for p in root.iterdir() if (p / "__init__.py").is_file()}
-    assert {"domain", "store", "sync", "screens", "widgets", "cli", "reference", "central"} <= packages
+    assert {"domain", "store", "sync", "screens", "widgets", "cli", "reference", "central", "documents"} <= packages

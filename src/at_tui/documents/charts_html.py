@@ -35,15 +35,18 @@ FRAGMENT_CSS = """
 """
 
 
-def indicators_html(indicators: Indicators, id_prefix: str = "indicateurs", heading_level: int = 2) -> str:
-    """The fragment: a section with a heading, the period and zone, then each figure."""
+def indicators_html(indicators: Indicators, id_prefix: str = "indicateurs", heading_level: int = 2,
+                    with_style: bool = True) -> str:
+    """The fragment: a section with a heading, the period and zone, then each figure. Its
+    `<style>` comes with it unless `with_style` is False (a page that puts FRAGMENT_CSS in its
+    <head>, where the HTML standard wants it; browsers accept both)."""
     level = min(max(heading_level, 1), 5)
     zone = indicators.zone or "toute la région"
     summary = (f"Période : {indicators.period.label} (jusqu’au {indicators.today.strftime('%d/%m/%Y')}) · "
                f"zone : {zone} · {count_text(indicators.total_visits, 'visite terminée', 'visites terminées')} · "
                f"{count_text(indicators.total_opportunities, 'opportunité', 'opportunités')}")
     parts = [f'<section class="indicateurs" id="{_attr(id_prefix)}">',
-             f"<style>{FRAGMENT_CSS}</style>",
+             *([f"<style>{FRAGMENT_CSS}</style>"] if with_style else []),
              f"<h{level}>Indicateurs</h{level}>",
              f"<p>{html.escape(summary)}</p>"]
     for figure in figures(indicators):

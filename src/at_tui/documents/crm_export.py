@@ -58,10 +58,17 @@ def export_crm(workspace, folder: Path | None = None, depuis: str | None = None)
 
 
 def default_folder() -> Path:
-    """A new dated folder under the exports folder (0700): `crm-AAAAMMJJ-HHMMSS`."""
+    """A new dated folder under the exports folder (0700): `crm-AAAAMMJJ-HHMMSS`, « -2 », « -3 »…
+    after it when an export of the same second exists (the « since the last » one must not
+    replace the whole one just written)."""
     from at_tui.paths import exports_dir
 
-    return exports_dir() / f"{FOLDER_PREFIX}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    base = exports_dir() / f"{FOLDER_PREFIX}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    folder, number = base, 1
+    while folder.exists() or folder.is_symlink():
+        number += 1
+        folder = base.with_name(f"{base.name}-{number}")
+    return folder
 
 
 def _since(workspace, depuis: str | None) -> tuple[Since | None, str | None]:

@@ -1,13 +1,12 @@
 """The agency's indicators (issue 12 §5): visits and opportunities per month, by offre, by
 statut (the funnel), by département and by typologie, over a period and a zone.
 
-Seed 000 asks the monthly CM–AT meeting to walk through the deployments per zone
-(« Gouvernance — POINT CM - AT 1x/mois / zone (Est/Ouest) ») and the manager to update the
-tracking file once a month with « l'estimation du nombre de comptes » (« 3. Classification —
-Livrable(s) »): these figures are what such a meeting looks at first. One aggregation, two
-sources: the laptop's store (`store.indicators`, one grouped query) and the tracking rows of
-the laptop or the central (`records_from_rows`), so the Indicateurs screen and the HTML charts
-(`documents.charts_html`) never disagree.
+Seed 000, « Gouvernance — POINT CM - AT 1x/mois / zone (Est/Ouest) »: the monthly meeting
+follows « l'état d'avancement des actions de chacun, suivi du déploiement », its « documentation
+de base » being the deployment file; these counts are that follow-up at a glance, per zone. One
+aggregation, two sources: the laptop's store (`store.indicators`, two plain queries, counted)
+and the tracking rows of the laptop or the central (`records_from_rows`), so the Indicateurs
+screen and the HTML charts (`documents.charts_html`) never disagree.
 
 Pure: no I/O, no Textual; `today` is passed in (the app's injectable clock).
 """
@@ -210,6 +209,19 @@ def visits_from_rows(rows: Iterable) -> list[VisitRecord]:
     themselves (the central's tracking rows) knows of the visits per month."""
     return [VisitRecord(month=row.visit_date.strftime("%Y-%m") if row.visit_date else "",
                         departement=row.departement, zone=row.zone) for row in rows]
+
+
+def indicators_from_rows(rows: Iterable, lifecycle, today: dt.date, period: Period = PERIODS[1],
+                         zone: str | None = None) -> Indicators:
+    """The indicators of tracking rows (the central's, a region's file): the visits are those
+    that opened the rows' opportunities. For the HTML outputs (`documents.charts_html`)."""
+    rows = list(rows)
+    return compute(records_from_rows(rows), visits_from_rows(rows), statuses_of(lifecycle), today, period, zone)
+
+
+def statuses_of(lifecycle) -> list[tuple[str, str]]:
+    """(id, label) of a `domain.lifecycle.Lifecycle`'s statuses in its order (none without one)."""
+    return [(s.id, s.label) for s in lifecycle.statuses] if lifecycle is not None else []
 
 
 def month_of(day: str | None) -> str:

@@ -30,6 +30,7 @@ from at_tui.domain.indicators import (
     figures,
     next_period,
     next_zone,
+    statuses_of,
 )
 from at_tui.widgets.charts import BarChart
 from at_tui.widgets.key_bar import KeyBar
@@ -50,7 +51,7 @@ class IndicatorsScreen(Screen):
     DEFAULT_CSS = """
     IndicatorsScreen #indicators-title { margin: 1 2 0 2; height: auto; }
     IndicatorsScreen #indicators-charts { layout: grid; grid-size: 1; grid-rows: auto; grid-gutter: 1 3;
-                                          padding: 1 2 0 2; height: 1fr; }
+                                          padding: 1 2 0 2; width: 100%; height: 1fr; }
     IndicatorsScreen #indicators-charts.wide { grid-size: 2; }
     """
 
@@ -66,8 +67,7 @@ class IndicatorsScreen(Screen):
         from at_tui.store.indicators import indicator_records
 
         workspace = self.app.workspace
-        lifecycle = workspace.lifecycle()
-        self.statuses = [(s.id, s.label) for s in lifecycle.statuses] if lifecycle is not None else []
+        self.statuses = statuses_of(workspace.lifecycle())
         self.records, self.visits = indicator_records(workspace.conn, workspace.territory)
         shown = self._compute()
         yield Header()
@@ -78,7 +78,6 @@ class IndicatorsScreen(Screen):
                 yield BarChart(figure.title, figure.bars, empty=EMPTY, largest=figure.largest,
                                id=f"chart-{figure.key}")
         yield KeyBar()
-
 
     def on_resize(self) -> None:
         charts = self.query_one("#indicators-charts")

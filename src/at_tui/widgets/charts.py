@@ -67,13 +67,13 @@ class BarChart(Widget):
     def __init__(self, title: str = "", bars: Sequence[Bar] = (), *, empty: str = "Aucune donnée.",
                  largest: int | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.title = title
+        self.chart_title = title
         self.bars: tuple[Bar, ...] = tuple(bars)
         self.empty = empty
         self.largest = largest
 
     def show(self, title: str, bars: Sequence[Bar], empty: str | None = None, largest: int | None = None) -> None:
-        self.title, self.bars, self.largest = title, tuple(bars), largest
+        self.chart_title, self.bars, self.largest = title, tuple(bars), largest
         if empty is not None:
             self.empty = empty
         self.refresh(layout=True)
@@ -83,7 +83,7 @@ class BarChart(Widget):
 
     def render(self) -> Content:
         width = self.content_size.width or 80
-        parts: list[tuple[str, str] | str] = [(printable(self.title)[:width], "bold")]
+        parts: list[tuple[str, str] | str] = [(printable(self.chart_title)[:width], "bold")]
         if not self.bars:
             parts += ["\n", (self.empty, "$text-muted")]
         for label, bar, number in chart_lines(self.bars, width, self.largest):
