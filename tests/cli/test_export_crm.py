@@ -94,7 +94,10 @@ def test_both_files_hold_every_field_of_the_known_opportunities(journey, at_home
     header = (out / "opportunites.csv").read_bytes().split(b"\r\n")[0].decode("utf-8-sig")
     assert header == ";".join(OPPORTUNITY_COLUMNS)
     opportunities = {row["Identifiant"]: row for row in read(out / "opportunites.csv")}
-    assert list(opportunities) == sorted([journey["hospital"], journey["msp"]])
+    # By département, then structure: the order the tracking file has.
+    assert sorted(opportunities) == sorted([journey["hospital"], journey["msp"]])
+    assert [row["Nom"].split()[0] for row in opportunities.values()] == sorted(
+        row["Nom"].split()[0] for row in opportunities.values())
     hospital = opportunities[journey["hospital"]]
     recueil = journey["report"][journey["hospital"]].opportunity.description
     assert SITUATION in recueil and recueil.startswith("Recueil des opportunités offre USE")

@@ -92,11 +92,11 @@ def test_a_corrected_fiche_de_cadrage_gives_the_new_estimate(workspace) -> None:
     assert row.updated_at >= max(e.created_at for e in row.current_journal)
 
 
-def test_the_store_streams_only_the_departements_asked_in_id_order(workspace) -> None:
+def test_the_store_streams_only_the_departements_asked_by_departement_and_structure(workspace) -> None:
     known_opportunities(workspace)
     assert set(rows_by_structure(workspace, {"34", "11"})) == {"CH de Béziers", NAUGHTY_STRUCTURE}
-    ids = [t.opportunity.id for t in tracked_opportunities(workspace.conn)]
-    assert ids == sorted(ids) and len(ids) == 3
+    keys = [(t.opportunity.departement, t.opportunity.structure) for t in tracked_opportunities(workspace.conn)]
+    assert keys == sorted(keys) and len(keys) == 3
     journal_counts = {t.opportunity.structure: len(t.journal) for t in tracked_opportunities(workspace.conn)}
     assert journal_counts == {"MSP de Lectoure": 8, "CH de Béziers": 2, NAUGHTY_STRUCTURE: 1}
 

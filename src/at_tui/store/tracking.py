@@ -1,8 +1,9 @@
 """The laptop's opportunities as `domain.tracking.TrackedOpportunity`, streamed for the agency's files.
 
-Two ordered queries walked side by side (opportunities with their visit, the journal by
-opportunity), inside one read transaction: a region of 5,000 opportunities and 20,000
-entries is read once, in constant memory, and every file sees one consistent snapshot.
+Two queries in the same order — département, structure, id: the order a CM reads the
+tracking file in — walked side by side (opportunities with their visit, the journal of
+each), inside one read transaction: a region of 5,000 opportunities and 20,000 entries is
+read once, in constant memory, and every file sees one consistent snapshot.
 """
 
 from __future__ import annotations
@@ -24,24 +25,29 @@ SELECT o.id, v.structure, v.departement, o.offer, o.lead, o.support, o.status, o
        o.created_at, o.updated_at
   FROM opportunities o JOIN visits v ON v.id = o.id
  WHERE (:all_departements OR v.departement IN (SELECT value FROM json_each(:departements)))
- ORDER BY o.id"""
+ ORDER BY v.departement, v.structure, o.id"""
+# The same order; SQLite's BINARY collation is the code-point order Python compares strings in.
+_JOURNAL = f"""
+SELECT v.departement, v.structure, {", ".join("j." + c for c in _ENTRY_COLUMNS.split(", "))}
+  FROM journal j JOIN opportunities o ON o.id = j.opportunity_id JOIN visits v ON v.id = o.id
+ WHERE (:all_departements OR v.departement IN (SELECT value FROM json_each(:departements)))
+ ORDER BY v.departement, v.structure, o.id, j.day, j.created_at, j.id"""
 
 
 def tracked_opportunities(conn: sqlite3.Connection, departements: Collection[str] | None = None
                           ) -> Iterator[TrackedOpportunity]:
-    """Every opportunity of the laptop (of `departements` when given), ordered by id, with its journal."""
+    """Every opportunity of the laptop (of `departements` when given), by département and structure,
+    with its journal."""
     with read_snapshot(conn):
-        rows = conn.execute(_SELECT, {"all_departements": departements is None,
-                                      "departements": json.dumps(sorted(departements or ()))})
-        entries = conn.execute(f"SELECT {_ENTRY_COLUMNS} FROM journal ORDER BY opportunity_id, day, created_at, id")
+        params = {"all_departements": departements is None, "departements": json.dumps(sorted(departements or ()))}
+        rows = conn.execute(_SELECT, params)
+        entries = conn.execute(_JOURNAL, params)
         pending = next(entries, None)
         for row in rows:
-            opportunity_id = row[0]
+            key = (row[2], row[1], row[0])  # département, structure, id
             journal: list[JournalEntry] = []
-            while pending is not None and pending[1] < opportunity_id:  # an entry of a filtered-out opportunity
-                pending = next(entries, None)
-            while pending is not None and pending[1] == opportunity_id:
-                journal.append(_entry(pending))
+            while pending is not None and (pending[0], pending[1], pending[3]) == key:
+                journal.append(_entry(pending[2:]))
                 pending = next(entries, None)
             yield _tracked(row, journal)
 
