@@ -203,10 +203,13 @@ def seed_opportunities(workspace, opportunities: int, entries: int, seed: int = 
     per_opportunity: list[list[JournalEntry]] = []
     stamp = f"{BENCH_TODAY}T08:00:00.000000+00:00"
 
+    def typed(day: dt.date) -> str:  # an entry is written the day it happens (the CM–AT pack reads it)
+        return f"{day.isoformat()}T17:00:00.000000+00:00"
+
     def entry(opp_id: str, activity_id: str, day: dt.date, text: str = "", answers=None) -> JournalEntry:
         a = activity[activity_id]
         return JournalEntry(str(uuid.UUID(int=rng.getrandbits(128))), opp_id, a.id, a.type, a.title,
-                            day.isoformat(), "marie", "AT", text, answers or {}, None, stamp)
+                            day.isoformat(), "marie", "AT", text, answers or {}, None, typed(day))
 
     for i in range(opportunities):
         opp_id = str(uuid.UUID(int=rng.getrandbits(128)))
@@ -225,12 +228,13 @@ def seed_opportunities(workspace, opportunities: int, entries: int, seed: int = 
         status, reason, launch, end = "en_attente", None, None, None
         log = [JournalEntry(f"{opp_id}:information", opp_id, "information", activity["information"].type,
                             activity["information"].title, visit_day.isoformat(), "marie", "AT",
-                            "Visite SPICO : besoins, fonctionnalités, partenaires.", {}, None, stamp)]
+                            "Visite SPICO : besoins, fonctionnalités, partenaires.", {}, None, typed(visit_day))]
         if closed:  # without deployment
             status, reason = "sans_suite", "Pas de projet à court terme."
             log.append(JournalEntry(str(uuid.UUID(int=rng.getrandbits(128))), opp_id, "statut", STATUS_TYPE,
                                     "Statut « Sans suite »", min(today, visit_day + dt.timedelta(days=30)).isoformat(),
-                                    "marie", "AT", reason, {}, None, stamp))
+                                    "marie", "AT", reason, {}, None,
+                                    typed(min(today, visit_day + dt.timedelta(days=30)))))
         elif deployed:  # as far as the calendar allows
             day = visit_day + dt.timedelta(days=rng.randint(7, 40))
             steps = [("cadrage", day)]
@@ -256,7 +260,8 @@ def seed_opportunities(workspace, opportunities: int, entries: int, seed: int = 
                 elif activity_id == "suivi-m6":
                     status = "termine"
                     log.append(JournalEntry(str(uuid.UUID(int=rng.getrandbits(128))), opp_id, "statut", STATUS_TYPE,
-                                            "Statut « Terminé »", when.isoformat(), "marie", "AT", "", {}, None, stamp))
+                                            "Statut « Terminé »", when.isoformat(), "marie", "AT", "", {}, None,
+                                            typed(when)))
         visits.append((opp_id, structure, dept, typologie, "Dr Camille Martin", "Coordinatrice", visit_day.isoformat(),
                        *template, "classification", "terminee", stamp, stamp, stamp))
         opps.append((opp_id, template[0], template[1], offer, lead, support, status, reason, "marie",

@@ -80,7 +80,7 @@ def test_the_est_pack_as_a_workbook_on_a_cms_laptop(region, at_home, tmp_path) -
         "Point CM – AT, zone Est — 15/03/2027",
         "Depuis le 15/02/2027 jusqu'au 15/03/2027 inclus (par défaut : un mois, depuis le même jour du mois précédent).",
         "  11 Aude : 0 nouvelle, 0 en mouvement, 0 en retard, 0 note",
-        "  30 Gard : 0 nouvelle, 1 en mouvement, 1 en retard, 0 note",
+        "  30 Gard : 0 nouvelle, 0 en mouvement, 1 en retard, 0 note",
         "  34 Hérault : 1 nouvelle, 0 en mouvement, 1 en retard, 1 note",
         "  48 Lozère : 0 nouvelle, 0 en mouvement, 0 en retard, 0 note",
         "  66 Pyrénées-Orientales : 0 nouvelle, 0 en mouvement, 0 en retard, 0 note",
@@ -93,8 +93,6 @@ def test_the_est_pack_as_a_workbook_on_a_cms_laptop(region, at_home, tmp_path) -
     assert listing[0][:4] == ["Département", "Rubrique", "Date", "Structure"]
     rows = [(r[0], r[1], r[2], r[3], r[6], r[7], r[8], r[9], r[10], r[11]) for r in listing[1:]]
     assert rows == [
-        ("30 Gard", "En mouvement", dt.date(2027, 3, 3), "CH de Nîmes", "En attente", "menée par CM, AT en soutien",
-         "", "carole", "Fiche de l'opportunité modifiée (sans activité au journal)", "CM en charge : carole"),
         ("30 Gard", "En retard", dt.date(2027, 1, 20), "CH de Nîmes", "En attente", "menée par CM, AT en soutien",
          "", "carole", "En attente depuis la visite du 20/01/2027 (54 jours, au-delà de 30)", ""),
         ("34 Hérault", "Nouvelles opportunités", dt.date(2027, 3, 1), "CH de Béziers", "En attente",
@@ -108,7 +106,7 @@ def test_the_est_pack_as_a_workbook_on_a_cms_laptop(region, at_home, tmp_path) -
     agenda = sheets["Ordre du jour"]
     headings = [r[0] for r in agenda if isinstance(r[0], str) and re.match(r"\d\d ", r[0])]
     assert headings == ["11 Aude — 0 nouvelle, 0 en mouvement, 0 en retard, 0 note",
-                        "30 Gard — 0 nouvelle, 1 en mouvement, 1 en retard, 0 note",
+                        "30 Gard — 0 nouvelle, 0 en mouvement, 1 en retard, 0 note",
                         "34 Hérault — 1 nouvelle, 0 en mouvement, 1 en retard, 1 note",
                         "48 Lozère — 0 nouvelle, 0 en mouvement, 0 en retard, 0 note",
                         "66 Pyrénées-Orientales — 0 nouvelle, 0 en mouvement, 0 en retard, 0 note"]
@@ -116,7 +114,7 @@ def test_the_est_pack_as_a_workbook_on_a_cms_laptop(region, at_home, tmp_path) -
     assert ["", "", "", "", "", "", "", "", "• =HYPERLINK(\"http://x\")"] in agenda
     text = json.dumps(sheets, default=str, ensure_ascii=False)
     assert "Lectoure" not in text and "Note du Gers" not in text
-    assert sheets["Synthèse"][-1] == ["Zone Est", 1.0, 1.0, 2.0, 1.0]
+    assert sheets["Synthèse"][-1] == ["Zone Est", 1.0, 0.0, 2.0, 1.0]
 
 
 def test_the_pack_as_a_page_with_departement_headings_and_items(region, at_home) -> None:
@@ -258,4 +256,4 @@ def test_libreoffice_opens_the_pack_with_its_dates(region, at_home, tmp_path) ->
     assert ["01/03/2027", "CH de Béziers", "34 CH", "SPICO Discussions simple", "En attente",
             "menée par AT, CM en soutien", "", "", "Opportunité ouverte (visite du 01/03/2027)"] in agenda
     with (out / "point-Synthèse.csv").open(encoding="utf-8", newline="") as handle:
-        assert list(csv.reader(handle))[-1] == ["Zone Est", "1", "1", "2", "1"]
+        assert list(csv.reader(handle))[-1] == ["Zone Est", "1", "0", "2", "1"]

@@ -13,12 +13,12 @@ What goes where (documented in docs/cm-at-pack.md):
   one month before: the meeting is monthly). Something « happened since » when its day is in
   the period OR when it was recorded in the period (an activity typed after the last meeting
   about an older day was never discussed).
-- NOUVELLES: the opportunity's visit is in the period, or the opportunity itself was opened
-  (created on this laptop, or received by the central) in the period. Its activities since are
+- NOUVELLES: the opportunity's visit is in the period, or the opportunity itself was opened in
+  the period (its « Information » entry, written when the visit ended, was typed then). Its activities since are
   listed with it: a new opportunity is never also « en mouvement ».
 - EN MOUVEMENT: not new, and a journal entry since that is not a free note (an activity of the
-  lifecycle or a status change), or, without one, its record changed since (a CM took it in
-  charge: no journal entry, a changed `cm_login`).
+  lifecycle or a status change). Only the journal says when: a record's `updated_at` is when a
+  laptop or the central last stored it (a late sync, a CM's pull), not when the project moved.
 - EN RETARD: independent of the two above (a new opportunity may be late already): a follow-up
   (M+1, M+3, M+6) past due on `today` and not done (`TrackingRow.overdue`), or « En attente »
   (the lifecycle's initial status) more than N days (30 by default) after the visit date.
@@ -129,7 +129,7 @@ class CmAtPack:
         """What each section holds, said once at the top of every output."""
         return (
             "Nouvelles : visite ou opportunité ouverte dans la période. En mouvement : une activité ou un "
-            "changement de statut enregistré dans la période (ou la fiche modifiée : prise en charge…). "
+            "changement de statut enregistré dans la période. "
             f"En retard : suivi M+1/M+3/M+6 dépassé, ou « En attente » plus de {self.waiting_days} jours après "
             "la visite (une opportunité nouvelle peut y figurer aussi). Remontées terrain : les notes et les "
             "textes saisis dans le journal pendant la période."
@@ -191,14 +191,6 @@ def _place(row: TrackingRow, sections: dict[str, list[PackItem]], since: dt.date
         latest = max(moves, key=_entry_day)
         sections["moved"].append(_item(row, _entry_day(latest), _entry_title(latest),
                                        tuple(_entry_line(e) for e in moves)))
-    else:
-        # `updated_at` is the latest of the record's and the journal's changes: later than every
-        # entry, the record itself changed (a CM took it in charge).
-        latest_entry = max((e.created_at for e in row.current_journal), default="")
-        changed = _stamp_day(row.updated_at) if row.updated_at > latest_entry else None
-        if _between(changed, since, today):
-            sections["moved"].append(_item(row, changed, "Fiche de l'opportunité modifiée (sans activité au journal)",
-                                           ((f"CM en charge : {row.cm_login}",) if row.cm_login else ())))
     late = _delays(row, today, initial_status, waiting_days)
     if late:
         oldest = min(day for day, _ in late)
