@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 
 class TargetRefused(Exception):
@@ -67,14 +69,22 @@ def write_atomically(path: Path, text: str, *, mode: int = 0o600) -> None:
     The file is created with `mode` (0600 by default: exports and settings name people or
     servers); a failure (disk full…) leaves `path` as it was and no temporary file behind.
     """
+    with atomic_file(path, mode=mode) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+@contextmanager
+def atomic_file(path: Path, *, mode: int = 0o600) -> Iterator[BinaryIO]:
+    """A binary file to write that appears at `path` only once whole (`write_atomically`'s way, for
+    writers that stream: a spreadsheet). Leaving the block by an error leaves `path` as it was."""
     check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if hasattr(os, "fchmod"):  # not on Windows before Python 3.13, where mkstemp is private anyway
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

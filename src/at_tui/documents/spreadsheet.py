@@ -12,16 +12,14 @@ The workbook reaches its path whole or not at all (`atomic_workbook`).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from at_tui.documents.cells import cell_text
-from at_tui.files import _sync_folder, check_target
+from at_tui.files import atomic_file
 
 if TYPE_CHECKING:  # openpyxl is imported only when a spreadsheet is written
     from openpyxl import Workbook
@@ -144,7 +142,7 @@ def atomic_workbook(path: Path, *, mode: int = 0o600) -> Iterator[Workbook]:
     before a single row is read. 0600 like every export (the file names people). On any
     failure (disk full…) `path` is left as it was and no temporary file stays behind.
     Raises OSError or `files.TargetRefused` (French message) for the caller to explain."""
-    with _atomic_file(path, mode) as handle:
+    with atomic_file(path, mode=mode) as handle:
         workbook = new_workbook()
         try:
             yield workbook
@@ -163,31 +161,12 @@ def _text(value: object) -> str | None:
 
 def save_atomically(workbook: Workbook, path: Path, *, mode: int = 0o600) -> None:
     """Save a workbook already filled to `path`, with the guarantees of `atomic_workbook`."""
-    with _atomic_file(path, mode) as handle:
+    with atomic_file(path, mode=mode) as handle:
         try:
             workbook.save(handle)
         except BaseException:
             _discard(workbook)
             raise
-
-
-@contextmanager
-def _atomic_file(path: Path, mode: int) -> Iterator[BinaryIO]:
-    check_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
 
 
 def _discard(workbook: Workbook) -> None:
