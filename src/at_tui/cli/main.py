@@ -81,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fichier à écrire (dossier pour crm et rapport), créé lisible par vous seul "
         "(json : sortie standard par défaut ; autres formats : le dossier exports/ des données)",
     )
-    export.add_argument("--depuis", metavar="AAAA-MM-JJ",
-                        help="crm : seulement ce qui a changé depuis cette date (par défaut : tout, "
-                        "ou depuis le dernier export CRM avec --depuis dernier)")
+    export.add_argument("--depuis", metavar="AAAA-MM-JJ|dernier",
+                        help="crm : seulement ce qui a changé depuis cette date, ou depuis le dernier export CRM "
+                        "de ce poste (« dernier ») ; sans --depuis : tout")
     imp = commands.add_parser("import", help="importer des visites exportées en JSON")
     imp.add_argument("file", metavar="FICHIER", help="fichier JSON produit par « at-tui export »")
     cli_extracts.add_parsers(commands)
