@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from at_tui.cli.output import fail, terminal_safe_json
+from at_tui.domain.classification import offer_label
 from at_tui.domain.redaction import printable
 
 EXIT_USAGE = 2
@@ -173,15 +174,6 @@ def opportunity_line(opportunity, lifecycle, names: dict[str, str]) -> str:
         f"visite {_french_day(visit) if visit else '—'}",
         f"fin du déploiement {_french_day(end) if end else '—'}",
     ])
-
-
-def offer_label(offer: str) -> str:
-    from at_tui.domain.classification import OFFER_LABELS, Offer
-
-    try:
-        return OFFER_LABELS[Offer(offer)]
-    except (ValueError, KeyError):
-        return offer
 
 
 def _opportunity_json(opportunity, lifecycle) -> dict:

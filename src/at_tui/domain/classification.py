@@ -76,6 +76,14 @@ OFFER_LABELS: Final[dict[Offer, str]] = {
 }
 
 
+def offer_label(offer: str) -> str:
+    """A stored offer as the CRM's « service concerné » names it; one a newer playbook knows, as stored."""
+    try:
+        return OFFER_LABELS[Offer(offer)]
+    except ValueError:
+        return offer
+
+
 class Lead(str, Enum):
     """Who leads the project: territorial animator (AT) or project manager (CM)."""
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from at_tui.domain.classification import offer_label
 from at_tui.domain.due_dates import add_months, parse_day
 from at_tui.domain.opportunity import STATUS_ACTIVITY, JournalEntry, Opportunity, current_entries
 
@@ -178,16 +179,6 @@ def crm_name(territory: Territory, departement: str, typologie: str) -> str:
     longer knows it (an old visit still gets a name)."""
     typology = next((t for t in territory.typologies if t.label == typologie), None)
     return f"{departement} {typology.crm_label if typology else typologie}".strip()
-
-
-def offer_label(offer: str) -> str:
-    """The offer as the CRM's « service concerné » names it."""
-    from at_tui.domain.classification import OFFER_LABELS, Offer
-
-    try:
-        return OFFER_LABELS[Offer(offer)]
-    except (ValueError, KeyError):
-        return offer
 
 
 def zone_of(territory: Territory, departement: str) -> str:

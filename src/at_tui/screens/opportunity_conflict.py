@@ -100,7 +100,7 @@ class OpportunityConflictScreen(Screen):
         if name in DATE_FIELDS and isinstance(value, str):
             return format_date(value)
         if name == "offer":
-            from at_tui.widgets.opportunity_banner import offer_label
+            from at_tui.domain.classification import offer_label
 
             return offer_label(str(value))
         return str(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from at_tui.domain.classification import OFFER_LABELS, Offer
+from at_tui.domain.classification import offer_label
 from at_tui.domain.due_dates import parse_day
 from at_tui.domain.lifecycle import DATE_LABELS, Lifecycle
 from at_tui.domain.opportunity import DueItem, JournalEntry, Opportunity, due_items
@@ -17,13 +17,6 @@ from at_tui.domain.visit import format_date
 from at_tui.widgets.safe_text import markup
 
 SHORT_LABELS = {"launch_date": "lancement"}  # the banner's dates fit one line at 80 columns
-
-
-def offer_label(offer: str) -> str:
-    try:
-        return OFFER_LABELS[Offer(offer)]
-    except ValueError:  # an offer a newer playbook knows: shown as stored
-        return offer
 
 
 def next_due(opportunity: Opportunity, entries: Iterable[JournalEntry], lifecycle: Lifecycle,
