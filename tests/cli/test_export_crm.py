@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 from answer_sets import SIMPLE_ANSWERS, finished_visit
 from corpus import run_cli
+from real_readers import CRM_CSV_FILTER, convert, needs_libreoffice
 
 from at_tui.documents.crm_csv import ACTIVITY_COLUMNS, OPPORTUNITY_COLUMNS
 
@@ -263,23 +262,13 @@ def test_an_output_that_is_a_file_is_refused(at_home, tmp_path) -> None:
     assert target.read_text(encoding="utf-8") == "à garder"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None,
-                    reason="LibreOffice absent : installer le paquet Debian libreoffice-calc")
+@needs_libreoffice
 def test_libreoffice_reloads_both_files_with_every_accent(journey, at_home, tmp_path) -> None:
     from python_calamine import CalamineWorkbook
 
     out = tmp_path / "crm"
     assert export(at_home, "--output", str(out)).returncode == 0
-    converted = tmp_path / "xlsx"
-    command = [
-        shutil.which("soffice"), f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
-        # « ; », « " », UTF-8 (76), from line 1, French (1036): JJ/MM/AAAA read as dates.
-        "--infilter=CSV:59,34,76,1,,1036", "--convert-to", "xlsx", "--outdir", str(converted),
-        str(out / "opportunites.csv"), str(out / "activites.csv"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False,
-                          env={**os.environ, "HOME": str(tmp_path)})
-    assert done.returncode == 0, done.stderr
+    converted = convert([out / "opportunites.csv", out / "activites.csv"], "xlsx", tmp_path, infilter=CRM_CSV_FILTER)
     sheets = {}
     for name in ("opportunites", "activites"):
         workbook = CalamineWorkbook.from_path(str(converted / f"{name}.xlsx"))

@@ -8,10 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import re
-import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pytest
 from answer_sets import SIMPLE_ANSWERS, finished_visit
 from corpus import run_cli
 from helpers import FixedClock
+from real_readers import EVERY_SHEET_AS_CSV, convert, needs_libreoffice
 
 COMPLEX_ANSWERS = {**SIMPLE_ANSWERS, "utilisateurs_potentiels": 40, "professionnels_hors_structure": 10,
                    "messagerie_seule": False}
@@ -233,22 +231,11 @@ def test_the_central_pack_of_a_zone(at_home, tmp_path, monkeypatch) -> None:
     assert not (tmp_path / "absent.sqlite3").exists()
 
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice absent : installer le paquet Debian libreoffice-calc")
+@needs_libreoffice
 def test_libreoffice_opens_the_pack_with_its_dates(region, at_home, tmp_path) -> None:
     workbook = tmp_path / "point.xlsx"
     assert cli(at_home, "point-cm-at", "--zone", "est", *MEETING, "-o", str(workbook)).returncode == 0
-    out, profile = tmp_path / "csv", tmp_path / "profil-libreoffice"
-    # 44 = « , », 34 = « " », 76 = UTF-8, last token -1 = every sheet, one CSV each.
-    target = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
-    completed = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target,
-         "--outdir", str(out), str(workbook)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
-    )
-    assert completed.returncode == 0, completed.stderr
+    out = convert([workbook], EVERY_SHEET_AS_CSV, tmp_path)
     with (out / "point-Ordre du jour.csv").open(encoding="utf-8", newline="") as handle:
         agenda = list(csv.reader(handle))
     assert [row[0] for row in agenda if row[0].startswith("34 ")] == [

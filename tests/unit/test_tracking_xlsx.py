@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import shutil
 import stat
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
+from real_readers import EVERY_SHEET_AS_CSV, convert, needs_libreoffice
 from tracking_journeys import EXPECTED_HEADER, EXPECTED_ROWS, NAUGHTY_STRUCTURE, known_opportunities
 
 from at_tui.documents.cells import cell_text
@@ -24,7 +22,6 @@ from at_tui.domain.tracking import follow_up_labels, tracking_rows
 from at_tui.store.tracking import tracked_opportunities
 
 TODAY = dt.date(2027, 3, 15)
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def write(workspace, path: Path, **options):
@@ -192,18 +189,9 @@ def test_a_table_sheet_writes_booleans_in_words_and_long_titles_shortened(tmp_pa
     assert read.properties.creator == "at-tui"
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice absent : installer le paquet Debian libreoffice-calc")
+@needs_libreoffice
 def test_libreoffice_opens_the_file_and_shows_dates_as_jj_mm_aaaa(workbook_path, tmp_path) -> None:
-    out = tmp_path / "csv"
-    profile = tmp_path / "profil-libreoffice"
-    # 44 = « , », 34 = « " », 76 = UTF-8, last token -1 = every sheet, one CSV each.
-    target = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
-    completed = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target,
-         "--outdir", str(out), str(workbook_path)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
-    )
-    assert completed.returncode == 0, completed.stderr
+    out = convert([workbook_path], EVERY_SHEET_AS_CSV, tmp_path)
     with (out / "suivi-Suivi.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == EXPECTED_HEADER
