@@ -20,6 +20,9 @@ SIMPLE_ANSWERS = {
     "portee_strategique": ["aucune"],
 }
 
+# The same project with 25 people (20 in the structure, 5 outside): « complexe », led by a CM.
+COMPLEXE_ANSWERS = {**SIMPLE_ANSWERS, "utilisateurs_potentiels": 20, "professionnels_hors_structure": 5}
+
 
 def finished_visit(workspace, answers=SIMPLE_ANSWERS, **identity) -> str:
     """A visit made and finished through the Workspace API (an MSP in the Gers by default):

@@ -80,3 +80,21 @@ RECORDS = [
 ]
 VISITS = [visit("2026-12"), visit("2026-11", "34"), visit("2026-11", "11", 2), visit("2026-11"),
           visit("2026-03", "31"), visit("2025-06", "11"), visit("", "34")]
+
+
+def seed_laptop(db_path, reference) -> dict[str, str]:
+    """The known opportunities in the laptop database at `db_path` (closed again): their ids."""
+    from at_tui.workspace import Workspace
+
+    workspace = Workspace(db_path, reference=reference)
+    try:
+        return known_opportunities(workspace)
+    finally:
+        workspace.close()
+
+
+def app_on(db_path, reference):
+    """The app on that database, its clock at TODAY (the charts depend on it)."""
+    from at_tui.app import ATApp
+
+    return ATApp(db_path, reference=reference, today=lambda: TODAY)

@@ -431,25 +431,14 @@ class ATApp(App[str | None]):
 
     def action_export(self, visit_id: str | None = None) -> None:
         """Write the visits (or one) to a JSON file under the data directory's exports/."""
-        from at_tui.exchange import ExchangeError, dumps, export_visits
-        from at_tui.files import write_atomically
-        from at_tui.paths import exports_dir
+        from at_tui.exchange import ExchangeError
+        from at_tui.exchange.exporter import export_to_exports_folder
 
         try:
-            envelope = export_visits(self.workspace, visit_id)
-        except ExchangeError as error:
-            self.notify(str(error), severity="error")
+            path, count = export_to_exports_folder(self.workspace, visit_id)
+        except ExchangeError as error:  # an unknown visit, a full disk: said, and the app goes on
+            self.notify(str(error), severity="error", timeout=15, markup=False)
             return
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        try:
-            path = exports_dir() / f"visites-{stamp}.json"
-            write_atomically(path, dumps(envelope) + "\n")
-        except OSError as error:  # a full disk, a read-only folder: said, and the app goes on
-            from at_tui.store.errors import explain
-
-            self.notify(explain(error, "Export"), severity="error", timeout=15, markup=False)
-            return
-        count = len(envelope["visits"])
         self.notify(f"{count} visite(s) exportée(s) dans {path}", title="Export JSON", timeout=10)
 
     # -- command palette ---------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from answer_sets import SIMPLE_ANSWERS, finished_visit
+from answer_sets import COMPLEXE_ANSWERS, SIMPLE_ANSWERS, finished_visit
 from helpers import FixedClock
 from textual.widgets import Select, Static
 
@@ -22,7 +22,6 @@ from at_tui.screens.record_activity import RecordActivityScreen
 from at_tui.widgets.visit_list import VisitList
 from at_tui.workspace import Workspace
 
-COMPLEXE_ANSWERS = {**SIMPLE_ANSWERS, "utilisateurs_potentiels": 20, "professionnels_hors_structure": 5}
 TODAY = dt.date(2027, 1, 15)
 CM_LOGIN = "claire"
 

@@ -111,3 +111,19 @@ async def test_a_failed_export_is_one_french_notification(make_app, laptop, at_h
     assert len(errors) == 1 and "Traceback" not in errors[0], errors
     assert "Rien n'a été écrit" in errors[0], errors
     assert app.return_code in (None, 0)
+
+
+async def test_e_writes_the_visits_as_json(make_app, laptop, at_home) -> None:
+    import json
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await choose(app, pilot, "json")
+        app.action_export(laptop)  # « Exporter cette visite (JSON) », the palette's: the same writer
+        await pilot.pause()
+    files = sorted((at_home / "exports").glob("visites-*.json"))
+    assert files and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    envelope = json.loads(files[0].read_text(encoding="utf-8"))
+    assert [v["identity"]["structure"] for v in envelope["visits"]] == ["MSP de Lectoure"]
+    assert sum("1 visite(s) exportée(s) dans" in m for m in messages(app)) == 2

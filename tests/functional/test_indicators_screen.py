@@ -4,26 +4,16 @@ the zone, the numbers are shown beside the bars, Échap returns; the palette ope
 from __future__ import annotations
 
 import pytest
-from indicator_data import TODAY, known_opportunities
+from indicator_data import app_on, seed_laptop
 
-from at_tui.app import ATApp
 from at_tui.screens.home import HomeScreen
 from at_tui.screens.indicators import IndicatorsScreen
 from at_tui.widgets.charts import BarChart
-from at_tui.workspace import Workspace
 
 
 @pytest.fixture
 def laptop(db_path, reference) -> dict[str, str]:
-    workspace = Workspace(db_path, reference=reference)
-    try:
-        return known_opportunities(workspace)
-    finally:
-        workspace.close()
-
-
-def app_on(db_path, reference) -> ATApp:
-    return ATApp(db_path, reference=reference, today=lambda: TODAY)
+    return seed_laptop(db_path, reference)
 
 
 def chart(app, key: str) -> dict[str, int]:

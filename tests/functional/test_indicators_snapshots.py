@@ -4,25 +4,14 @@ fixed « today » (05/12/2026): the charts depend on the visit dates and the app
 from __future__ import annotations
 
 import pytest
-from indicator_data import TODAY, known_opportunities
-
-from at_tui.app import ATApp
-from at_tui.workspace import Workspace
+from indicator_data import app_on, seed_laptop
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 
 
 @pytest.fixture
 def laptop(db_path, reference) -> dict[str, str]:
-    workspace = Workspace(db_path, reference=reference)
-    try:
-        return known_opportunities(workspace)
-    finally:
-        workspace.close()
-
-
-def app_on(db_path, reference) -> ATApp:
-    return ATApp(db_path, reference=reference, today=lambda: TODAY)
+    return seed_laptop(db_path, reference)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -12,8 +12,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from answer_sets import SIMPLE_ANSWERS, finished_visit
-from central_server import start_central
+from answer_sets import COMPLEXE_ANSWERS, SIMPLE_ANSWERS, finished_visit
 from fault_proxy import FaultProxy
 
 from at_tui.sync import opportunity_outbox, outbox
@@ -22,14 +21,6 @@ from at_tui.sync.transport import RetryPolicy, Transport
 from at_tui.workspace import Workspace
 
 FAST_RETRY = RetryPolicy(attempts=4, base=0.01, cap=0.05)
-COMPLEXE_ANSWERS = {**SIMPLE_ANSWERS, "utilisateurs_potentiels": 20, "professionnels_hors_structure": 5}
-
-
-@pytest.fixture
-def central(tmp_path):
-    server = start_central(tmp_path)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -28,13 +28,6 @@ FAST_RETRY = RetryPolicy(attempts=3, base=0.01, cap=0.05)
 
 
 @pytest.fixture
-def central(tmp_path):
-    server = start_central(tmp_path)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def token(central):
     return central.add_user("marie", "at")
 

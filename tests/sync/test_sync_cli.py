@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from central_server import content_op, start_central
+from central_server import content_op
 from fake_sync_server import (
     CLOSE,
     EMPTY_PAGE,
@@ -322,13 +322,6 @@ def test_a_database_that_refuses_writes_during_the_sync_is_one_french_line(at_ho
 
 
 # --- set aside: listed at every run until settled -------------------------------------------------------------
-
-
-@pytest.fixture
-def central(tmp_path):
-    server = start_central(tmp_path)
-    yield server
-    server.stop()
 
 
 def test_conflicts_and_refusals_are_listed_at_every_run_until_settled(at_home, reference, central):

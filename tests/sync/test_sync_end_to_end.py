@@ -10,7 +10,7 @@ import random
 
 import httpx
 import pytest
-from central_server import followup_op, start_central
+from central_server import followup_op
 from fault_proxy import FaultProxy
 from helpers import IDENTITY
 
@@ -20,13 +20,6 @@ from at_tui.sync.engine import sync
 from at_tui.sync.transport import RetryPolicy, Transport
 
 FAST_RETRY = RetryPolicy(attempts=4, base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def central(tmp_path):
-    server = start_central(tmp_path)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import sqlite3
 
 import httpx
 import pytest
-from central_server import start_central
 from fault_proxy import FaultProxy
 from helpers import IDENTITY
 
@@ -28,13 +27,6 @@ from at_tui.sync.transport import RetryPolicy, Transport
 from at_tui.workspace import Workspace
 
 FAST_RETRY = RetryPolicy(attempts=3, base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def central(tmp_path):
-    server = start_central(tmp_path)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

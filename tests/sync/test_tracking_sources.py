@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import random
 
-import pytest
-from answer_sets import SIMPLE_ANSWERS, finished_visit
-from central_server import start_central
+from answer_sets import COMPLEXE_ANSWERS, finished_visit
 
 from at_tui.central.sqlite_storage import SQLiteStorage
 from at_tui.central.tracking import tracked_opportunities as central_tracked
@@ -17,15 +15,6 @@ from at_tui.store.tracking import tracked_opportunities as laptop_tracked
 from at_tui.sync.engine import sync
 from at_tui.sync.transport import RetryPolicy, Transport
 from at_tui.workspace import Workspace
-
-COMPLEXE_ANSWERS = {**SIMPLE_ANSWERS, "utilisateurs_potentiels": 20, "professionnels_hors_structure": 5}
-
-
-@pytest.fixture
-def central(tmp_path):
-    server = start_central(tmp_path)
-    yield server
-    server.stop()
 
 
 def _comparable(row) -> dict:

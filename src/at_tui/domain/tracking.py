@@ -181,11 +181,6 @@ def crm_name(territory: Territory, departement: str, typologie: str) -> str:
     return f"{departement} {typology.crm_label if typology else typologie}".strip()
 
 
-def zone_of(territory: Territory, departement: str) -> str:
-    found = _departement(territory, departement)
-    return found.sector if found else ""
-
-
 def answer_number(value: Any) -> int | None:
     """A stored answer as a whole number (the forms store ints; an import may bring « 12 »)."""
     if isinstance(value, bool):

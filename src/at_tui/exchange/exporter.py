@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from at_tui.exchange.errors import ExchangeError
@@ -47,6 +48,22 @@ def export_visits(workspace: Workspace, visit_id: str | None = None) -> dict:
         "visits": exported,
         "references": references,
     }
+
+
+def export_to_exports_folder(workspace: Workspace, visit_id: str | None = None) -> tuple[Path, int]:
+    """The visits (or one) in a dated file of the exports folder, as the app's « Exporter » writes
+    them: (path, how many). ExchangeError in French when nothing could be written."""
+    from at_tui.exchange.fileio import write_file
+    from at_tui.paths import exports_dir
+    from at_tui.store.errors import explain
+
+    envelope = export_visits(workspace, visit_id)
+    try:
+        folder = exports_dir()
+    except OSError as error:  # a full disk, a read-only data folder
+        raise ExchangeError(f"{explain(error, 'Export')} Aucun fichier n'a été modifié.") from None
+    path = write_file(folder / f"visites-{dt.datetime.now():%Y%m%d-%H%M%S}.json", envelope)
+    return path, len(envelope["visits"])
 
 
 def visit_content(workspace: Workspace, visit: Visit) -> dict:

@@ -62,16 +62,10 @@ def _pack(zone: str) -> Callable[[Workspace], str]:
 
 
 def _json(workspace: Workspace) -> str:
-    import datetime as dt
+    from at_tui.exchange.exporter import export_to_exports_folder
 
-    from at_tui.exchange import dumps, export_visits
-    from at_tui.files import write_atomically
-    from at_tui.paths import exports_dir
-
-    envelope = export_visits(workspace)
-    path = exports_dir() / f"visites-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-    write_atomically(path, dumps(envelope) + "\n")
-    return f"{len(envelope['visits'])} visite(s) exportée(s) dans {path}"
+    path, count = export_to_exports_folder(workspace)
+    return f"{count} visite(s) exportée(s) dans {path}"
 
 
 CHOICES = (
