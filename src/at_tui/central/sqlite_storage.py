@@ -1,26 +1,29 @@
 """The central store on SQLite: WAL, synchronous=FULL, every write in a BEGIN IMMEDIATE (a push: one, with a savepoint per operation).
 
 Writers are serialized by SQLite, so the counter incremented inside a write
-transaction gives positions in commit order (see `storage.py` for what another
-database must do instead). One connection per thread: FastAPI runs the
-endpoints in a thread pool.
+transaction gives positions in commit order (`postgres_storage` does otherwise:
+see `storage.py`). One connection per thread: FastAPI runs the endpoints in a
+thread pool. The schema and its versioned steps are in `sqlite_schema`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import secrets
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from at_tui.central.push_reads import PushReads
+from at_tui.central.sqlite_schema import APPLICATION_ID, now, upgrade, version
 from at_tui.central.storage import (
     DATASETS,
     ROLES,
+    SCHEMA_VERSION,
     STREAM_REFERENCE,
     STREAM_VISITS,
     USER_NAME_PATTERN,
@@ -42,108 +45,28 @@ from at_tui.central.storage import (
 )
 from at_tui.store.db import connect, immediate
 
-SCHEMA_VERSION = 2
-# PRAGMA application_id: "ATC1". Tells a central database from the AT's own database (or any other).
-APPLICATION_ID = 0x41544331
-
-SCHEMA = """
-CREATE TABLE meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE counters (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE users (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('at', 'cm')),
-    created_at TEXT NOT NULL
-);
-CREATE TABLE tokens (
-    hash TEXT PRIMARY KEY,
-    user_name TEXT NOT NULL REFERENCES users(name),
-    prefix TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-CREATE INDEX tokens_user ON tokens(user_name);
-CREATE TABLE visits (
-    id TEXT PRIMARY KEY,
-    rev INTEGER NOT NULL CHECK (rev >= 1),
-    owner TEXT NOT NULL REFERENCES users(name),
-    content TEXT NOT NULL,
-    followup TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    seq INTEGER NOT NULL UNIQUE
-);
-CREATE INDEX visits_owner_seq ON visits(owner, seq);
-CREATE TABLE operations (
-    op_id TEXT PRIMARY KEY,
-    user_name TEXT NOT NULL REFERENCES users(name),
-    visit_id TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('applied', 'conflict', 'rejected')),
-    result TEXT NOT NULL,
-    recorded_at TEXT NOT NULL
-);
-CREATE TABLE reference_items (
-    dataset TEXT NOT NULL,
-    key TEXT NOT NULL,
-    content TEXT NOT NULL,
-    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
-    updated_at TEXT NOT NULL,
-    seq INTEGER NOT NULL UNIQUE,
-    PRIMARY KEY (dataset, key)
-);
-CREATE INDEX reference_items_dataset_seq ON reference_items(dataset, seq);
-"""
-
-# Each step brings a database from the version before to its own; statements only add
-# (never drop, never rewrite rows). A new database gets SCHEMA, then every step.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    # v2 (issue 11 §3): the opportunity of a visit and its append-only journal.
-    2: (
-        """CREATE TABLE opportunities (
-            visit_id TEXT PRIMARY KEY REFERENCES visits(id),
-            fields TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE opportunity_journal (
-            id TEXT PRIMARY KEY,
-            visit_id TEXT NOT NULL REFERENCES opportunities(visit_id),
-            day TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            entry TEXT NOT NULL
-        )""",
-        "CREATE INDEX opportunity_journal_visit ON opportunity_journal(visit_id, day, created_at, id)",
-        """CREATE TRIGGER opportunity_journal_no_update BEFORE UPDATE ON opportunity_journal BEGIN
-             SELECT RAISE(ABORT, 'journal en ajout seul');
-           END""",
-        """CREATE TRIGGER opportunity_journal_no_delete BEFORE DELETE ON opportunity_journal BEGIN
-             SELECT RAISE(ABORT, 'journal en ajout seul');
-           END""",
-    ),
-}
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStorage"]
 
 
 class SQLiteStorage:
     """`Storage` on one SQLite file (created with its schema when missing or empty)."""
 
-    def __init__(self, path: Path | str) -> None:
+    kind = "sqlite"
+
+    def __init__(self, path: Path | str, create: bool = True, target: int = SCHEMA_VERSION) -> None:
+        """`create` False: only an existing central database (not an absent or empty file).
+        `target`: the schema version to bring it to (lower than the current: tests only)."""
         self.path = Path(path)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writers = FifoLock()
         self._closed = False
+        if not create and not self.path.is_file():
+            raise StorageError(f"Base du service central introuvable : {self.path} (vérifiez --db). Rien n'a été écrit.")
         _create_private_file(self.path)
-        self.instance = self._initialise()
+        self.migrated = (0, 0)
+        self.instance = self._initialise(create, target)
 
     # Connections ---------------------------------------------------------------------------
 
@@ -172,37 +95,12 @@ class SQLiteStorage:
                 pass
         self._local = threading.local()
 
-    def _initialise(self) -> str:
+    def _initialise(self, create: bool, target: int) -> str:
+        """Schema brought to the current version under the write lock (`sqlite_schema.upgrade`)."""
         conn = self._conn()
         try:
             with immediate(conn):
-                application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                if application_id == 0 and version == 0 and tables == 0:
-                    # Statement by statement: executescript() would commit the transaction.
-                    for statement in SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    _migrate(conn, 1)
-                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                    conn.execute("INSERT INTO meta (key, value) VALUES ('instance', ?)", (secrets.token_hex(6),))
-                    conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (now(),))
-                    conn.executemany(
-                        "INSERT INTO counters (name, value) VALUES (?, 0)", [(STREAM_VISITS,), (STREAM_REFERENCE,)]
-                    )
-                elif application_id != APPLICATION_ID:
-                    raise StorageError(
-                        f"Le fichier {self.path} n'est pas une base du service central at-tui "
-                        "(c'est peut-être la base d'un poste) : indiquez un autre fichier."
-                    )
-                elif version > SCHEMA_VERSION:
-                    raise StorageError(
-                        f"La base {self.path} a été créée par une version plus récente d'at-tui "
-                        f"(schéma v{version}, cette version connaît la v{SCHEMA_VERSION}) : mettez at-tui à jour."
-                    )
-                elif version < SCHEMA_VERSION:
-                    _migrate(conn, version)  # in this transaction: all the steps, or none
+                self.migrated = upgrade(conn, str(self.path), create, target)
                 return conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()[0]
         except sqlite3.DatabaseError as error:
             self.close()
@@ -210,6 +108,30 @@ class SQLiteStorage:
         except StorageError:
             self.close()
             raise
+
+    # Operations ----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        try:
+            return version(self._conn())
+        except sqlite3.Error as error:
+            raise StorageError(f"Base du service central {self.path} illisible : {error}") from None
+
+    def check_ready(self) -> None:
+        found = self.schema_version()
+        if found != SCHEMA_VERSION:
+            raise StorageError(
+                f"La base du service central {self.path} est au schéma v{found}, ce service attend la "
+                f"v{SCHEMA_VERSION} : at-tui central migrate --db …, puis redémarrez le service."
+            )
+
+    def renew_instance(self) -> str:
+        instance = secrets.token_hex(6)
+        conn = self._conn()
+        with immediate(conn):
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'instance'", (instance,))
+        self.instance = instance
+        return instance
 
     # Users and tokens ----------------------------------------------------------------------
 
@@ -315,19 +237,26 @@ class SQLiteStorage:
         conn = self._conn()
         results: list[dict[str, Any]] = []
         stamp = now()
-        with immediate(conn):
+        # The push's writers of this process wait their turn here, in arrival order, rather than
+        # in SQLite's busy handler (it polls, up to 100 ms apart, in no order: slow and unfair
+        # when many laptops push at once). BEGIN IMMEDIATE still guards against other processes.
+        with self._writers, immediate(conn):
+            reads = _read_batch(conn, operations)
+            counter = _Counter(conn, STREAM_VISITS)
             for op_id, visit_id, decide in operations:
                 # Each operation in its own nested transaction: a failure undoes that one
                 # operation only, and the ones before it are still committed below.
                 conn.execute("SAVEPOINT operation")
                 try:
-                    results.append(_apply_one(conn, op_id, visit_id, decide, stamp))
+                    results.append(_apply_one(conn, op_id, visit_id, decide, stamp, reads, counter))
                 except BaseException:
                     conn.execute("ROLLBACK TO operation")
                     conn.execute("RELEASE operation")
+                    counter.save()
                     conn.execute("COMMIT")
                     raise
                 conn.execute("RELEASE operation")
+            counter.save()
         return results
 
     # Reference data sets -------------------------------------------------------------------
@@ -410,6 +339,51 @@ def _current_reference_items(conn: sqlite3.Connection, dataset: str, chunk: int 
         after = rows[-1]["key"]
 
 
+class FifoLock:
+    """A lock handed over in arrival order (`threading.Lock` wakes any waiter): the pushes of
+    one process are written one after the other, first come first served."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def __enter__(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        waiter.acquire()  # released by the holder, which hands the lock over to this thread
+
+    def __exit__(self, *_: object) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+
+class _Counter:
+    """A stream's position counter inside a push: read once, written once before the commit
+    (the writes are serialized: still in commit order)."""
+
+    def __init__(self, conn: sqlite3.Connection, stream: str) -> None:
+        self.conn, self.stream = conn, stream
+        self.value = self.saved = conn.execute("SELECT value FROM counters WHERE name = ?", (stream,)).fetchone()[0]
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value
+
+    def save(self) -> None:
+        if self.value != self.saved:
+            self.conn.execute("UPDATE counters SET value = ? WHERE name = ?", (self.value, self.stream))
+            self.saved = self.value
+
+
 def _next_seq(conn: sqlite3.Connection, stream: str) -> int:
     # Inside the write transaction: writers are serialized, so positions follow commit order.
     return conn.execute("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (stream,)).fetchone()[0]
@@ -422,20 +396,45 @@ VISIT_SELECT = (
 )
 
 
-def _migrate(conn: sqlite3.Connection, version: int) -> None:
-    """Every step after `version`, inside the caller's transaction, then the new version."""
-    for step in sorted(MIGRATIONS):
-        if step > version:
-            for statement in MIGRATIONS[step]:
-                conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
 def _visit(conn: sqlite3.Connection, visit_id: str) -> CentralVisit | None:
     row = conn.execute(VISIT_SELECT + " WHERE visits.id = ?", (visit_id,)).fetchone()
     if row is None:
         return None
     return _visit_from_row(row, _journals(conn, [visit_id]) if row["opportunity_fields"] is not None else {})
+
+
+def _read_batch(conn: sqlite3.Connection, operations: Sequence[tuple[str, str, Decide]]) -> PushReads:
+    """The push's ledger entries and visits (with their journals), three queries for the whole
+    batch, inside its write transaction."""
+    op_ids = to_json(sorted({op_id for op_id, _, _ in operations}))
+    visit_ids = to_json(sorted({visit_id for _, visit_id, _ in operations}))
+    entries = conn.execute(
+        "SELECT * FROM operations WHERE op_id IN (SELECT value FROM json_each(?))", (op_ids,)
+    ).fetchall()
+    rows = conn.execute(VISIT_SELECT + " WHERE visits.id IN (SELECT value FROM json_each(?))", (visit_ids,)).fetchall()
+    journals = _journals(conn, [row["id"] for row in rows if row["opportunity_fields"] is not None])
+    return PushReads(
+        {row["op_id"]: _entry_from_row(row) for row in entries},
+        {row["id"]: _visit_from_row(row, journals) for row in rows},
+        lambda op_id: _read_entry(conn, op_id),
+        lambda visit_id: _visit(conn, visit_id),
+    )
+
+
+def _read_entry(conn: sqlite3.Connection, op_id: str) -> LedgerEntry | None:
+    row = conn.execute("SELECT * FROM operations WHERE op_id = ?", (op_id,)).fetchone()
+    return _entry_from_row(row) if row else None
+
+
+def _entry_from_row(row: sqlite3.Row) -> LedgerEntry:
+    return LedgerEntry(
+        op_id=row["op_id"],
+        user_name=row["user_name"],
+        visit_id=row["visit_id"],
+        fingerprint=row["fingerprint"],
+        status=row["status"],
+        result=json.loads(row["result"]),
+    )
 
 
 def _journals(conn: sqlite3.Connection, visit_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -473,7 +472,7 @@ def _visit_from_row(row: sqlite3.Row, journals: dict[str, list[dict[str, Any]]])
     )
 
 
-def _write_opportunity(conn: sqlite3.Connection, write: OpportunityWrite, new_seq: bool) -> None:
+def _write_opportunity(conn: sqlite3.Connection, write: OpportunityWrite, counter: _Counter | None) -> None:
     """The opportunity's fields and new journal entries; the visit pulled again (new `seq`), same `rev`."""
     if write.fields_json is not None:
         conn.execute(
@@ -494,14 +493,14 @@ def _write_opportunity(conn: sqlite3.Connection, write: OpportunityWrite, new_se
         except sqlite3.IntegrityError:
             # Checked before (operations.apply); only a concurrent push can get here: it is retried.
             raise StorageError(f"L'entrée de journal {entry.id} est déjà enregistrée.") from None
-    if new_seq and conn.execute(
-        "UPDATE visits SET seq = ? WHERE id = ?", (_next_seq(conn, STREAM_VISITS), write.visit_id)
+    if counter is not None and conn.execute(
+        "UPDATE visits SET seq = ? WHERE id = ?", (counter.next(), write.visit_id)
     ).rowcount != 1:
         raise StorageError(f"La visite {write.visit_id} est introuvable : son opportunité ne peut pas être écrite.")
 
 
-def _write_visit(conn: sqlite3.Connection, write: VisitWrite) -> None:
-    seq = _next_seq(conn, STREAM_VISITS)
+def _write_visit(conn: sqlite3.Connection, write: VisitWrite, counter: _Counter) -> None:
+    seq = counter.next()
     content, followup = write.content_json, write.followup_json
     if write.expected_rev == 0:
         conn.execute(
@@ -519,25 +518,15 @@ def _write_visit(conn: sqlite3.Connection, write: VisitWrite) -> None:
         raise StorageError(f"La visite {write.id} a changé pendant l'opération (ou son propriétaire n'est pas le même).")
 
 
-def _apply_one(conn: sqlite3.Connection, op_id: str, visit_id: str, decide: Decide, stamp: str) -> dict[str, Any]:
-    row = conn.execute("SELECT * FROM operations WHERE op_id = ?", (op_id,)).fetchone()
-    entry = (
-        LedgerEntry(
-            op_id=row["op_id"],
-            user_name=row["user_name"],
-            visit_id=row["visit_id"],
-            fingerprint=row["fingerprint"],
-            status=row["status"],
-            result=json.loads(row["result"]),
-        )
-        if row
-        else None
-    )
-    decision = decide(entry, _visit(conn, visit_id))
+def _apply_one(
+    conn: sqlite3.Connection, op_id: str, visit_id: str, decide: Decide, stamp: str, reads: PushReads,
+    counter: _Counter,
+) -> dict[str, Any]:
+    decision = decide(reads.entry(op_id), reads.visit(visit_id))
     if decision.write is not None:
-        _write_visit(conn, decision.write)
+        _write_visit(conn, decision.write, counter)
     if decision.opportunity is not None:
-        _write_opportunity(conn, decision.opportunity, new_seq=decision.write is None)
+        _write_opportunity(conn, decision.opportunity, counter if decision.write is None else None)
     if decision.ledger is not None:
         ledger = decision.ledger
         conn.execute(
@@ -546,4 +535,5 @@ def _apply_one(conn: sqlite3.Connection, op_id: str, visit_id: str, decide: Deci
             (ledger.op_id, ledger.user_name, ledger.visit_id, ledger.fingerprint, ledger.status,
              to_json(ledger.result), stamp),
         )
+    reads.wrote(decision)
     return decision.result

@@ -2,8 +2,10 @@
 
 The protocol's rules (authorization, validation, revisions: `operations.py`) are
 written once, above this interface; a storage only keeps rows and makes the
-writes of one operation atomic. `sqlite_storage.SQLiteStorage` is the
-implementation shipped; a PostgreSQL one must keep the same guarantees:
+writes of one operation atomic. Two implementations keep the same guarantees:
+`sqlite_storage.SQLiteStorage` (the default, one file) and
+`postgres_storage.PostgresStorage` (the agency's PostgreSQL); `backends.open_storage`
+chooses from the `--db` value. Both are at schema version `SCHEMA_VERSION`.
 
 * **One operation = one (nested) transaction, one commit per request.**
   `apply_operations` takes the operations of one push in order; for each it reads
@@ -14,23 +16,25 @@ implementation shipped; a PostgreSQL one must keep the same guarantees:
   operation fails unexpectedly, it alone is undone, the ones before it are
   committed, and the error propagates (the client resends; the ledger answers
   `duplicate` for those). Two concurrent requests touching the same visit or op
-  id must be serialized (SQLite: `BEGIN IMMEDIATE`, writers are serialized, and a
+  id are serialized (SQLite: `BEGIN IMMEDIATE`, writers are serialized, and a
   `SAVEPOINT` per operation; PostgreSQL: one transaction with a `SAVEPOINT` per
-  operation, `SELECT … FOR UPDATE` on the visit, the ledger's primary key on
-  `op_id`, and a retry of the whole request on a serialization failure).
+  operation, transaction-level advisory locks on the request's op and visit ids,
+  `SELECT … FOR UPDATE` on the visit, the ledger's primary key on `op_id`, and the
+  whole request rolled back and retried on a unique violation, serialization
+  failure or deadlock caused by a concurrent request: `decide` is pure given the
+  ledger entry and the visit, so a retry decides again on what is committed then).
 
 * **Commit-ordered cursor.** Every write of a visit (or reference item) gives
   the row a new `seq`, and a reader that has seen `seq` = n must never later
   discover a row committed with a `seq` ≤ n. On SQLite the writes are serialized,
   so a counter incremented inside the write transaction is in commit order.
-  On PostgreSQL a `SEQUENCE` is **not**: `nextval` is handed out before commit,
-  so a transaction holding 41 may commit after another holding 42, and a client
-  that already read 42 would skip 41 for ever. A PostgreSQL storage must instead
-  either increment a one-row counter (`UPDATE counters SET value = value + 1 …
-  RETURNING value`) inside the write transaction — the row lock makes the next
-  writer wait for the commit, so numbers are in commit order — or stamp rows
-  with `pg_current_xact_id()` and only serve rows whose transaction id is below
-  `pg_snapshot_xmin(pg_current_snapshot())`.
+  On PostgreSQL a `SEQUENCE` is **not** (`nextval` is handed out before commit:
+  a transaction holding 41 may commit after another holding 42, and a client that
+  already read 42 would skip 41 for ever). `PostgresStorage` stamps a row with
+  `(pg_current_xact_id() << 20) + n` (its transaction's id, n-th row of that
+  transaction) and serves only rows below `pg_snapshot_xmin(pg_current_snapshot()) << 20`,
+  in the same statement: the proof is in `postgres_storage`'s docstring and in
+  docs/sync-protocol.md (« Curseurs sur PostgreSQL »). Positions fit 19 digits.
 
 * **Owner for ever.** A visit's `owner` is written at its creation only; an update
   whose owner differs from the stored one fails (StorageError) instead of moving it.
@@ -62,8 +66,12 @@ DATASETS: tuple[str, ...] = ("contacts", "argumentaire", "playbooks")
 STREAM_VISITS = "visits"
 STREAM_REFERENCE = "reference"
 
+# The central's schema version, the same on both backends (each has its own steps to reach it:
+# `sqlite_schema`, `postgres_schema`). A database of a newer version is refused, never written.
+SCHEMA_VERSION = 3
+
 USER_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # use with fullmatch
-_DIGITS = re.compile(r"[0-9]{1,18}")
+_DIGITS = re.compile(r"[0-9]{1,19}")  # PostgreSQL positions: xid << 20
 
 
 class StorageError(Exception):
@@ -224,8 +232,22 @@ class Storage(Protocol):
     """Everything the central service keeps. Methods are synchronous and thread-safe."""
 
     instance: str  # random id of this database, part of every cursor
+    kind: str  # "sqlite" or "postgresql"
+    migrated: tuple[int, int]  # the schema version found at open, and the one it was brought to
 
     def close(self) -> None: ...
+
+    # Operations (`at-tui central migrate`, /readyz, restore)
+    def schema_version(self) -> int:
+        """The database's schema version, read now."""
+
+    def check_ready(self) -> None:
+        """One round trip to the database: StorageError (French) if it cannot be reached or its
+        schema is not `SCHEMA_VERSION`."""
+
+    def renew_instance(self) -> str:
+        """Give the database a new random instance id (after a restore: every cursor handed out
+        before becomes unknown, 410, and the laptops pull everything again); the new id."""
 
     # Users and device tokens
     def add_user(self, name: str, role: Role) -> User:

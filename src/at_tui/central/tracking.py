@@ -62,12 +62,10 @@ def tracked_opportunity(visit: CentralVisit) -> TrackedOpportunity | None:
     )
 
 
-def open_existing(db: Path) -> Storage:
+def open_existing(db: Path | str) -> Storage:
     """The central's database, to read its files from (`export-suivi`, `point-cm-at`): only an
-    existing one — the other sub-commands create it, a file written from nothing must not."""
-    from at_tui.central.sqlite_storage import SQLiteStorage
-    from at_tui.central.storage import StorageError
+    existing one (a SQLite file or a PostgreSQL URL) — the other sub-commands create it, a
+    file written from nothing must not."""
+    from at_tui.central.backends import open_storage
 
-    if not db.is_file():
-        raise StorageError(f"Base du service central introuvable : {db} (vérifiez --db). Rien n'a été écrit.")
-    return SQLiteStorage(db)
+    return open_storage(str(db), create=False)

@@ -51,7 +51,7 @@ def central_export_command(args) -> int:
         lifecycle = reference.current_lifecycle()
         territory = reference.territory
         departements = {d.code for d in zone_departements(territory, args.zone)[1]} if args.zone else None
-        storage = open_existing(Path(args.db))
+        storage = open_existing(args.db)
     except (ReferenceDataError, UnknownZone, StorageError) as error:
         return fail(str(error))
     try:
@@ -70,7 +70,7 @@ def add_central_parser(sub) -> None:
         description="Le fichier de suivi des déploiements SPICO (une ligne par opportunité, une feuille Synthèse) "
         "d'après la base du service central.",
     )
-    parser.add_argument("--db", required=True, metavar="CHEMIN", help="base SQLite du service central (existante)")
+    parser.add_argument("--db", required=True, metavar="BASE", help="base du service central, existante : fichier SQLite ou postgresql://…")
     parser.add_argument("--zone", choices=ZONES, type=str.lower, help="seulement les départements de cette zone")
     parser.add_argument("--output", "-o", metavar="CHEMIN",
                         help="fichier à écrire (par défaut : le dossier exports/ des données, nom daté)")

@@ -39,7 +39,7 @@ def add_central_parser(sub) -> None:
         "point-cm-at", help="préparer le point mensuel CM – AT d'une zone d'après la base du service central",
         description="L'ordre du jour du point CM – AT mensuel d'une zone, d'après la base du service central.",
     )
-    parser.add_argument("--db", required=True, metavar="CHEMIN", help="base SQLite du service central (existante)")
+    parser.add_argument("--db", required=True, metavar="BASE", help="base du service central, existante : fichier SQLite ou postgresql://…")
     add_options(parser)
 
 
@@ -120,7 +120,7 @@ def central_command(args) -> int:
         lifecycle = reference.current_lifecycle()
         territory = reference.territory
         departements = zone_departements(territory, args.zone)[1]
-        storage = open_existing(Path(args.db))
+        storage = open_existing(args.db)
     except (ReferenceDataError, UnknownZone, StorageError) as error:
         return fail(str(error))
     try:
