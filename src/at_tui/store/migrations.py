@@ -640,6 +640,25 @@ def _v12_export_marks(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v13_restore_check(conn: sqlite3.Connection) -> None:
+    """What a laptop needs to put back what a restored central lost (issue 13 §4).
+
+    `sync_opportunities.central_updated_at` is the central's `updated_at` of the opportunity
+    as last acknowledged or pulled here: after a restore, a central copy older than it lost
+    writes this laptop had sent. `sync_restore` lists the visits still to compare with the
+    restored central (filled when a pull is refused with 410, emptied as the full re-pull
+    brings each one; those left when it ends are missing from the central):
+    at_tui.sync.restore.
+    """
+    conn.execute("ALTER TABLE sync_opportunities ADD COLUMN central_updated_at TEXT")
+    conn.execute(
+        """CREATE TABLE sync_restore (
+            visit_id TEXT PRIMARY KEY REFERENCES visits(id),
+            started_at TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+
+
 def repair_stored_moments(conn: sqlite3.Connection) -> int:
     """Replace every stored timestamp or date the app cannot show (year 9999, year 1 at +14:00,
     garbage) by the time of the repair; the original is kept in `repaired_values`.
@@ -697,6 +716,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v10_opportunities,
     _v11_opportunity_sync,
     _v12_export_marks,
+    _v13_restore_check,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,6 +11,11 @@ lets the visit's next operation leave in the same run.
 Two queues share the batches: the visits' content (outbox) first, then their opportunities
 (opportunity_outbox, issue 11 §3). A new visit's opportunity leaves in the round after its
 content was applied (the central must know the visit first).
+
+A central restored from a backup refuses every cursor (410), and answers operations based on
+revisions it no longer has in a way no other central could (outbox.record_results): either way
+the pull starts again from 0, this laptop queues again what the central lost
+(at_tui.sync.restore), and it leaves in the same run.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 
 from at_tui.domain.redaction import safe
 from at_tui.store.db import immediate
-from at_tui.sync import opportunity_outbox, outbox
+from at_tui.sync import opportunity_outbox, outbox, restore
 from at_tui.sync.central_content import checker
 from at_tui.sync.reference_pull import pull_reference
 from at_tui.sync.transport import CursorExpired, Offline, RetryLater, SyncError, TooLarge, Transport
@@ -50,6 +55,7 @@ class Report:
     quarantined: list[str] = field(default_factory=list)  # French reasons of central copies set aside
     standing: list[str] = field(default_factory=list)  # opportunities' conflicts and refusals left to settle
     retry_after: dt.datetime | None = None  # the server asked not to come back before this (Retry-After)
+    restored: restore.Resent | None = None  # the central was restored: what this laptop queued again
 
     @property
     def complete(self) -> bool:
@@ -63,6 +69,8 @@ class Report:
         ]
         if self.reference_received:
             lines.append(f"{self.reference_received} donnée(s) de référence reçue(s) (contacts, argumentaire, processus).")
+        if self.restored is not None:
+            lines.append(restored_line(self.restored))
         if self.left:
             lines.append(f"{self.left} modification(s) encore en attente d'envoi.")
         if self.quarantined:
@@ -74,16 +82,35 @@ class Report:
         return lines
 
 
+def restored_line(resent: restore.Resent) -> str:
+    """What the sync report says once this laptop has compared its visits with a restored central."""
+    if not resent.visits and not resent.opportunities:
+        return "Le service central a été restauré : il avait tout ce que ce poste lui avait envoyé."
+    return (f"Le service central a été restauré : {resent.visits} visite(s) et {resent.opportunities} "
+            "opportunité(s) renvoyée(s) depuis ce poste (ce que la sauvegarde n'avait pas).")
+
+
 Progress = Callable[[int, int], None]
 
 
 def sync(workspace, transport: Transport, *, on_progress: Progress | None = None) -> Report:
     report = Report()
     try:
+        if restore.pending(workspace.conn):  # a check cut short: finished before anything leaves
+            learn_login(workspace.conn, transport)
+            pull(workspace, transport, report)  # the whole region again, compared with what was sent
         push(workspace, transport, report, on_progress)
         # Before the pull: a CM's laptop takes in the region's visits only once it knows it is one.
         learn_login(workspace.conn, transport)
+        checked = report.restored
         pull(workspace, transport, report)
+        if report.restored is not checked:  # found restored by this pull: what it lacks leaves now
+            push(workspace, transport, report, on_progress)
+            pull(workspace, transport, report)
+        elif report.received and opportunity_outbox.counts(workspace.conn).waiting:
+            # A CM's operation waits for the central's copy of the opportunity (after a restore:
+            # until the AT's laptop put the visit back); if this pull brought it, it leaves now.
+            push(workspace, transport, report, on_progress)
         report.reference_received += pull_reference(workspace, transport, report)
         if report.reference_received:
             workspace.ensure_directory()  # here, in the sync's thread, rather than on the next search
@@ -261,12 +288,17 @@ def pull(workspace, transport: Transport, report: Report) -> None:
         except CursorExpired:
             if cursor == "0":
                 raise
-            cursor = "0"  # full resync: nothing local is removed, pulled rows are merged again
+            # Another database (a restored backup?): the whole region again — nothing local is
+            # removed, pulled rows are merged again — each visit compared with what was sent.
+            restore.begin(conn)
+            cursor = "0"
             continue
         items, next_cursor, more = _page(page)
         report.received += outbox.apply_pulled(conn, items, "visits", next_cursor, check, lifecycle)
         cursor = next_cursor
         if not more:
+            if restore.pending(conn):
+                report.restored = restore.finish(conn)
             return
 
 

@@ -72,7 +72,8 @@ def take_batch(conn: sqlite3.Connection, limit: int, skip: Collection[str] = ())
     still on their way), then pending ones, their payload fixed now. Only for a visit the
     central knows (its content was applied: `sync_visits.rev` > 0), and — for a visit not made
     here (a CM's) — once the central's opportunity was received; none while a conflict of the
-    visit waits for the user; one operation in flight per visit."""
+    visit waits for the user, nor while the visit is compared with a restored central
+    (at_tui.sync.restore); one operation in flight per visit."""
     from at_tui.sync.outbox import Operation
 
     if limit <= 0:
@@ -88,6 +89,7 @@ def take_batch(conn: sqlite3.Connection, limit: int, skip: Collection[str] = ())
                 WHERE o.state IN ('pending', 'sent')
                   AND NOT EXISTS (SELECT 1 FROM opportunity_outbox c WHERE c.visit_id = o.visit_id
                                                                        AND c.state = 'conflict')
+                  AND NOT EXISTS (SELECT 1 FROM sync_restore r WHERE r.visit_id = o.visit_id)
                 ORDER BY o.seq"""
         ).fetchall()
         busy = {row["visit_id"] for row in rows if row["state"] == "sent"}
@@ -176,12 +178,19 @@ def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]
             if status == "duplicate" and result.get("original_status") in ("conflict", "rejected"):
                 state = result["original_status"]
             central = result.get("central") if isinstance(result.get("central"), dict) else None
-            if state == "done":
+            if status == "rejected" and _lost_by_central(conn, visit_id, result):
+                # A restored central without the visit it had acknowledged: compared, then sent again.
+                from at_tui.sync import restore
+
+                restore.mark(conn, now)
+                state = "resolved"
+                _queue(conn, visit_id, now)
+            elif state == "done":
                 _mark_synced(conn, visit_id, sent_entries)
                 opportunity = result.get("opportunity")
                 central_fields = _fields(opportunity.get("fields")) if isinstance(opportunity, dict) else None
                 _set_sync(conn, visit_id, now, base=json.dumps(central_fields or sent_fields, ensure_ascii=False),
-                          central_copy=None, conflict_fields=None)
+                          central_copy=None, conflict_fields=None, **_acknowledged(opportunity))
                 if central_fields is not None:
                     _take_unchanged(conn, visit_id, sent_fields, central_fields, lifecycle)
             elif state == "conflict":
@@ -208,6 +217,13 @@ def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]
                 (state, json.dumps(dict(result), ensure_ascii=False), reason, now, result["op_id"]),
             )
     return states
+
+
+def _lost_by_central(conn: sqlite3.Connection, visit_id: str, result: Mapping[str, Any]) -> bool:
+    from at_tui.sync.restore import lost_by_central
+
+    row = conn.execute("SELECT rev FROM sync_visits WHERE visit_id = ?", (visit_id,)).fetchone()
+    return lost_by_central(result, row[0] if row and row[0] else 0)
 
 
 def _undo_forbidden(conn: sqlite3.Connection, visit_id: str, payload: Mapping[str, Any], names: Any,
@@ -302,7 +318,16 @@ def _merge(conn: sqlite3.Connection, visit_id: str, opportunity: Mapping[str, An
     _paused(conn, lambda: _write(store, conn, visit_id, lifecycle, row, changes, updated_at, new_entries))
     _mark_synced(conn, visit_id, [e["id"] for e in entries])
     if take:
-        _set_sync(conn, visit_id, now, base=json.dumps(fields, ensure_ascii=False))
+        _set_sync(conn, visit_id, now, base=json.dumps(fields, ensure_ascii=False), **_acknowledged(opportunity))
+    elif _acknowledged(opportunity):
+        _set_sync(conn, visit_id, now, **_acknowledged(opportunity))
+
+
+def _acknowledged(opportunity: Any) -> dict[str, Any]:
+    """The central's `updated_at` of its copy, kept to tell, after a restore, a central copy older
+    than what this laptop was acknowledged (at_tui.sync.restore); nothing when absent."""
+    updated_at = opportunity.get("updated_at") if isinstance(opportunity, dict) else None
+    return {"central_updated_at": updated_at} if isinstance(updated_at, str) and len(updated_at) <= 64 else {}
 
 
 def _cm_fields(central: Mapping[str, Any]) -> tuple[str, ...]:

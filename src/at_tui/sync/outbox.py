@@ -81,6 +81,7 @@ def take_batch(conn: sqlite3.Connection, limit: int, skip: Collection[str] = ())
                  FROM outbox o LEFT JOIN sync_visits v ON v.visit_id = o.visit_id
                 WHERE o.state IN ('pending', 'sent')
                   AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.visit_id = o.visit_id AND c.state = 'conflict')
+                  AND NOT EXISTS (SELECT 1 FROM sync_restore r WHERE r.visit_id = o.visit_id)
                   AND NOT {HELD_SQL}
                 ORDER BY o.seq"""
         ).fetchall()
@@ -140,19 +141,21 @@ def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]
     (→ `done` on the central revision), or equals the content the operation was based on
     (only the revision moved, e.g. a CM's follow-up: → `resolved`, and a new pending
     operation re-sends the visit on the central revision, in the same sync run)."""
+    from at_tui.sync import restore
+
     now = utc_now()
     results = [_safe_result(result) for result in results]
     states: dict[str, str] = {}
     with immediate(conn):
         # Only operations of this outbox: an answer about anything else is ignored rather than trusted.
-        ours = {row[0]: (row[1], row[2]) for row in conn.execute(
-            "SELECT op_id, visit_id, payload FROM outbox WHERE op_id IN (SELECT value FROM json_each(?))",
+        ours = {row[0]: (row[1], row[2], row[3]) for row in conn.execute(
+            "SELECT op_id, visit_id, payload, base_rev FROM outbox WHERE op_id IN (SELECT value FROM json_each(?))",
             (json.dumps([str(result.get("op_id")) for result in results]),),
         ).fetchall()}
         filed: list[tuple] = []
         revisions: list[tuple] = []
         for result in results:
-            visit_id, payload = ours.get(result.get("op_id"), (None, None))
+            visit_id, payload, base_rev = ours.get(result.get("op_id"), (None, None, 0))
             if visit_id is None:
                 continue
             status = result["status"]
@@ -160,7 +163,12 @@ def record_results(conn: sqlite3.Connection, results: Iterable[Mapping[str, Any]
             if status == "duplicate" and result.get("original_status") in ("conflict", "rejected"):
                 state = result["original_status"]
             central = result.get("central") if isinstance(result.get("central"), dict) else None
-            if state == "done" and result.get("rev") is not None:
+            if restore.lost_by_central(result, base_rev or 0):
+                # The central lost what it had acknowledged (restored from a backup): not a conflict
+                # for the AT; the visit is compared with the central's copy, then sent again.
+                restore.mark(conn, now)
+                state = REBASED
+            elif state == "done" and result.get("rev") is not None:
                 revisions.append((visit_id, int(result["rev"]), payload, now))
             elif state == "conflict" and central is not None:
                 settled = _settle_conflict(conn, visit_id, payload, central, check)
@@ -261,16 +269,20 @@ def apply_pulled(conn: sqlite3.Connection, items: Iterable[Mapping[str, Any]], d
     `lifecycle` gives the playbook's lifecycle for « À faire »). An AT's laptop skips a
     visit made elsewhere; a CM's laptop (sync_state « role » = 'cm') takes it in as
     'import' (never pushed as content, its owner kept): the CM follows every opportunity
-    of the region offline.
+    of the region offline. While the central is checked after a restore (at_tui.sync.restore),
+    each visit is first compared with what this laptop was acknowledged.
     """
-    from at_tui.sync import opportunity_outbox
+    from at_tui.sync import opportunity_outbox, restore
 
     now = utc_now()
     count = 0
     with immediate(conn):
         cm = get_state(conn, "role") == "cm"
+        checking = restore.pending(conn)
         for item in items:
             visit_id = item["id"]
+            if checking:
+                restore.check_pulled(conn, item, now)  # a restored central: what it lost is queued again
             local = conn.execute("SELECT origin FROM visits WHERE id = ?", (visit_id,)).fetchone()
             inserted = False
             if local is None:
