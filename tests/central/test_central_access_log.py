@@ -3,6 +3,7 @@ puts in a query string, a header or the path. The log is the real server's (`cen
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -12,6 +13,8 @@ import pytest
 from central_server import CentralServer, content_op
 
 from at_tui.central.access_log import RedactingFormatter, access_line
+
+KEYS = {"time", "client", "method", "path", "status", "user", "ms"}
 
 
 def test_the_access_log_holds_no_query_string_and_no_header(central_server: CentralServer) -> None:
@@ -41,14 +44,23 @@ def test_the_access_log_holds_no_query_string_and_no_header(central_server: Cent
     for secret in central_server.tokens:
         assert secret not in logs
         assert secret[12:] not in logs and secret[4:20] not in logs
-    assert "?" not in "".join(line for line in logs.splitlines() if "HTTP/1.1" in line)  # no query string at all
     assert "Bearer" not in logs and "Cookie" not in logs and "X-Api-Key" not in logs
     assert "\x1b" not in logs and "\x07" not in logs
     assert "MSP des Coteaux" not in logs  # nor any body
-    # What a line holds: client, method, path, status, login (or -), time taken.
-    assert re.search(r'127\.0\.0\.1:\d+ - "POST /v1/push HTTP/1\.1" 200 alice \d+ ms', logs), logs
-    assert re.search(r'"GET /v1/visits HTTP/1\.1" 401 - \d+ ms', logs), logs
-    assert re.search(r'"GET /v1/visits/att_…\(masqué\) HTTP/1\.1" 404 alice', logs), logs
+    # One JSON object per line on stdout, each with these keys only: nothing else can slip in.
+    stdout = (central_server.log_dir / "stdout.log").read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert len(lines) >= 17  # every request above (and the start-up polls)
+    assert all(set(line) == KEYS for line in lines), lines
+    assert not any("?" in line["path"] for line in lines)  # no query string at all
+    push = next(line for line in lines if line["path"] == "/v1/push")
+    assert push["method"] == "POST" and push["status"] == 200 and push["user"] == "alice"
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", push["client"]) and isinstance(push["ms"], (int, float))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", push["time"])
+    assert {"method": "GET", "path": "/v1/visits", "status": 401, "user": None}.items() <= next(
+        line for line in lines if line["status"] == 401).items()
+    assert any(line["path"] == "/v1/visits/att_…(masqué)" and line["status"] == 404 and line["user"] == "alice"
+               for line in lines), lines
 
 
 def test_error_bodies_never_echo_a_token(api) -> None:
@@ -75,7 +87,23 @@ def test_error_bodies_never_echo_a_token(api) -> None:
 def test_an_access_line_has_the_path_without_query(query: str) -> None:
     scope = {"type": "http", "method": "GET", "path": "/v1/visits", "query_string": query.encode(),
              "http_version": "1.1", "client": ("10.0.0.2", 5555), "headers": [(b"authorization", b"Bearer att_abc")]}
-    assert access_line(scope, 200, "alice", 0.0042) == '10.0.0.2:5555 - "GET /v1/visits HTTP/1.1" 200 alice 4 ms'
+    line = access_line(scope, 200, "alice", 0.0042, now=1796547601.2345)
+    assert json.loads(line) == {"time": "2026-12-06T09:00:01.234Z", "client": "10.0.0.2:5555", "method": "GET",
+                                "path": "/v1/visits", "status": 200, "user": "alice", "ms": 4.2}
+    assert "att_abc" not in line and query not in line
+
+
+def test_an_access_line_stays_one_valid_json_line_whatever_the_path() -> None:
+    token = "att_" + "Q" * 43
+    scope = {"type": "http", "method": "GET", "client": None,
+             "path": f'/v1/visits/{token}"\n{{"forged": 1}}\x1b[2J\udc80' + "x" * 500}
+    line = access_line(scope, None, None, 1.5)
+    record = json.loads(line)
+    assert "\n" not in line and token not in line and "\x1b" not in line
+    assert record["path"].startswith("/v1/visits/att_…(masqué)\"")  # a quote stays inside the string
+    assert record["path"].endswith("…") and len(record["path"]) <= 201
+    assert record["client"] is None and record["user"] is None and record["status"] is None
+    assert record["ms"] == 1500.0
 
 
 def test_every_log_line_is_redacted_tracebacks_too() -> None:

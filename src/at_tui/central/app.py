@@ -4,8 +4,12 @@
 small ASGI layer (`Gatekeeper`) checks the token (401, before anything of the
 request is read), the token's rate (429 with `Retry-After`) and the body size (413,
 on `Content-Length` and on the bytes actually received, before any parsing). Outside
-it, `AccessLog` writes one line per request (no query string, no header). Endpoints
+it, `AccessLog` writes one JSON line per request (no query string, no header). Endpoints
 are plain functions: FastAPI runs them in its thread pool, the storage is synchronous.
+
+`/healthz` (the process answers; never touches the database) and `/readyz` (the database
+answers and its schema is current: `Storage.check_ready`) are for the agency's monitoring:
+no token, no rate limit, and their successful answers are not logged (docs/deploy.md).
 
 The token is only ever read from the `Authorization` header; it is never
 logged, never echoed (every error body is redacted), never accepted in a URL.
@@ -13,6 +17,7 @@ logged, never echoed (every error body is redacted), never accepted in a URL.
 
 
 import json
+import logging
 import sqlite3
 import uuid
 from enum import Enum
@@ -62,7 +67,10 @@ from at_tui.reference.validation import french_message
 __all__ = ["Limits", "create_app"]
 
 HEALTH_PATH = "/v1/health"
-PUBLIC_PATHS = frozenset({HEALTH_PATH, "/openapi.json"})
+LIVE_PATH = "/healthz"
+READY_PATH = "/readyz"
+PROBE_PATHS = frozenset({LIVE_PATH, READY_PATH})
+PUBLIC_PATHS = frozenset({HEALTH_PATH, "/openapi.json", *PROBE_PATHS})
 USER_KEY = "at_tui_central_user"
 MAX_REV = 2**31
 
@@ -70,6 +78,11 @@ UNAUTHORIZED = "Jeton d'accès absent, inconnu ou révoqué : reconnectez le pos
 VISIT_NOT_FOUND = "Visite introuvable."
 CURSOR_GONE = "Curseur inconnu ou expiré : reprenez la réception depuis le début (since=0)."
 UNAVAILABLE = "Service central momentanément indisponible : réessayez dans quelques instants."
+# Public (no token): says what to look at, never the database's address or the cause's details.
+NOT_READY = (
+    "Service central pas prêt : base de données injoignable ou schéma pas à jour "
+    "(détails dans le journal du service ; at-tui central migrate)."
+)
 
 
 def too_many_requests(per_minute: int, seconds: str) -> str:
@@ -120,6 +133,12 @@ UUIDText = Annotated[str, Field(min_length=1, max_length=45, json_schema_extra={
 
 # The reference data sets, as an enumeration so that the OpenAPI spec lists them.
 Dataset = Enum("Dataset", {name: name for name in DATASETS}, type=str)
+
+
+class ReadyModel(BaseModel):
+    status: Literal["ok"]
+    schema_: int = Field(alias="schema", description="version du schéma de la base (à jour)")
+    backend: Literal["sqlite", "postgresql"] = Field(description="moteur de la base du service central")
 
 
 def _errors(status: int, description: str) -> dict[int | str, dict[str, Any]]:
@@ -200,6 +219,33 @@ def create_app(storage: Storage, limits: Limits | None = None, rules: Rules | No
     def health() -> dict[str, Any]:
         return {"status": "ok"}
 
+    @app.get(
+        LIVE_PATH,
+        response_model=HealthModel,
+        tags=["supervision"],
+        summary="Le processus répond (sans jeton ; ne lit pas la base)",
+        response_description="Le processus est en marche.",
+    )
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.get(
+        READY_PATH,
+        response_model=ReadyModel,
+        tags=["supervision"],
+        summary="Le service peut servir : base joignable, schéma à jour (sans jeton)",
+        response_description="La base répond et son schéma est à jour.",
+        responses=_errors(503, "Base injoignable ou schéma pas à jour (détails dans le journal du service)."),
+    )
+    def readyz() -> Any:
+        try:
+            storage.check_ready()
+            version = storage.schema_version()
+        except Exception as error:  # whatever the cause, the probe says « not ready »; the log says why
+            _log_not_ready(error)
+            return FrenchJSONResponse({"detail": NOT_READY}, status_code=503, headers={"Retry-After": "5"})
+        return {"status": "ok", "schema": version, "backend": storage.kind}
+
     @app.post(
         "/v1/push",
         response_model=PushResponse,
@@ -209,9 +255,11 @@ def create_app(storage: Storage, limits: Limits | None = None, rules: Rules | No
         response_description="Un résultat par opération, dans l'ordre : applied, duplicate, conflict ou rejected.",
         responses={**AUTH_ERRORS, **_errors(413, f"Corps de plus de {limits.max_body_bytes} octets.")},
     )
-    def push(body: PushRequest, user: CurrentUser) -> dict[str, Any]:
+    def push(body: PushRequest, user: CurrentUser) -> FrenchJSONResponse:
         ops = [operations.Operation(i.op_id, i.visit_id, i.kind, i.base_rev, i.payload) for i in body.operations]
-        return {"results": operations.apply(storage, user, ops, limits.max_text, rules)}
+        # Answered as made (`PushResponse` describes it): validating 200 results again through
+        # the response model cost more than writing them, and they hold only what was set.
+        return FrenchJSONResponse({"results": operations.apply(storage, user, ops, limits.max_text, rules)})
 
     @app.get(
         "/v1/me",
@@ -306,8 +354,15 @@ def create_app(storage: Storage, limits: Limits | None = None, rules: Rules | No
         return FrenchJSONResponse({"detail": UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
 
     app.add_middleware(Gatekeeper, storage=storage, max_body_bytes=limits.max_body_bytes, rate_limit=limits.rate_limit)
-    app.add_middleware(AccessLog, user_of=_user_name)  # added last: outermost, it sees every answer
+    # Added last: outermost, it sees every answer (a successful probe is the prober's record, not ours).
+    app.add_middleware(AccessLog, user_of=_user_name, quiet_paths=PROBE_PATHS)
     return app
+
+
+def _log_not_ready(error: Exception) -> None:
+    """Why /readyz said 503, for the operator (the error log is redacted; a StorageError is French)."""
+    reason = str(error) if isinstance(error, StorageError) else f"{type(error).__name__}: {error}"
+    logging.getLogger("uvicorn.error").warning("/readyz : service pas prêt : %s", reason[:500])
 
 
 def _user_name(scope: Scope) -> str | None:
