@@ -4,7 +4,7 @@ Plain helpers (no pytest fixture), importable by any test:
 
     from central_server import start_central
 
-    server = start_central(tmp_path)
+    server = start_central(tmp_path)              # or db=central_db: a SQLite path or a PostgreSQL URL
     try:
         token = server.add_user("marie", "at")
         httpx.post(server.url + "/v1/push", json=…, headers=server.auth(token))
@@ -14,7 +14,8 @@ Plain helpers (no pytest fixture), importable by any test:
         server.stop()
 
 Users and tokens are made through the real CLI (`at-tui central add-user`), the
-token being the last line of its output. `logs()` is everything the server
+token being the last line of its output. `server.db` is the `--db` value every
+command gets (`db_path` for the tests that are about the SQLite file). `logs()` is everything the server
 printed (stdout and stderr, across restarts). `visit_content`, `content_op` and
 `followup_op` build valid push operations.
 """
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from at_tui.central import backends
 
 STARTUP_TIMEOUT = 30.0
 CLI_TIMEOUT = 60
@@ -115,7 +118,7 @@ def run_central_cli(*args: str) -> subprocess.CompletedProcess:
 
 @dataclass
 class CentralServer:
-    db_path: Path
+    db: str  # the `--db` value: a SQLite file path or a PostgreSQL URL
     port: int
     log_dir: Path
     process: subprocess.Popen | None = None
@@ -127,17 +130,23 @@ class CentralServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file (for the tests that are about the file itself)."""
+        assert not backends.is_postgres(self.db), "ce service central est sur PostgreSQL"
+        return Path(self.db)
+
     # Users -----------------------------------------------------------------------------
 
     def add_user(self, name: str, role: str = "at") -> str:
         """Create a user with the CLI; its token (the last line of the output)."""
-        return self._token(run_central_cli("add-user", name, "--role", role, "--db", str(self.db_path)))
+        return self._token(run_central_cli("add-user", name, "--role", role, "--db", self.db))
 
     def add_token(self, name: str) -> str:
-        return self._token(run_central_cli("add-token", name, "--db", str(self.db_path)))
+        return self._token(run_central_cli("add-token", name, "--db", self.db))
 
     def revoke(self, name: str) -> None:
-        result = run_central_cli("revoke", name, "--all", "--db", str(self.db_path))
+        result = run_central_cli("revoke", name, "--all", "--db", self.db)
         assert result.returncode == 0, result.stderr
 
     def _token(self, result: subprocess.CompletedProcess) -> str:
@@ -159,7 +168,7 @@ class CentralServer:
         self._mark = len(self.logs())
         with open(self.log_dir / "stdout.log", "ab") as out, open(self.log_dir / "stderr.log", "ab") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "at_tui", "central", "serve", "--db", str(self.db_path),
+                [sys.executable, "-m", "at_tui", "central", "serve", "--db", self.db,
                  "--host", "127.0.0.1", "--port", str(self.port), *self.serve_args],
                 env=_env(), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
             )
@@ -217,15 +226,17 @@ class CentralServer:
         return "\n".join(parts)
 
 
-def start_central(tmp_path: Path, *serve_args: str) -> CentralServer:
-    """A running central service on a fresh database under `tmp_path` (call `stop()` when done);
-    `serve_args`: more options of `central serve`."""
+def start_central(tmp_path: Path, *serve_args: str, db: str | Path | None = None) -> CentralServer:
+    """A running central service (call `stop()` when done) on `db` (a `--db` value: the
+    `central_db` fixture's), by default a fresh SQLite file under `tmp_path`, which also holds
+    the logs; `serve_args`: more options of `central serve`."""
     base = Path(tmp_path) / "central"
     base.mkdir(parents=True, exist_ok=True)
+    db = str(db if db is not None else base / "central.sqlite3")
     last_error: Exception | None = None
     for attempt in range(5):  # a free port can be taken between the probe and the bind
         server = CentralServer(
-            db_path=base / "central.sqlite3", port=free_port(), log_dir=base / f"logs-{attempt}", serve_args=serve_args
+            db=db, port=free_port(), log_dir=base / f"logs-{attempt}", serve_args=serve_args
         )
         try:
             server.start()

@@ -1,15 +1,20 @@
-"""Shared fixtures: an isolated AT_TUI_HOME per test, the bundled reference data, and
-workspaces and apps on real SQLite files. Plain helpers (no fixtures) live in `helpers.py`."""
+"""Shared fixtures: an isolated AT_TUI_HOME per test, the bundled reference data, workspaces
+and apps on real SQLite files, and a PostgreSQL server for the central's tests
+(`postgres_admin_url`). Plain helpers (no fixtures) live in `helpers.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from helpers import FixedClock
 
 from at_tui.reference.loader import ReferenceData, load_reference
+
+# The central's database on either backend (`central_db`, `new_central_db`, `postgres_db`).
+pytest_plugins = ["central_db"]
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +23,27 @@ def reference() -> ReferenceData:
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("AT_TUI_FIXTURES", raising=False)
         return load_reference()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The admin URL of a throwaway PostgreSQL for the whole session (issue 13): the one `.ci/run`
+    started (AT_TUI_TEST_POSTGRES), else one started here and stopped at the end; the tests that
+    need it are skipped, saying what to install, where neither can be had."""
+    import postgres_server
+
+    pytest.importorskip("psycopg", reason="psycopg absent : pip install -e '.[test]'")
+    given = os.environ.get(postgres_server.ENV_URL)
+    if given:
+        yield given
+        return
+    if not postgres_server.available():
+        pytest.skip(postgres_server.MISSING)
+    server = postgres_server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,7 @@
-"""The in-process central service of the API tests: `make_api(path)` yields an `Api` with three users."""
+"""The in-process central service of the API tests: `make_api(db)` yields an `Api` with three users.
+
+`db` is a `--db` value (a SQLite path or a PostgreSQL URL: see central_db.py); the storage is
+opened as `at-tui central serve` opens it (`backends.open_storage`, which migrates)."""
 
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ with warnings.catch_warnings():
 
 from at_tui.central.app import create_app
 from at_tui.central.auth import issue_token
+from at_tui.central.backends import open_storage
 from at_tui.central.models import Limits
-from at_tui.central.sqlite_storage import SQLiteStorage
+from at_tui.central.storage import Storage
 
 USERS = {"alice": "at", "bruno": "at", "carole": "cm"}
 
@@ -27,7 +31,8 @@ class Api:
     """An in-process central service and a token per user (alice and bruno: AT; carole: CM)."""
 
     client: TestClient
-    storage: SQLiteStorage
+    storage: Storage
+    db: str  # the `--db` value, for raw SQL through central_db.query
     tokens: dict[str, str] = field(default_factory=dict)
 
     def headers(self, user: str) -> dict[str, str]:
@@ -47,9 +52,9 @@ class Api:
         return self.client.get(path, params=params, headers=self.headers(user))
 
 
-def make_api(path: Path, limits: Limits | None = None) -> Iterator[Api]:
-    storage = SQLiteStorage(path)
-    api = Api(TestClient(create_app(storage, limits)), storage)
+def make_api(db: str | Path, limits: Limits | None = None) -> Iterator[Api]:
+    storage = open_storage(str(db))
+    api = Api(TestClient(create_app(storage, limits)), storage, str(db))
     for name, role in USERS.items():
         if storage.get_user(name) is None:
             storage.add_user(name, role)

@@ -1,5 +1,6 @@
-"""Fixtures of the central service's tests: an in-process API on a temporary SQLite database
-(three users: alice and bruno are ATs, carole a CM) and a real server process (`central_server`)."""
+"""Fixtures of the central service's tests, each on SQLite and on PostgreSQL (`central_db`,
+ids `[sqlite]` / `[postgresql]`): an in-process API (three users: alice and bruno are ATs,
+carole a CM) and a real server process (`central_server`)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from central_server import CentralServer, start_central  # noqa: E402
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    yield from make_api(tmp_path / "central.sqlite3")
+def api(central_db: str) -> Iterator[Api]:
+    yield from make_api(central_db)
 
 
 @pytest.fixture
-def central_server(tmp_path: Path) -> Iterator[CentralServer]:
-    """A real `at-tui central serve` process on 127.0.0.1 (free port, temporary database)."""
-    server = start_central(tmp_path)
+def central_server(tmp_path: Path, central_db: str) -> Iterator[CentralServer]:
+    """A real `at-tui central serve` process on 127.0.0.1 (free port, this test's database)."""
+    server = start_central(tmp_path, db=central_db)
     try:
         yield server
     finally:

@@ -1,4 +1,5 @@
-"""The central service's API, in process (TestClient) on a real SQLite file: push, pull, limits, authorization.
+"""The central service's API, in process (TestClient) on a real database — a SQLite file and a
+PostgreSQL database, every test on both (`central_db`): push, pull, limits, authorization.
 
 Users: alice and bruno are ATs, carole is a CM (see conftest.py).
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from central_api import make_api
+from central_db import PUBLIC_TABLES, execute, integrity_errors, is_postgres, query, stored_bytes
 from central_server import content_op, followup_op, visit_content
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,9 +24,10 @@ from hypothesis import strategies as st
 from at_tui.central import operations
 from at_tui.central.app import Gatekeeper
 from at_tui.central.auth import issue_token, new_token, token_hash
+from at_tui.central.backends import open_storage
 from at_tui.central.models import Limits
 from at_tui.central.sqlite_storage import APPLICATION_ID, SQLiteStorage
-from at_tui.central.storage import StorageError
+from at_tui.central.storage import SCHEMA_VERSION, STREAM_REFERENCE, STREAM_VISITS, StorageError
 
 NOT_FOUND = "visite introuvable"
 
@@ -61,14 +64,6 @@ def pull_all(api, user: str, since: str | None = None, limit: int = 1000) -> tup
             return items, since
 
 
-def rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
 # Push: the five outcomes ------------------------------------------------------------------
 
 
@@ -100,11 +95,11 @@ def test_a_resent_operation_is_a_duplicate_and_never_applied_twice(api) -> None:
     assert second == {"op_id": update_op["op_id"], "status": "duplicate", "rev": 2, "original_status": "applied"}
     assert api.push("alice", update_op)[0]["status"] == "duplicate"
     assert central(api, visit_id)["rev"] == 2
-    assert rows(api.storage.path, "SELECT count(*) FROM operations") == [(2,)]
+    assert query(api.db, "SELECT count(*) FROM operations") == [(2,)]
 
 
-def test_the_ledger_is_permanent_across_restarts(tmp_path: Path) -> None:
-    db = tmp_path / "central.sqlite3"
+def test_the_ledger_is_permanent_across_restarts(central_db: str) -> None:
+    db = central_db
     visit_id = new_id()
     op = content_op(visit_id, 0)
     for api in make_api(db):
@@ -202,7 +197,7 @@ def test_one_bad_operation_never_blocks_the_others(api) -> None:
     )
     assert [r["status"] for r in results] == ["applied", "rejected", "applied", "applied"]
     assert central(api, good_1)["rev"] == 2
-    assert rows(api.storage.path, "SELECT status, count(*) FROM operations GROUP BY status ORDER BY status") == [
+    assert query(api.db, "SELECT status, count(*) FROM operations GROUP BY status ORDER BY status") == [
         ("applied", 3),
         ("rejected", 1),
     ]
@@ -233,10 +228,10 @@ def test_identifiers_are_answered_in_canonical_form(api) -> None:
     assert api.push("alice", {**op, "op_id": op["op_id"].lower(), "visit_id": visit_id})[0]["status"] == "duplicate"
 
 
-def test_a_failing_operation_is_undone_alone_and_the_ones_before_it_stay(tmp_path: Path) -> None:
+def test_a_failing_operation_is_undone_alone_and_the_ones_before_it_stay(central_db: str) -> None:
     """Operations of one push commit together; one that fails half-way leaves no trace, the
     ones before it are committed, and the error reaches the caller (503: the laptop resends)."""
-    storage = SQLiteStorage(tmp_path / "central.sqlite3")
+    storage = open_storage(central_db)
     try:
         user = storage.add_user("alice", "at")
         first, second, third = (content_op(new_id(), 0) for _ in range(3))
@@ -249,7 +244,7 @@ def test_a_failing_operation_is_undone_alone_and_the_ones_before_it_stay(tmp_pat
             decision = decisions[1][2](entry, visit)
             return dataclasses.replace(decision, ledger=dataclasses.replace(decision.ledger, status="?"))
 
-        with pytest.raises(sqlite3.IntegrityError):  # the ledger's CHECK refuses it, after the visit row
+        with pytest.raises(integrity_errors()):  # the ledger's CHECK refuses it, after the visit row
             storage.apply_operations([decisions[0], (ops[1].op_id, ops[1].visit_id, fails_after_writing), decisions[2]])
         assert storage.get_visit(ops[0].visit_id).rev == 1
         assert storage.get_visit(ops[1].visit_id) is None and storage.get_visit(ops[2].visit_id) is None
@@ -260,9 +255,9 @@ def test_a_failing_operation_is_undone_alone_and_the_ones_before_it_stay(tmp_pat
         storage.close()
 
 
-def test_each_operation_is_its_own_transaction_even_concurrently(tmp_path: Path) -> None:
+def test_each_operation_is_its_own_transaction_even_concurrently(central_db: str) -> None:
     """The same operation pushed from several threads at once: applied once, duplicates otherwise."""
-    storage = SQLiteStorage(tmp_path / "central.sqlite3")
+    storage = open_storage(central_db)
     try:
         user = storage.add_user("alice", "at")
         visit_id = new_id()
@@ -438,8 +433,8 @@ def test_every_endpoint_but_health_answers_401_without_a_valid_token(api, method
 
 def test_a_token_in_the_url_is_never_accepted(api) -> None:
     token = api.tokens["alice"]
-    for query in ({"token": token}, {"access_token": token}, {"authorization": f"Bearer {token}"}):
-        assert api.client.get("/v1/visits", params=query).status_code == 401
+    for params in ({"token": token}, {"access_token": token}, {"authorization": f"Bearer {token}"}):
+        assert api.client.get("/v1/visits", params=params).status_code == 401
 
 
 def test_health_needs_no_token_and_the_spec_is_served(api) -> None:
@@ -466,11 +461,11 @@ def test_tokens_are_random_and_only_their_hash_is_stored(api) -> None:
     assert len(tokens) == 200
     for token in tokens:
         assert token.startswith("att_") and len(token) == 47  # 32 bytes in base64url
-    raw = b"".join(p.read_bytes() for p in api.storage.path.parent.glob("central.sqlite3*"))
+    raw = stored_bytes(api.db)
     for token in api.tokens.values():
         assert token.encode() not in raw
         assert token[12:].encode() not in raw  # not even the secret part
-    stored = {row[0] for row in rows(api.storage.path, "SELECT hash FROM tokens")}
+    stored = {row[0] for row in query(api.db, "SELECT hash FROM tokens")}
     assert {hashlib.sha256(t.encode()).hexdigest() for t in api.tokens.values()} <= stored
     assert token_hash(api.tokens["alice"]) in stored
 
@@ -506,20 +501,22 @@ def test_an_at_cursor_skips_other_ats_changes(api) -> None:
     assert [v["id"] for v in pull_all(api, "alice", since=cursor)[0]] == [mine]
 
 
-@pytest.mark.parametrize("cursor", ["nimporte", "17", "-1", "abc-1", "{instance}-999", "{instance}-1x", "{instance}-²"])
+@pytest.mark.parametrize("cursor", ["nimporte", "17", "-1", "abc-1", "{instance}-{ahead}", "{instance}-1x", "{instance}-²"])
 def test_an_unknown_cursor_is_gone(api, cursor: str) -> None:
     create(api)
-    since = cursor.format(instance=api.storage.instance)
+    # A position no row of either stream has yet (positions are the backend's: small on SQLite, large on PostgreSQL).
+    ahead = max(api.storage.last_seq(STREAM_VISITS), api.storage.last_seq(STREAM_REFERENCE)) + 999
+    since = cursor.format(instance=api.storage.instance, ahead=ahead)
     for path in ("/v1/visits", "/v1/reference/contacts"):
         response = api.get("alice", path, since=since)
         assert response.status_code == 410, (path, since)
         assert "since=0" in response.json()["detail"]
 
 
-def test_a_cursor_from_another_database_is_gone(api, tmp_path: Path) -> None:
+def test_a_cursor_from_another_database_is_gone(api, new_central_db) -> None:
     create(api)
     _, cursor = pull_all(api, "alice")
-    for other in make_api(tmp_path / "other.sqlite3"):
+    for other in make_api(new_central_db("other")):
         create(other)
         assert other.get("alice", "/v1/visits", since=cursor).status_code == 410
 
@@ -594,8 +591,8 @@ async def test_the_streamed_size_is_checked_when_content_length_lies_or_is_absen
         assert "1000 octets" in json.loads(sent[1]["body"])["detail"]
 
 
-def test_limits_can_be_set(tmp_path: Path) -> None:
-    for api in make_api(tmp_path / "central.sqlite3", Limits(max_body_bytes=600, max_operations=2, max_page=3)):
+def test_limits_can_be_set(central_db: str) -> None:
+    for api in make_api(central_db, Limits(max_body_bytes=600, max_operations=2, max_page=3)):
         big = {"operations": [content_op(new_id())]}
         assert len(json.dumps(big)) > 600
         assert api.client.post("/v1/push", json=big, headers=api.headers("alice")).status_code == 413
@@ -666,9 +663,10 @@ def test_routing_errors_are_french(api) -> None:
     key=st.text(max_size=20),
     stamp=st.text(max_size=40),
 )
-def test_near_valid_contents_never_break_the_service(tmp_path_factory, structure, notes, key, stamp) -> None:
-    """Valid shapes with arbitrary values (lone surrogates, control characters, NaN…): an answer, never a 500."""
-    for api in make_api(tmp_path_factory.mktemp("fuzz") / "central.sqlite3"):
+def test_near_valid_contents_never_break_the_service(central_db: str, structure, notes, key, stamp) -> None:
+    """Valid shapes with arbitrary values (lone surrogates, control characters, NaN…): an answer, never a 500.
+    The examples share the test's database (each pushes a new visit)."""
+    for api in make_api(central_db):
         visit_id = new_id()
         payload = visit_content(visit_id, answers={"notes:presentation": notes, key: True}, updated_at=stamp)
         payload["identity"] = {**payload["identity"], "structure": structure}
@@ -681,8 +679,8 @@ def test_near_valid_contents_never_break_the_service(tmp_path_factory, structure
             assert central(api, visit_id)["content"]["identity"]["structure"] == structure
 
 
-def test_an_unavailable_database_is_503_with_retry_after(tmp_path: Path) -> None:
-    for api in make_api(tmp_path / "central.sqlite3"):
+def test_an_unavailable_database_is_503_with_retry_after(central_db: str) -> None:
+    for api in make_api(central_db):
         api.storage.close()
         pushed = api.client.post("/v1/push", json={"operations": []}, headers=api.headers("alice"))
         for response in (api.get("alice", "/v1/visits"), pushed):
@@ -691,10 +689,13 @@ def test_an_unavailable_database_is_503_with_retry_after(tmp_path: Path) -> None
         assert api.client.get("/v1/health").status_code == 200
 
 
-def test_the_database_is_marked_and_versioned(api, tmp_path: Path) -> None:
-    assert rows(api.storage.path, "PRAGMA application_id") == [(APPLICATION_ID,)]
-    assert rows(api.storage.path, "PRAGMA user_version") == [(2,)]
-    assert rows(api.storage.path, "PRAGMA journal_mode") == [("wal",)]
+def test_the_sqlite_file_is_marked_and_versioned(tmp_path: Path) -> None:
+    """SQLite only: the file's own marks (a laptop's SQLite file is not a central's)."""
+    db = tmp_path / "central.sqlite3"
+    SQLiteStorage(db).close()
+    assert query(db, "PRAGMA application_id") == [(APPLICATION_ID,)]
+    assert query(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert query(db, "PRAGMA journal_mode") == [("wal",)]
     foreign = tmp_path / "poste.sqlite3"
     conn = sqlite3.connect(foreign)
     conn.execute("CREATE TABLE visits (id TEXT)")
@@ -703,28 +704,16 @@ def test_the_database_is_marked_and_versioned(api, tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StorageError, match="n'est pas une base du service central"):
         SQLiteStorage(foreign)
-    newer = tmp_path / "newer.sqlite3"
-    SQLiteStorage(newer).close()
-    conn = sqlite3.connect(newer)
-    conn.execute("PRAGMA user_version = 99")
-    conn.commit()
-    conn.close()
-    with pytest.raises(StorageError, match="plus récente"):
-        SQLiteStorage(newer)
 
 
 def test_a_stored_visit_that_no_longer_passes_the_rules_is_still_served(api) -> None:
     """Content stored before a rule was tightened (here a year 9999) must not make pulls fail:
     the central serves what it stores, the laptop sets aside what it cannot use."""
     visit_id = create(api)
-    conn = sqlite3.connect(api.storage.path)
-    try:
-        with conn:
-            stored = json.loads(conn.execute("SELECT content FROM visits WHERE id = ?", (visit_id,)).fetchone()[0])
-            stored["updated_at"] = "9999-12-31T23:59:59+00:00"
-            conn.execute("UPDATE visits SET content = ? WHERE id = ?", (json.dumps(stored), visit_id))
-    finally:
-        conn.close()
+    [(content,)] = query(api.db, "SELECT content FROM visits WHERE id = ?", visit_id)
+    stored = json.loads(content)
+    stored["updated_at"] = "9999-12-31T23:59:59+00:00"
+    execute(api.db, "UPDATE visits SET content = ? WHERE id = ?", json.dumps(stored), visit_id)
 
     page = api.get("alice", "/v1/visits")
     assert page.status_code == 200, page.text
@@ -734,3 +723,56 @@ def test_a_stored_visit_that_no_longer_passes_the_rules_is_still_served(api) -> 
     # A stale push on it is a conflict that carries the stored copy, not a 500.
     [result] = api.push("alice", content_op(visit_id, 0, visit_content(visit_id, current_step="recueil")))
     assert result["status"] == "conflict" and result["central"]["content"]["updated_at"].startswith("9999")
+
+
+def set_schema_version(db: str, version: int) -> None:
+    """As a newer at-tui would leave the database: where each backend keeps its schema's version."""
+    if is_postgres(db):
+        execute(db, "UPDATE meta SET value = ? WHERE key = 'schema_version'", str(version))
+    else:
+        execute(db, f"PRAGMA user_version = {version}")
+
+
+def test_a_database_of_a_newer_version_is_refused_and_left_as_it_is(central_db: str) -> None:
+    open_storage(central_db).close()
+    set_schema_version(central_db, SCHEMA_VERSION + 1)
+    before = stored_bytes(central_db)
+    with pytest.raises(StorageError, match="plus récente.*mettez at-tui à jour"):
+        open_storage(central_db)
+    assert stored_bytes(central_db) == before
+
+
+def test_a_postgresql_database_of_another_application_is_refused_and_left_as_it_is(postgres_db: str) -> None:
+    """The PostgreSQL counterpart of a laptop's SQLite file given by mistake: a database with tables of its own."""
+    execute(postgres_db, "CREATE TABLE visits (id TEXT)")
+    execute(postgres_db, "INSERT INTO visits VALUES ('x')")
+    with pytest.raises(StorageError, match="n'est pas une base du service central"):
+        open_storage(postgres_db)
+    assert query(postgres_db, PUBLIC_TABLES) == [("visits",)]
+
+
+def test_a_postgresql_database_gone_away_is_503_in_french_then_served_again(postgres_db: str, monkeypatch) -> None:
+    """The PostgreSQL counterpart of a closed SQLite file: the database refuses connections while the
+    service runs (its pooled ones cut). Each request waits `POOL_WAIT` for a connection (shortened
+    here), then a 503 in French with Retry-After; once the database is back, the same service serves."""
+    from at_tui.central import postgres_storage
+
+    monkeypatch.setattr(postgres_storage, "POOL_WAIT", 1.0)
+    name = postgres_db.rpartition("/")[2]
+    admin = postgres_db.rpartition("/")[0] + "/postgres"
+    for api in make_api(postgres_db):
+        visit_id = create(api)
+        execute(admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        query(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?", name)
+        try:
+            response = api.get("alice", f"/v1/visits/{visit_id}")
+            assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+            assert "indisponible" in response.json()["detail"], response.json()
+            assert api.client.get("/v1/health").status_code == 200
+        finally:
+            execute(admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        for _ in range(100):  # the pool connects again in the background
+            response = api.get("alice", f"/v1/visits/{visit_id}")
+            if response.status_code == 200:
+                break
+        assert response.status_code == 200 and response.json()["rev"] == 1

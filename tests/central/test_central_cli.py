@@ -1,4 +1,7 @@
-"""`at-tui central …` run as the IT team runs it: `python -m at_tui central …` in a separate process."""
+"""`at-tui central …` run as the IT team runs it: `python -m at_tui central …` in a separate process,
+on a SQLite file and on a PostgreSQL database (`central_db`); what is about the SQLite file itself
+(its permissions, a laptop's database given by mistake) stays on SQLite, with its PostgreSQL
+counterpart beside it (a database that is not a central one, a server that does not answer)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from central_server import run_central_cli
+from central_db import execute, holds_nothing, is_postgres, query, stored_bytes
+from central_server import free_port, run_central_cli
 
 from at_tui.central.auth import token_hash
-from at_tui.central.sqlite_storage import SQLiteStorage
+from at_tui.central.backends import open_storage
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -23,25 +27,26 @@ def assert_clean_failure(result: subprocess.CompletedProcess, *fragments: str) -
         assert fragment in result.stderr, result.stderr
 
 
-def test_add_user_prints_the_token_last_and_stores_only_its_hash(tmp_path: Path) -> None:
-    db = tmp_path / "central.sqlite3"
-    result = run_central_cli("add-user", "marie", "--role", "at", "--db", str(db))
+def test_add_user_prints_the_token_last_and_stores_only_its_hash(central_db: str) -> None:
+    db = central_db
+    result = run_central_cli("add-user", "marie", "--role", "at", "--db", db)
     assert result.returncode == 0, result.stderr
     *before, token = result.stdout.strip().splitlines()
     assert token.startswith("att_") and len(token) == 47
     assert any("une seule fois" in line and "lieu sûr" in line for line in before)
-    storage = SQLiteStorage(db)
+    storage = open_storage(db)
     try:
         assert storage.user_for_token(token_hash(token)).role == "at"
     finally:
         storage.close()
-    assert token.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("central.sqlite3*"))
-    if os.name == "posix":
-        assert db.stat().st_mode & 0o077 == 0  # tokens' hashes and visits: readable by the service's account only
+    assert token.encode() not in stored_bytes(db)
+    if os.name == "posix" and not is_postgres(db):
+        # tokens' hashes and visits: readable by the service's account only
+        assert Path(db).stat().st_mode & 0o077 == 0
 
 
-def test_tokens_per_device_list_and_revoke(tmp_path: Path) -> None:
-    db = str(tmp_path / "central.sqlite3")
+def test_tokens_per_device_list_and_revoke(central_db: str) -> None:
+    db = central_db
     first = run_central_cli("add-user", "marie", "--role", "at", "--db", db).stdout.splitlines()[-1]
     second = run_central_cli("add-token", "marie", "--db", db).stdout.splitlines()[-1]
     run_central_cli("add-user", "paul", "--role", "cm", "--db", db)
@@ -53,7 +58,7 @@ def test_tokens_per_device_list_and_revoke(tmp_path: Path) -> None:
 
     revoked = run_central_cli("revoke", "marie", "--token-prefix", first[:12], "--db", db)
     assert revoked.returncode == 0 and "1 jeton(s) révoqué(s)" in revoked.stdout
-    storage = SQLiteStorage(db)
+    storage = open_storage(db)
     try:
         assert storage.user_for_token(token_hash(first)) is None
         assert storage.user_for_token(token_hash(second)) is not None
@@ -73,12 +78,12 @@ def test_tokens_per_device_list_and_revoke(tmp_path: Path) -> None:
         (["revoke", "personne", "--all"], ["Utilisateur « personne » inconnu"]),
     ],
 )
-def test_cli_errors_are_french(tmp_path: Path, args: list[str], fragments: list[str]) -> None:
-    assert_clean_failure(run_central_cli(*args, "--db", str(tmp_path / "central.sqlite3")), *fragments)
+def test_cli_errors_are_french(central_db: str, args: list[str], fragments: list[str]) -> None:
+    assert_clean_failure(run_central_cli(*args, "--db", central_db), *fragments)
 
 
-def test_a_user_cannot_be_added_twice(tmp_path: Path) -> None:
-    db = str(tmp_path / "central.sqlite3")
+def test_a_user_cannot_be_added_twice(central_db: str) -> None:
+    db = central_db
     assert run_central_cli("add-user", "marie", "--role", "at", "--db", db).returncode == 0
     again = run_central_cli("add-user", "marie", "--role", "cm", "--db", db)
     assert_clean_failure(again, "existe déjà")
@@ -86,6 +91,7 @@ def test_a_user_cannot_be_added_twice(tmp_path: Path) -> None:
 
 
 def test_the_database_of_a_laptop_is_refused(tmp_path: Path) -> None:
+    """SQLite only: a laptop's database is a SQLite file (the PostgreSQL counterpart follows)."""
     import sqlite3
 
     laptop = tmp_path / "at-tui.sqlite3"
@@ -98,6 +104,7 @@ def test_the_database_of_a_laptop_is_refused(tmp_path: Path) -> None:
 
 
 def test_serve_without_the_optional_dependencies_says_what_to_install(tmp_path: Path) -> None:
+    """SQLite only: the check comes before any database is opened (and no file is made)."""
     code = textwrap.dedent(
         f"""
         import sys
@@ -117,16 +124,32 @@ def test_serve_without_the_optional_dependencies_says_what_to_install(tmp_path: 
     assert not (tmp_path / "central.sqlite3").exists()
 
 
-def test_user_commands_do_not_need_fastapi(tmp_path: Path) -> None:
+def test_user_commands_do_not_need_fastapi(central_db: str) -> None:
     code = textwrap.dedent(
         f"""
         import sys
         sys.modules["fastapi"] = None
         sys.modules["uvicorn"] = None
         from at_tui.cli import main
-        sys.exit(main(["central", "add-user", "marie", "--role", "cm", "--db", {str(tmp_path / "c.sqlite3")!r}]))
+        sys.exit(main(["central", "add-user", "marie", "--role", "cm", "--db", {central_db!r}]))
         """
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("att_")
+
+
+def test_a_postgresql_database_of_another_application_is_refused(postgres_db: str) -> None:
+    """The PostgreSQL counterpart of a laptop's file: a database holding tables of its own is never written."""
+    execute(postgres_db, "CREATE TABLE visits (id TEXT)")
+    for args in (["add-user", "marie", "--role", "at"], ["serve", "--port", "1"]):
+        assert_clean_failure(run_central_cli(*args, "--db", postgres_db), "n'est pas une base du service central")
+    assert not holds_nothing(postgres_db) and query(postgres_db, "SELECT count(*) FROM visits") == [(0,)]
+
+
+def test_an_unreachable_postgresql_is_one_french_line_without_the_password() -> None:
+    url = f"postgresql://marie:mot-de-passe-secret@127.0.0.1:{free_port()}/central"
+    for args in (["add-user", "marie", "--role", "at"], ["list-users"], ["serve", "--port", str(free_port())]):
+        result = run_central_cli(*args, "--db", url)
+        assert_clean_failure(result, "injoignable", "postgresql://marie:***@127.0.0.1")
+        assert "mot-de-passe-secret" not in result.stderr + result.stdout

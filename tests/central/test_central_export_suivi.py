@@ -1,5 +1,6 @@
 """`at-tui central export-suivi` (issue 12 §1): the region's tracking file from a real central
-database, filled through the central's own API (pushes of visits, opportunities and journals)."""
+database (SQLite and PostgreSQL), filled through the central's own API (pushes of visits,
+opportunities and journals)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from central_db import holds_nothing
 from central_server import content_op, visit_content
 from opportunity_ops import COMPLEXE, journal_entry, new_id, opportunity_fields, opportunity_op
 from python_calamine import CalamineWorkbook
@@ -62,7 +64,7 @@ def region(api) -> dict[str, str]:
     return {"deployed": deployed, "hospital": hospital, "aude": aude}
 
 
-def export(home: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
+def export(home: Path, db: str | Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AT_TUI_", "PYTEST"))}
     return subprocess.run(
         [sys.executable, "-m", "at_tui", "central", "export-suivi", "--db", str(db), *args],
@@ -79,7 +81,7 @@ def read(path: Path) -> tuple[list, dict[str, list]]:
 def test_the_whole_region_one_row_per_opportunity_every_column(api, tmp_path) -> None:
     region(api)
     target = tmp_path / "region.xlsx"
-    result = export(tmp_path / "home", api.storage.path, "--output", str(target))
+    result = export(tmp_path / "home", api.db, "--output", str(target))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert f"Fichier de suivi écrit dans {target} : 3 opportunités" in result.stderr
@@ -109,19 +111,28 @@ def test_the_whole_region_one_row_per_opportunity_every_column(api, tmp_path) ->
 def test_a_zone_keeps_only_its_departements_and_the_default_name_is_dated(api, tmp_path) -> None:
     region(api)
     home = tmp_path / "home"
-    est = export(home, api.storage.path, "--zone", "est")
+    est = export(home, api.db, "--zone", "est")
     assert est.returncode == 0, est.stderr
     (written,) = (home / "exports").glob("suivi-deploiements-est-*.xlsx")
     assert f"écrit dans {written} : 2 opportunités" in est.stderr
     assert set(read(written)[1]) == {"CH de Béziers", "'@Maison de santé"}
     ouest = tmp_path / "ouest.xlsx"
-    assert export(home, api.storage.path, "--zone", "Ouest", "--output", str(ouest)).returncode == 0
+    assert export(home, api.db, "--zone", "Ouest", "--output", str(ouest)).returncode == 0
     assert set(read(ouest)[1]) == {"MSP des Coteaux"}
 
 
 def test_a_missing_database_is_said_and_not_created(tmp_path) -> None:
+    """SQLite: an absent file (the PostgreSQL counterpart, an empty database, follows)."""
     missing = tmp_path / "absente.sqlite3"
     result = export(tmp_path / "home", missing, "--output", str(tmp_path / "x.xlsx"))
     assert result.returncode == 1
     assert result.stderr.startswith("at-tui : Base du service central introuvable") and "Traceback" not in result.stderr
     assert not missing.exists() and not (tmp_path / "x.xlsx").exists()
+
+
+def test_an_empty_postgresql_database_is_said_and_left_empty(tmp_path, postgres_db: str) -> None:
+    result = export(tmp_path / "home", postgres_db, "--output", str(tmp_path / "x.xlsx"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("at-tui : Base du service central introuvable") and "Traceback" not in result.stderr
+    assert holds_nothing(postgres_db)
+    assert not (tmp_path / "x.xlsx").exists()

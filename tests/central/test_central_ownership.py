@@ -7,14 +7,13 @@ README: bruno imports alice's exported visit, and his laptop pushes it (same vis
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
-from pathlib import Path
 
 import pytest
+from central_db import query
 from central_server import content_op, followup_op, visit_content
 
-from at_tui.central.sqlite_storage import SQLiteStorage
+from at_tui.central.backends import open_storage
 from at_tui.central.storage import StorageError, VisitWrite
 
 NOT_FOUND = "visite introuvable"
@@ -34,12 +33,8 @@ def central(api, visit_id: str) -> dict:
     return response.json()
 
 
-def visits_table(db: Path) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT id, rev, owner, content, seq FROM visits ORDER BY id").fetchall()
-    finally:
-        conn.close()
+def visits_table(db: str) -> list[tuple]:
+    return query(db, "SELECT id, rev, owner, content, seq FROM visits ORDER BY id")
 
 
 def test_the_creator_syncs_first_then_an_importer_cannot_take_it(api) -> None:
@@ -62,7 +57,7 @@ def test_an_importer_syncing_first_cannot_take_it_when_the_owner_is_named(api) -
     [refused] = api.push("bruno", op)
     assert refused == {"op_id": op["op_id"], "status": "rejected", "reason": owned_by("alice"), "code": "owner"}
     assert api.get("carole", f"/v1/visits/{visit_id}").status_code == 404
-    assert visits_table(api.storage.path) == []
+    assert visits_table(api.db) == []
     # The same operation sent again: the same refusal, recorded.
     [again] = api.push("bruno", op)
     assert again["status"] == "duplicate" and again["original_status"] == "rejected" and again["code"] == "owner"
@@ -86,10 +81,10 @@ def test_the_owner_refusal_says_nothing_of_whether_the_visit_exists(api) -> None
 def test_an_at_naming_another_owner_on_her_own_visit_changes_nothing(api) -> None:
     visit_id = new_id()
     api.push("alice", content_op(visit_id, 0))
-    before = visits_table(api.storage.path)
+    before = visits_table(api.db)
     [result] = api.push("alice", content_op(visit_id, 1, visit_content(visit_id, owner="bruno")))
     assert result["status"] == "rejected" and result["reason"] == owned_by("bruno") and result["code"] == "owner"
-    assert visits_table(api.storage.path) == before
+    assert visits_table(api.db) == before
 
 
 def test_owner_is_read_never_stored_and_never_pulled(api) -> None:
@@ -128,8 +123,8 @@ def test_a_cm_following_up_never_becomes_the_owner(api) -> None:
     assert central(api, visit_id)["owner"] == "alice"
 
 
-def test_the_storage_refuses_a_write_that_would_change_the_owner(tmp_path: Path) -> None:
-    storage = SQLiteStorage(tmp_path / "central.sqlite3")
+def test_the_storage_refuses_a_write_that_would_change_the_owner(central_db: str) -> None:
+    storage = open_storage(central_db)
     try:
         for name in ("alice", "bruno"):
             storage.add_user(name, "at")

@@ -46,8 +46,8 @@ def test_retry_after_is_whole_seconds_rounded_up(seconds: float, header: str) ->
     assert retry_after(seconds) == header
 
 
-def test_429_with_retry_after_per_token_and_health_exempt(tmp_path: Path) -> None:
-    for api in make_api(tmp_path / "central.sqlite3", Limits(rate_limit=3)):
+def test_429_with_retry_after_per_token_and_health_exempt(central_db: str) -> None:
+    for api in make_api(central_db, Limits(rate_limit=3)):
         for _ in range(3):
             assert api.get("alice", "/v1/visits").status_code == 200
         refused = api.get("alice", "/v1/visits")
@@ -68,15 +68,15 @@ def test_429_with_retry_after_per_token_and_health_exempt(tmp_path: Path) -> Non
         assert bad.status_code == 401
 
 
-def test_no_limit_when_set_to_zero(tmp_path: Path) -> None:
-    for api in make_api(tmp_path / "central.sqlite3", Limits(rate_limit=0)):
+def test_no_limit_when_set_to_zero(central_db: str) -> None:
+    for api in make_api(central_db, Limits(rate_limit=0)):
         assert all(api.get("alice", "/v1/me").status_code == 200 for _ in range(50))
 
 
-def test_the_default_allows_a_first_sync(tmp_path: Path) -> None:
+def test_the_default_allows_a_first_sync(central_db: str) -> None:
     """A first sync pulls some 200 pages of contacts at once: the default lets them through."""
     assert Limits().rate_limit == DEFAULT_RATE_LIMIT >= 300
-    for api in make_api(tmp_path / "central.sqlite3"):
+    for api in make_api(central_db):
         assert all(api.get("alice", "/v1/visits").status_code == 200 for _ in range(250))
 
 
@@ -91,8 +91,8 @@ def test_the_option_refuses_what_it_cannot_read(raw: str) -> None:
         _rate_limit(raw)
 
 
-def test_serve_rate_limit_over_real_http(tmp_path: Path) -> None:
-    server = start_central(tmp_path, "--rate-limit", "3/min")
+def test_serve_rate_limit_over_real_http(tmp_path: Path, central_db: str) -> None:
+    server = start_central(tmp_path, "--rate-limit", "3/min", db=central_db)
     try:
         token = server.add_user("alice", "at")
         answers = [httpx.get(server.url + "/v1/me", headers=server.auth(token), timeout=30) for _ in range(4)]
@@ -102,4 +102,4 @@ def test_serve_rate_limit_over_real_http(tmp_path: Path) -> None:
         assert httpx.get(server.url + "/v1/health", timeout=30).status_code == 200
     finally:
         server.stop()
-    assert '"GET /v1/me HTTP/1.1" 429 alice' in server.logs()
+    assert '"method": "GET", "path": "/v1/me", "status": 429, "user": "alice"' in server.logs()  # JSON access line

@@ -1,10 +1,10 @@
-"""Schemathesis against the service's own OpenAPI spec, in process, authenticated: no 5xx, answers as declared."""
+"""Schemathesis against the service's own OpenAPI spec, in process, authenticated: no 5xx, answers as
+declared — on a SQLite file and on a PostgreSQL database (one per module and backend)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from central_db import BACKENDS, CentralDatabases
 
 pytest.importorskip("schemathesis")
 
@@ -14,18 +14,23 @@ from schemathesis.specs.openapi.checks import negative_data_rejection  # noqa: E
 
 from at_tui.central.app import create_app  # noqa: E402
 from at_tui.central.auth import issue_token  # noqa: E402
-from at_tui.central.sqlite_storage import SQLiteStorage  # noqa: E402
+from at_tui.central.backends import open_storage  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def central_app(tmp_path_factory: pytest.TempPathFactory):
-    storage = SQLiteStorage(Path(tmp_path_factory.mktemp("central")) / "central.sqlite3")
-    storage.add_user("alice", "at")
-    token, _ = issue_token(storage, "alice")
-    app = create_app(storage)
-    app.state.test_token = token
-    yield app
-    storage.close()
+@pytest.fixture(scope="module", params=BACKENDS)
+def central_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    admin_url = request.getfixturevalue("postgres_admin_url") if request.param == "postgresql" else None
+    databases = CentralDatabases(request.param, tmp_path_factory.mktemp("central"), admin_url)
+    storage = open_storage(databases.new())
+    try:
+        storage.add_user("alice", "at")
+        token, _ = issue_token(storage, "alice")
+        app = create_app(storage)
+        app.state.test_token = token
+        yield app
+    finally:
+        storage.close()
+        databases.drop_all()
 
 
 # A well-formed cursor can still be unknown (another database, or ahead): 410 is a valid answer to valid data.

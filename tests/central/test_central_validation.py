@@ -2,17 +2,17 @@
 field is refused with a French reason naming it, and nothing is stored — the visit keeps its
 revision and content, the cursor does not move, and the ledger holds only the refusal.
 
-Through the real API (in process, on a real SQLite file). Users: alice (AT), carole (CM).
+Through the real API (in process, on a SQLite file and on a PostgreSQL database). Users: alice (AT), carole (CM).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from pathlib import Path
 
 import pytest
+from central_db import query
 from central_server import content_op, free_port, visit_content
 
 from at_tui.central.storage import STREAM_VISITS
@@ -22,14 +22,6 @@ IDENTITY = visit_content()["identity"]
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def central(api, visit_id: str, user: str = "carole") -> dict:
@@ -97,8 +89,8 @@ INVALID = [
 def state(api) -> tuple:
     """What a refusal must leave as it was: the visits and the operations applied."""
     return (
-        rows(api.storage.path, "SELECT id, rev, owner, content, followup, seq FROM visits ORDER BY id"),
-        rows(api.storage.path, "SELECT op_id FROM operations WHERE status = 'applied' ORDER BY op_id"),
+        query(api.db, "SELECT id, rev, owner, content, followup, seq FROM visits ORDER BY id"),
+        query(api.db, "SELECT op_id FROM operations WHERE status = 'applied' ORDER BY op_id"),
         api.storage.last_seq(STREAM_VISITS),
     )
 
@@ -115,7 +107,7 @@ def test_an_invalid_new_visit_is_refused_and_nothing_stored(api, changes, fragme
     assert api.get("alice", f"/v1/visits/{visit_id}").status_code == 404
     assert state(api) == before
     # Only the refusal is recorded (a re-send gets the same answer).
-    assert rows(api.storage.path, "SELECT status FROM operations") == [("rejected",)]
+    assert query(api.db, "SELECT status FROM operations") == [("rejected",)]
 
 
 @pytest.mark.parametrize(("changes", "fragment"), INVALID)
@@ -189,11 +181,12 @@ def test_a_reason_never_quotes_a_token(api) -> None:
     [result] = api.push("alice", content_op(visit_id, 0, visit_content(visit_id, answers={f"q:{token}": "x"})))
     assert result["status"] == "rejected"
     assert token not in json.dumps(result) and token[4:] not in json.dumps(result)
-    assert token not in json.dumps(rows(api.storage.path, "SELECT result FROM operations"))
+    assert token not in json.dumps(query(api.db, "SELECT result FROM operations"))
 
 
 def test_serve_refuses_to_start_without_reference_data(tmp_path: Path) -> None:
-    """The rules need the territory and questionnaires: a broken install stops `serve` in French."""
+    """The rules need the territory and questionnaires: a broken install stops `serve` in French
+    (SQLite only: the reference data are at stake here, not the database)."""
     import os
     import subprocess
     import sys

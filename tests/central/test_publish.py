@@ -1,31 +1,33 @@
-"""`at-tui central publish`, run as the IT team runs it (a separate process), on a temporary database."""
+"""`at-tui central publish`, run as the IT team runs it (a separate process), on a temporary database
+(a SQLite file and a PostgreSQL database: `central_db`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from central_db import holds_nothing
 from reference_source import add_contacts, contact, copy_fixtures, edit, publish, remove_contact, restore
 
+from at_tui.central.backends import open_storage
 from at_tui.central.publish import PublishError, load_source
 from at_tui.central.publish import publish as publish_source
-from at_tui.central.sqlite_storage import SQLiteStorage
 from at_tui.central.storage import STREAM_REFERENCE, ReferenceWrite
 from at_tui.domain.argumentaire import Sheet
 from at_tui.domain.directory import Contact
 from at_tui.domain.playbook import Playbook
 
 
-def published(db: Path, dataset: str, after: int = 0) -> list:
-    storage = SQLiteStorage(db)
+def published(db: str, dataset: str, after: int = 0) -> list:
+    storage = open_storage(db)
     try:
         return storage.reference_since(dataset, after, 1_000_000).items
     finally:
         storage.close()
 
 
-def last_position(db: Path) -> int:
-    storage = SQLiteStorage(db)
+def last_position(db: str) -> int:
+    storage = open_storage(db)
     try:
         return storage.last_seq(STREAM_REFERENCE)
     finally:
@@ -54,8 +56,8 @@ def source(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "central.sqlite3"
+def db(central_db: str) -> str:
+    return central_db
 
 
 def test_first_publish_of_the_bundled_data_validates_every_item_with_the_app_models(db, reference) -> None:
@@ -129,7 +131,7 @@ def test_an_invalid_file_publishes_nothing_and_names_file_and_field(db, source) 
 def test_an_invalid_file_on_a_first_publish_creates_no_database(db, source) -> None:
     edit(source, "argumentaire/crt.toml", 'typologies = ["CRT"]', 'typologies = ["Inconnue"]')
     assert_refused(publish(db, source), "argumentaire/crt.toml", "typologies")
-    assert not db.exists()
+    assert holds_nothing(db)
 
 
 def test_a_missing_folder_is_refused(db, tmp_path) -> None:
@@ -156,15 +158,20 @@ def test_a_published_playbook_version_is_immutable_bump_it_to_publish(db, source
 
 
 def test_a_publication_is_one_transaction_even_at_scale(db) -> None:
-    """Many items: one transaction, one counter update, every position distinct and in order."""
-    storage = SQLiteStorage(db)
+    """Many items: one transaction, every position distinct and in order (a position's value
+    is the backend's: a counter on SQLite, the transaction's id on PostgreSQL)."""
+    storage = open_storage(db)
     try:
         count = 20_000
         written = storage.put_reference_items(
             lambda read: [ReferenceWrite("contacts", f"c{n:06d}", {"n": n}) for n in range(count)]
         )
-        assert written == count and storage.last_seq(STREAM_REFERENCE) == count
-        page = storage.reference_since("contacts", count - 2, 10)
+        every = storage.reference_since("contacts", 0, count + 1)
+        positions = [item.seq for item in every.items]
+        assert written == count and len(every.items) == count and not every.more
+        assert positions == sorted(set(positions)) and storage.last_seq(STREAM_REFERENCE) == positions[-1]
+        assert [item.key for item in every.items] == [f"c{n:06d}" for n in range(count)]
+        page = storage.reference_since("contacts", positions[-3], 10)
         assert [item.key for item in page.items] == ["c019998", "c019999"] and not page.more
 
         def refuse(read):
@@ -173,7 +180,7 @@ def test_a_publication_is_one_transaction_even_at_scale(db) -> None:
 
         with pytest.raises(PublishError):
             storage.put_reference_items(refuse)
-        assert storage.last_seq(STREAM_REFERENCE) == count
+        assert storage.last_seq(STREAM_REFERENCE) == positions[-1]
     finally:
         storage.close()
 
@@ -186,7 +193,7 @@ def test_the_source_is_validated_with_the_app_loader(source) -> None:
 
 
 def test_publish_in_process_counts_match_what_is_written(db, source) -> None:
-    storage = SQLiteStorage(db)
+    storage = open_storage(db)
     try:
         first = publish_source(storage, load_source(source))
         assert first["contacts"].new == len(published(db, "contacts"))

@@ -15,7 +15,7 @@ from at_tui.sync.credentials import save_settings
 from at_tui.workspace import Workspace
 
 
-def test_background_sync_follows_the_server(tmp_path, monkeypatch, reference, at_home):
+def test_background_sync_follows_the_server(tmp_path, monkeypatch, reference, at_home, central_db):
     db_path = tmp_path / "laptop.sqlite3"
     workspace = Workspace(db_path, reference=reference)
     visit, errors = workspace.start_visit(dict(IDENTITY))
@@ -25,7 +25,7 @@ def test_background_sync_follows_the_server(tmp_path, monkeypatch, reference, at
     status = background.sync_once(db_path, reference)
     assert not status.configured and status.text() == ""  # no server: the app just works locally
 
-    central = start_central(tmp_path)
+    central = start_central(tmp_path, db=central_db)
     try:
         marie = central.add_user("marie", "at")
         carole = central.add_user("carole", "cm")

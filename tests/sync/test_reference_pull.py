@@ -15,7 +15,7 @@ from central_server import start_central
 from helpers import IDENTITY
 from reference_source import add_contacts, contact, copy_fixtures, edit, publish, remove_contact
 
-from at_tui.central.sqlite_storage import SQLiteStorage
+from at_tui.central.backends import open_storage
 from at_tui.domain.lookup import Query
 from at_tui.store import pulled_reference
 from at_tui.sync import outbox, reference_pull
@@ -42,7 +42,7 @@ def transport(url: str, token: str) -> Transport:
 
 
 def published(central, root: Path) -> None:
-    result = publish(central.db_path, root)
+    result = publish(central.db, root)
     assert result.returncode == 0, result.stderr
 
 
@@ -140,7 +140,7 @@ def test_a_page_and_its_cursor_are_committed_together(workspace, central, token)
 
 
 def test_a_recreated_central_means_a_full_resync_that_loses_nothing_until_it_completes(
-    workspace, central, token, source, tmp_path
+    workspace, central, token, source, tmp_path, new_central_db
 ) -> None:
     add_contacts(source, [contact("zz-jeanne-test", "Jeanne Testeuse"), contact("zz-paul-test", "Paul Testeur")])
     published(central, source)
@@ -151,7 +151,7 @@ def test_a_recreated_central_means_a_full_resync_that_loses_nothing_until_it_com
     central.stop()
 
     # The central database is recreated (new instance); the new publication no longer has Jeanne.
-    second = start_central(tmp_path / "recreated")
+    second = start_central(tmp_path / "recreated", db=new_central_db("recreated"))
     try:
         new_token = second.add_user("marie", "at")
         edit(source, "directory/zz-tests.toml", 'name = "Paul Testeur"', 'name = "Paul Testeur-Nouveau"')
@@ -188,7 +188,7 @@ def test_invalid_pulled_items_are_ignored_and_valid_ones_take_precedence(
          'title = "CRT — fiche revue au central"')
     edit(source, "playbooks/spico.toml", "\nversion = 2\n", "\nversion = 3\n")
     published(central, source)
-    storage = SQLiteStorage(central.db_path)  # what a faulty or newer publisher could write
+    storage = open_storage(central.db)  # what a faulty or newer publisher could write
     try:
         storage.put_reference_item("contacts", "zz-mauvais", {"id": "zz-mauvais", "kind": "dac", "name": "Mauvais"})
         storage.put_reference_item("contacts", "zz-autre-cle", {**_valid_contact("zz-pas-la-cle"), "name": "Clé Fausse"})

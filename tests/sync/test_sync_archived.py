@@ -7,20 +7,11 @@ from __future__ import annotations
 import random
 
 import httpx
-import pytest
-from central_server import start_central
 from helpers import IDENTITY
 
 from at_tui.sync import outbox
 from at_tui.sync.engine import sync
 from at_tui.sync.transport import RetryPolicy, Transport
-
-
-@pytest.fixture
-def central(tmp_path):
-    server = start_central(tmp_path)
-    yield server
-    server.stop()
 
 
 def central_ids(url: str, token: str) -> dict[str, dict]:

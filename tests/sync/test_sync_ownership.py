@@ -1,5 +1,5 @@
 """Whose a visit is, and no conflict where nothing conflicts: real laptops (SQLite files) against
-the real central process.
+the real central process (on SQLite and on PostgreSQL).
 
 A visit handed over by file (`at-tui export` → `at-tui import`) stays its author's: the
 importing laptop never pushes it, in either order of syncing. A conflict whose central
@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import uuid
 
 import httpx
 import pytest
 from fault_proxy import FaultProxy
 from helpers import IDENTITY
 
+from at_tui.central.backends import open_storage
+from at_tui.central.storage import Decision, VisitWrite, to_json
 from at_tui.exchange.exporter import export_visits
 from at_tui.exchange.importer import import_visits
 from at_tui.sync import outbox, parked
@@ -205,33 +208,40 @@ def test_a_newer_edit_made_while_an_answer_was_lost_leaves_in_the_same_run(centr
     assert held["rev"] == 2 and held["content"]["answers"]["q:utilisateurs_potentiels"] == 77
 
 
-def _tamper_central(db_path, visit_id: str, change: str, *args) -> None:
+def _tamper_central(db: str, visit_id: str, path: tuple[str, ...], value) -> None:
     """Content the laptop cannot take, as an older central (without today's checks) could hold it:
-    written straight into the central's database, as a new revision at the end of the stream."""
-    conn = sqlite3.connect(db_path)
+    written through the storage below the service's checks, as a new revision at the end of the
+    stream (a new position on either backend)."""
+    storage = open_storage(db)
     try:
-        with conn:
-            seq = conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'visits' RETURNING value").fetchone()[0]
-            conn.execute(f"UPDATE visits SET content = {change}, rev = rev + 1, seq = ? WHERE id = ?",
-                         (*args, seq, visit_id))
+        stored = storage.get_visit(visit_id)
+        content = json.loads(to_json(stored.content))
+        *parents, leaf = path
+        target = content
+        for key in parents:
+            target = target[key]
+        target[leaf] = value
+        write = VisitWrite(visit_id, stored.rev, stored.rev + 1, stored.owner, to_json(content),
+                           to_json(stored.followup), stored.updated_at)
+        storage.apply_operations([(str(uuid.uuid4()), visit_id, lambda entry, visit: Decision({}, write))])
     finally:
-        conn.close()
+        storage.close()
 
 
 # Dates out of range are checked by the same validator on the central, which no longer serves
 # them; the laptop's own check of pulled dates is tested without a server (test_pulled_content.py).
-@pytest.mark.parametrize(("change", "args", "field"), [
-    ("json_set(content, '$.playbook.version', 99)", (), "processus"),
-    ("json_set(content, '$.identity.departement', '2A')", (), "Département"),
-    ("json_set(content, '$.answers.\"q:utilisateurs_potentiels\"', 'douze')", (), "utilisateurs_potentiels"),
+@pytest.mark.parametrize(("path", "value", "field"), [
+    pytest.param(("playbook", "version"), 99, "processus", id="playbook"),
+    pytest.param(("identity", "departement"), "2A", "Département", id="departement"),
+    pytest.param(("answers", "q:utilisateurs_potentiels"), "douze", "utilisateurs_potentiels", id="answer"),
 ])
 def test_a_pulled_visit_this_laptop_cannot_take_is_set_aside_and_the_rest_works(
-        central, tokens, laptops, change, args, field):
+        central, tokens, laptops, path, value, field):
     laptop = laptops("marie")
     bad, good = start(laptop, "EHPAD Les Tilleuls"), start(laptop, "MSP des Coteaux")
     synced(laptop, central.url, tokens["marie"])
     before = laptop.visits.get(bad)
-    _tamper_central(central.db_path, bad, change, *args)
+    _tamper_central(central.db, bad, path, value)
 
     with client(central.url, tokens["marie"]) as transport:
         report = sync(laptop, transport)

@@ -54,8 +54,8 @@ def client(api, http) -> Transport:
                      retry=RetryPolicy(attempts=2, base=0, cap=0), sleep=lambda _: None, rng=random.Random(0))
 
 
-def test_a_batch_over_the_size_limit_is_split_until_it_fits(tmp_path: Path) -> None:
-    api_gen = make_api(tmp_path / "central.sqlite3", Limits(max_body_bytes=40_000))
+def test_a_batch_over_the_size_limit_is_split_until_it_fits(tmp_path: Path, central_db: str) -> None:
+    api_gen = make_api(central_db, Limits(max_body_bytes=40_000))
     api = next(api_gen)
     workspace = Workspace(tmp_path / "laptop.sqlite3", reference=REFERENCE)
     try:
@@ -74,8 +74,8 @@ def test_a_batch_over_the_size_limit_is_split_until_it_fits(tmp_path: Path) -> N
         next(api_gen, None)
 
 
-def test_one_visit_too_large_alone_is_parked_and_the_others_go(tmp_path: Path) -> None:
-    api_gen = make_api(tmp_path / "central.sqlite3", Limits(max_body_bytes=40_000))
+def test_one_visit_too_large_alone_is_parked_and_the_others_go(tmp_path: Path, central_db: str) -> None:
+    api_gen = make_api(central_db, Limits(max_body_bytes=40_000))
     api = next(api_gen)
     workspace = Workspace(tmp_path / "laptop.sqlite3", reference=REFERENCE)
     try:

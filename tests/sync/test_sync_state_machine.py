@@ -1,6 +1,7 @@
 """A hypothesis state machine: local edits, CM edits, pushes with faults, pulls, laptop restarts.
 
-The central service runs in-process (its real FastAPI app and SQLite storage); faults
+The central service runs in-process (its real FastAPI app, on SQLite and on PostgreSQL: a new
+central database per run of the machine); faults
 are injected in the HTTP transport: a request lost before the server, or a response
 lost after the server committed. Invariants:
 
@@ -14,17 +15,18 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from central.central_api import make_api
+from central_db import query
 from central_server import followup_op
 from helpers import IDENTITY
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from at_tui.domain.conflicts import merge
 from at_tui.exchange.exporter import visit_content
@@ -58,10 +60,13 @@ class FaultyTransport(httpx.BaseTransport):
 
 
 class SyncMachine(RuleBasedStateMachine):
+    new_central_db: Callable[..., str]  # the test's maker of central databases (`new_central_db` fixture)
+
     @initialize()
     def start(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="at-tui-sm-"))
-        self._api = make_api(self.folder / "central.sqlite3")  # a generator: its finally closes it
+        self.central_db = type(self).new_central_db("central")
+        self._api = make_api(self.central_db)  # a generator: its finally closes it
         self.api = next(self._api)
         self.db_path = self.folder / "laptop.sqlite3"
         self.workspace = Workspace(self.db_path, reference=REFERENCE)
@@ -134,13 +139,10 @@ class SyncMachine(RuleBasedStateMachine):
     def at_most_one_central_row_per_visit_and_operation(self) -> None:
         if not hasattr(self, "api"):
             return
-        central = sqlite3.connect(self.folder / "central.sqlite3")
-        try:
-            assert central.execute("SELECT count(*) - count(DISTINCT id) FROM visits").fetchone()[0] == 0
-            assert central.execute("SELECT count(*) - count(DISTINCT op_id) FROM operations").fetchone()[0] == 0
-            assert central.execute("SELECT count(*) FROM visits").fetchone()[0] <= len(self.acknowledged)
-        finally:
-            central.close()
+        [(visits, duplicate_visits)] = query(self.central_db, "SELECT count(*), count(*) - count(DISTINCT id) FROM visits")
+        [(duplicate_ops,)] = query(self.central_db, "SELECT count(*) - count(DISTINCT op_id) FROM operations")
+        assert duplicate_visits == 0 and duplicate_ops == 0
+        assert visits <= len(self.acknowledged)
 
     @invariant()
     def conflicts_are_surfaced_never_settled_silently(self) -> None:
@@ -176,8 +178,13 @@ class AgreeingMachine(SyncMachine):
         super().teardown()
 
 
-AgreeingMachine.TestCase.settings = settings(
+SETTINGS = settings(
     max_examples=25, stateful_step_count=12, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-TestSync = AgreeingMachine.TestCase
+
+
+def test_sync_machine(new_central_db) -> None:
+    """The machine's runs on this test's backend, each on a new central database."""
+    machine = type("Machine", (AgreeingMachine,), {"new_central_db": staticmethod(new_central_db)})
+    run_state_machine_as_test(machine, settings=SETTINGS)

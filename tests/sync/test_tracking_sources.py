@@ -1,6 +1,6 @@
 """The tracking rows (issue 12) read from a laptop and from the central agree: one computation,
-two sources. A real laptop SQLite file synced to the real central process; the central's
-database read back through its own storage, as `at-tui central export-suivi` does."""
+two sources. A real laptop SQLite file synced to the real central process (on SQLite and on
+PostgreSQL); the central's database read back through its own storage, as `at-tui central export-suivi` does."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 
 from answer_sets import COMPLEXE_ANSWERS, finished_visit
 
-from at_tui.central.sqlite_storage import SQLiteStorage
+from at_tui.central.backends import open_storage
 from at_tui.central.tracking import tracked_opportunities as central_tracked
 from at_tui.domain.tracking import tracking_rows
 from at_tui.store.tracking import tracked_opportunities as laptop_tracked
@@ -45,7 +45,7 @@ def test_laptop_and_central_give_the_same_rows(tmp_path, reference, central):
             sync(workspace, client)
         laptop = {r.opportunity_id: r for r in tracking_rows(laptop_tracked(workspace.conn), lifecycle,
                                                              workspace.territory)}
-        storage = SQLiteStorage(central.db_path)
+        storage = open_storage(central.db)
         try:
             region = {r.opportunity_id: r for r in tracking_rows(central_tracked(storage), lifecycle,
                                                                  workspace.territory)}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import re
+import sys
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -46,6 +48,23 @@ def test_ci_runs_exactly_the_readme_test_command():
     cd = next(i for i, line in enumerate(code) if line.startswith("cd "))
     assert code[cd + 1:] == [readme_commands()[1]]
     assert "set -euo pipefail" in code[:cd]
+
+
+def test_ci_gives_the_tests_a_throwaway_postgresql_stopped_at_exit():
+    """Issue 13: in CI the central's tests run on PostgreSQL too. `.ci/run` starts the server with
+    the system python3, before any venv exists: `tests/postgres_server.py` must need only the
+    standard library at import (psycopg is imported inside the functions that create databases)."""
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    code = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    before_cd = code[:next(i for i, line in enumerate(code) if line.startswith("cd "))]
+    assert any('tests/postgres_server.py" start' in line for line in before_cd)
+    assert any(line.startswith("trap ") and 'tests/postgres_server.py" stop' in line and line.endswith("EXIT")
+               for line in before_cd)
+    assert any(line.startswith("export AT_TUI_TEST_POSTGRES=") for line in before_cd)
+    tree = ast.parse((ROOT / "tests" / "postgres_server.py").read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported and imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 
 
 def test_test_extra_pins_pytest_and_the_snapshot_plugin():

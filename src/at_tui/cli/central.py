@@ -1,14 +1,16 @@
 """`at-tui central …`: run the central store service and manage its users and device tokens.
 
 `serve` needs the optional dependencies (`pip install 'at-tui[central]'`); the
-user commands only need SQLite. A token is printed once, as the last line of
-the output, and never stored: only its hash is.
+user commands only need SQLite, or psycopg (same extra) for a `postgresql://…`
+`--db`. Every `--db` is opened through `central.backends` (schema migrated first,
+under a lock; `migrate` does only that) and printed through `display_name` (never
+a password). A token is printed once, as the last line of the output, and never
+stored: only its hash is.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from at_tui.domain.redaction import printable
@@ -36,8 +38,24 @@ def add_parser(commands) -> None:
     serve.add_argument("--tls-key", metavar="FICHIER", help="clé privée du certificat TLS (PEM)")
     serve.add_argument(
         "--rate-limit", type=_rate_limit, default=None, metavar="N/min",
-        help="requêtes par minute et par jeton, au-delà : 429 avec Retry-After (600/min par défaut ; 0 : aucune limite)",
+        help="requêtes par minute et par jeton, au-delà : 429 avec Retry-After (600/min par défaut ; 0 : aucune limite) ; "
+        "comptées par processus : avec --workers N, un jeton peut aller jusqu'à N fois la limite",
     )
+    from at_tui.cli.central_serve import workers_count
+
+    serve.add_argument(
+        "--workers", type=workers_count, default=1, metavar="N",
+        help="processus du service (1 par défaut) ; plusieurs seulement sur PostgreSQL : "
+        "SQLite n'a qu'un écrivain à la fois",
+    )
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="créer la base ou la mettre au schéma de cette version d'at-tui (serve le fait aussi au démarrage)",
+        description="Applique les étapes de schéma manquantes, en une transaction et sous verrou (plusieurs "
+        "services qui démarrent ensemble n'en appliquent qu'une fois) ; refuse une base d'une version plus récente.",
+    )
+    _db(migrate)
 
     add_user = sub.add_parser("add-user", help="créer un utilisateur et son premier jeton d'appareil")
     add_user.add_argument("name", metavar="NOM", help="identifiant (minuscules, chiffres, . _ -)")
@@ -77,10 +95,16 @@ def add_parser(commands) -> None:
     from at_tui.cli.point_cm_at import add_central_parser as add_point_cm_at_parser
 
     add_point_cm_at_parser(sub)
+    from at_tui.cli.central_backup import add_parsers as add_backup_parsers
+
+    add_backup_parsers(sub)
 
 
 def _db(parser) -> None:
-    parser.add_argument("--db", required=True, metavar="CHEMIN", help="base SQLite du service central (créée si absente)")
+    parser.add_argument(
+        "--db", required=True, metavar="BASE",
+        help="base du service central : fichier SQLite ou postgresql://UTILISATEUR@HÔTE/BASE (créée si absente ou vide)",
+    )
 
 
 def _port(raw: str) -> int:
@@ -118,6 +142,12 @@ def central_command(args) -> int:
         from at_tui.cli.point_cm_at import central_command as point_cm_at_command
 
         return point_cm_at_command(args)
+    if args.central_command == "migrate":
+        return migrate_command(args)
+    if args.central_command in ("backup", "restore", "mark-restored"):
+        from at_tui.cli.central_backup import command as backup_command
+
+        return backup_command(args)
     try:
         storage = _open(args.db)
     except StorageError as error:
@@ -139,82 +169,10 @@ def central_command(args) -> int:
 
 
 def serve_command(args) -> int:
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn
-    except ImportError:
-        return _fail(MISSING_DEPENDENCIES, 2)
-    from at_tui.central.access_log import log_config
-    from at_tui.central.app import create_app
-    from at_tui.central.models import Limits
-    from at_tui.central.storage import StorageError
-    from at_tui.central.validation import Rules
-    from at_tui.reference.loader import ReferenceDataError
+    """One process, or several on PostgreSQL: cli/central_serve.py."""
+    from at_tui.cli.central_serve import serve_command as serve
 
-    if bool(args.tls_cert) != bool(args.tls_key):
-        return _fail("--tls-cert et --tls-key vont ensemble.", 2)
-    for option, raw in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
-        problem = _unreadable_tls_file(option, raw) if raw else None
-        if problem:
-            return _fail(problem, 2)
-    problem = _unusable_tls_pair(args.tls_cert, args.tls_key) if args.tls_cert else None
-    if problem:
-        return _fail(problem, 2)
-    try:
-        storage = _open(args.db)
-    except StorageError as error:
-        return _fail(str(error))
-    scheme = "https" if args.tls_cert else "http"
-    try:
-        limits = Limits() if args.rate_limit is None else Limits(rate_limit=args.rate_limit)
-        rules = Rules(storage)
-        try:
-            rules.known()  # the reference data pushed visits are checked with: a broken install stops here
-        except (ReferenceDataError, StorageError) as error:
-            return _fail(f"{error}\nLe service ne peut pas vérifier les visites reçues : il ne démarre pas.")
-        app = create_app(storage, limits, rules)
-        if scheme == "http" and args.host not in LOOPBACK:
-            print(
-                f"at-tui : attention, le service écoute sur {printable(args.host)} en HTTP : les jetons circuleraient en clair. "
-                "Placez-le derrière un proxy HTTPS ou utilisez --tls-cert/--tls-key.",
-                file=sys.stderr,
-            )
-        print(
-            printable(f"Service central at-tui : base {args.db}, écoute sur {scheme}://{args.host}:{args.port}")
-            + " (Ctrl+C pour arrêter).",
-            file=sys.stderr,
-            flush=True,
-        )
-        # The service writes its own access line (no query string, no header, no body:
-        # central/access_log.py), uvicorn's is off; every log line is redacted.
-        config = uvicorn.Config(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level="info",
-            log_config=log_config(),
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-            ssl_certfile=args.tls_cert,
-            ssl_keyfile=args.tls_key,
-        )
-        server = uvicorn.Server(config)
-        # Uvicorn shuts down gracefully on SIGTERM, then raises it again: let it end like
-        # Ctrl+C (storage closed, exit 0) rather than kill the process (exit 143).
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
-        try:
-            server.run()
-        except SystemExit:  # uvicorn exits when it cannot listen (its own message is above)
-            if server.started:
-                raise
-        except KeyboardInterrupt:  # Ctrl+C or SIGTERM, after the graceful shutdown: a normal stop
-            pass
-        if not server.started:
-            return _fail(f"Le service n'a pas pu démarrer sur {args.host}:{args.port} (port déjà utilisé ?).")
-        return 0
-    finally:
-        storage.close()
+    return serve(args)
 
 
 def publish_command(args) -> int:
@@ -240,14 +198,37 @@ def publish_command(args) -> int:
         return _fail(str(error))
     finally:
         storage.close()
-    print("\n".join(printable(line) for line in summary_lines(source, args.db, counts)), flush=True)
+    from at_tui.central.backends import display_name
+
+    print("\n".join(printable(line) for line in summary_lines(source, display_name(args.db), counts)), flush=True)
+    return 0
+
+
+def migrate_command(args) -> int:
+    """`at-tui central migrate --db …`: what was done, in one French sentence."""
+    from at_tui.central.backends import display_name, migrate
+    from at_tui.central.storage import StorageError
+
+    try:
+        before, after = migrate(args.db)
+    except StorageError as error:
+        return _fail(str(error))
+    name = display_name(args.db)
+    if before == 0:
+        message = f"Base du service central {name} créée : schéma v{after}."
+    elif before == after:
+        message = f"Base du service central {name} déjà au schéma v{after} : rien à faire."
+    else:
+        message = f"Base du service central {name} mise à jour du schéma v{before} au schéma v{after}."
+    print(printable(message), flush=True)
     return 0
 
 
 def _open(db: str):
-    from at_tui.central.sqlite_storage import SQLiteStorage
+    """Every sub-command's `--db`: a SQLite file or a PostgreSQL URL, its schema brought up to date."""
+    from at_tui.central.backends import open_storage
 
-    return SQLiteStorage(db)
+    return open_storage(db)
 
 
 def _add_user(storage, args) -> int:
