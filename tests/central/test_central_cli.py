@@ -151,5 +151,7 @@ def test_an_unreachable_postgresql_is_one_french_line_without_the_password() -> 
     url = f"postgresql://marie:mot-de-passe-secret@127.0.0.1:{free_port()}/central"
     for args in (["add-user", "marie", "--role", "at"], ["list-users"], ["serve", "--port", str(free_port())]):
         result = run_central_cli(*args, "--db", url)
-        assert_clean_failure(result, "injoignable", "postgresql://marie:***@127.0.0.1")
+        assert_clean_failure(result, "injoignable", "postgresql://marie:***@127.0.0.1",
+                             "le serveur ne répond pas à cette adresse (arrêté, ou mauvais hôte ou port)")
         assert "mot-de-passe-secret" not in result.stderr + result.stdout
+        assert "Connection refused" not in result.stderr  # libpq's English stays out

@@ -16,6 +16,7 @@ logged, never echoed (every error body is redacted), never accepted in a URL.
 """
 
 
+import gc
 import json
 import logging
 import sqlite3
@@ -208,6 +209,7 @@ def create_app(storage: Storage, limits: Limits | None = None, rules: Rules | No
         redoc_url=None,
         default_response_class=FrenchJSONResponse,
     )
+    app.router.add_event_handler("startup", settle_heap)
 
     @app.get(
         HEALTH_PATH,
@@ -357,6 +359,15 @@ def create_app(storage: Storage, limits: Limits | None = None, rules: Rules | No
     # Added last: outermost, it sees every answer (a successful probe is the prober's record, not ours).
     app.add_middleware(AccessLog, user_of=_user_name, quiet_paths=PROBE_PATHS)
     return app
+
+
+def settle_heap() -> None:
+    """When the service starts (uvicorn's startup event: never for an app a test only builds),
+    move what is alive then — modules, the reference data the rules load — out of the garbage
+    collector's generations (`gc.freeze`). A full collection, which a push's many short-lived
+    objects trigger now and then, no longer walks them all: about a tenth of a push's time."""
+    gc.collect()
+    gc.freeze()
 
 
 def _log_not_ready(error: Exception) -> None:

@@ -1,17 +1,26 @@
 """The central store on PostgreSQL (psycopg 3 and its connection pool): the same guarantees as
 `sqlite_storage`, for an agency whose IT runs its databases on PostgreSQL.
 
-**Writes.** A push is one transaction (READ COMMITTED) with a SAVEPOINT per operation. It
-first takes, in one statement and in sorted order, a transaction-level advisory lock per op
-id and visit id of the request (`pg_advisory_xact_lock(ID_LOCKS, crc32(id))`): two requests
-on the same visit or op id run one after the other, and since every request takes its locks
-in the same global order, they cannot deadlock on them. The visit is then read
-`FOR UPDATE`. What can still collide (the same journal entry id sent for two visits at once,
-a lock taken by an operator's own session) ends in a unique violation, a serialization
-failure or a deadlock: the whole request is rolled back and decided again on what is
-committed then (`decide` is pure given the ledger entry and the visit), up to `ATTEMPTS`
-times, then StorageError (503, the laptop re-sends; the ledger answers `duplicate`). A
-publication takes `PUBLISH_LOCK`: publications are serialized, as on SQLite.
+**Writes.** A push is one transaction (READ COMMITTED) in which an operation that fails is
+undone alone (the outcome of a SAVEPOINT per operation, see below). It first takes, in one
+statement and in sorted order, a transaction-level advisory lock per op id and visit id of
+the request (`pg_advisory_xact_lock(ID_LOCKS, crc32(id))`): two requests on the same visit
+or op id run one after the other, and since every request takes its locks in the same global
+order, they cannot deadlock on them. The visits are then read `FOR UPDATE`. Round trips are
+what a push costs here, so a push is first applied the fast way: its locks, its transaction
+id, its ledger entries and its visits in one round trip (`push_reads`), every operation
+decided in turn, and its writes grouped into a few statements over `unnest` arrays sent in
+pipeline mode, all under one savepoint. Should anything but a collision fail there (a
+decider, a constraint, a row not changed), that savepoint is rolled back and the push
+applied again the careful way, still under its locks: a savepoint per operation, each
+statement checked before the next — so the operations before the failing one are committed
+and it alone is undone, as always. What can still collide (the same journal entry id sent
+for two visits at once, a lock taken by an operator's own session) ends in a unique
+violation, a serialization failure or a deadlock: the whole request is rolled back and
+decided again on what is committed then (`decide` is pure given the ledger entry and the
+visit), up to `ATTEMPTS` times, then StorageError (503, the laptop re-sends; the ledger
+answers `duplicate`). A publication takes `PUBLISH_LOCK`: publications are serialized, as on
+SQLite.
 
 **Cursor positions.** A sequence is not in commit order, so a row's position is
 
@@ -34,7 +43,8 @@ larger position and is served again (like SQLite). Positions stay unique (one id
 transaction, n per row) and fit a BIGINT (ids below 2^43). The cost: a transaction that has
 written and not yet ended — ours, or any other on the same PostgreSQL server, since the
 snapshot is the server's — holds back what later transactions wrote until it ends (it delays
-a pull, never loses a row); a push lasts milliseconds. `last_seq` is `max(seq)` of the
+a pull, never loses a row); a push, which takes its transaction id as it starts (its writes
+are sent together at its end), lasts milliseconds. `last_seq` is `max(seq)` of the
 stream's table (it only grows: a rewrite moves a row up).
 
 **Errors.** Every psycopg error (server gone, pool exhausted, unexpected database error)
@@ -63,6 +73,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from at_tui.central import postgres_schema
 from at_tui.central.backends import display_name
+from at_tui.central.postgres_errors import french_cause
 from at_tui.central.postgres_schema import now
 from at_tui.central.push_reads import PushReads
 from at_tui.central.storage import (
@@ -155,8 +166,7 @@ class PostgresStorage:
     # Connections ---------------------------------------------------------------------------
 
     def _explain(self, error: BaseException) -> str:
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        reason = lines[0][:300] if lines else type(error).__name__
+        reason = french_cause(str(error))
         password = _password(self.url)
         if password:
             reason = reason.replace(password, "***")
@@ -179,9 +189,10 @@ class PostgresStorage:
         return pool
 
     @contextmanager
-    def _connection(self, wait: float = POOL_WAIT) -> Iterator[psycopg.Connection]:
+    def _connection(self, wait: float | None = None) -> Iterator[psycopg.Connection]:
         """A pooled connection; a psycopg error that leaves becomes a StorageError in French, but a
         constraint violation (a bug, as `sqlite3.IntegrityError` is on SQLite)."""
+        wait = POOL_WAIT if wait is None else wait  # read now: the tests shorten it
         if self._closed:
             raise StorageError(CLOSED)
         try:
@@ -468,12 +479,15 @@ def _read_batch(conn: psycopg.Connection, operations: Sequence[tuple[str, str, D
     visit_ids = sorted({visit_id for _, visit_id, _ in operations})
     with conn.pipeline():
         if keys:
-            conn.execute("SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::integer[]) AS k", (ID_LOCKS, keys))
+            conn.execute("SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%b::integer[]) AS k", (ID_LOCKS, keys))
         # The transaction's id, hence its positions, taken now, before any decision: the writes
         # are sent together at the end, but the bound pulls are served below is held back from here.
         conn.execute("SELECT pg_current_xact_id()")
-        entries = conn.execute(LEDGER_SELECT + " WHERE op_id = ANY(%s)", (op_ids,))
-        visits = conn.execute(VISIT_SELECT + " WHERE v.id = ANY(%s) ORDER BY v.id FOR UPDATE OF v", (visit_ids,))
+        # Binary arrays (%b): no quoting of each id, as the grouped writes below.
+        entries = conn.execute(LEDGER_SELECT + " WHERE op_id = ANY(%b::text[])", (op_ids,))
+        visits = conn.execute(
+            VISIT_SELECT + " WHERE v.id = ANY(%b::text[]) ORDER BY v.id FOR UPDATE OF v", (visit_ids,)
+        )
         entry_rows, visit_rows = entries.fetchall(), visits.fetchall()
     return PushReads(
         {row["op_id"]: _entry_from_row(row) for row in entry_rows},
