@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from at_tui.central.backends import display_name, is_postgres, open_storage
 from at_tui.central.storage import Storage, StorageError
+from at_tui.files import sync_folder
 from at_tui.store.errors import explain
 
 PAGE = 500
@@ -215,7 +216,7 @@ def _copy_into(src: sqlite3.Connection, target: Path, doing: str, *, replace_emp
         else:
             os.link(part, target)  # fails rather than overwrite a file made meanwhile
             os.unlink(part)
-        _fsync_dir(target.parent)
+        sync_folder(target.parent)
     except BackupError:
         _remove(part)
         raise
@@ -250,19 +251,6 @@ def _fsync(path: Path) -> None:
 
 def _os_chmod(path: Path) -> None:
     os.chmod(path, 0o600)  # a backup holds every visit and every token hash: the operator's eyes only
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove(path: Path) -> None:

@@ -78,12 +78,9 @@ from at_tui.central.postgres_schema import now
 from at_tui.central.push_reads import PushReads
 from at_tui.central.storage import (
     DATASETS,
-    ROLES,
     SCHEMA_VERSION,
     STREAM_REFERENCE,
     STREAM_VISITS,
-    USER_NAME_PATTERN,
-    CentralOpportunity,
     CentralVisit,
     Decide,
     Decision,
@@ -98,7 +95,11 @@ from at_tui.central.storage import (
     TokenInfo,
     User,
     VisitWrite,
+    ledger_entry_from_row,
+    new_user,
+    reference_item_from_row,
     to_json,
+    visit_from_row,
 )
 
 SHIFT = 20
@@ -250,14 +251,7 @@ class PostgresStorage:
     # Users and tokens ----------------------------------------------------------------------
 
     def add_user(self, name: str, role: Role) -> User:
-        if not USER_NAME_PATTERN.fullmatch(name):
-            raise StorageError(
-                f"Nom d'utilisateur « {name[:64]} » invalide : minuscules, chiffres, « . », « _ » ou « - », "
-                "64 caractères au plus, commençant par une lettre ou un chiffre."
-            )
-        if role not in ROLES:
-            raise StorageError(f"Rôle « {role} » inconnu (at ou cm).")
-        user = User(name=name, role=role, created_at=now())
+        user = new_user(name, role, now())
         created = self._one(
             "INSERT INTO users (name, role, created_at) VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING RETURNING name",
             (user.name, user.role, user.created_at),
@@ -315,7 +309,7 @@ class PostgresStorage:
 
     def get_visit(self, visit_id: str) -> CentralVisit | None:
         row = self._one(VISIT_SELECT + " WHERE v.id = %s", (visit_id,))
-        return _visit_from_row(row) if row else None
+        return _visit(row) if row else None
 
     def visits_since(self, after_seq: int, limit: int, owner: str | None = None) -> Page:
         sql = VISIT_SELECT + f" WHERE v.seq > %s AND v.seq < {SERVABLE}"
@@ -326,7 +320,7 @@ class PostgresStorage:
         sql += " ORDER BY v.seq LIMIT %s"
         params.append(limit + 1)
         found = self._all(sql, params)
-        return Page([_visit_from_row(row) for row in found[:limit]], more=len(found) > limit)
+        return Page([_visit(row) for row in found[:limit]], more=len(found) > limit)
 
     def journal_owners(self, entry_ids: Sequence[str]) -> dict[str, str]:
         if not entry_ids:
@@ -373,7 +367,7 @@ class PostgresStorage:
             f"WHERE dataset = %s AND seq > %s AND seq < {SERVABLE} ORDER BY seq LIMIT %s",
             (dataset, after_seq, limit + 1),
         )
-        return Page([_reference_item(row) for row in rows[:limit]], more=len(rows) > limit)
+        return Page([reference_item_from_row(row) for row in rows[:limit]], more=len(rows) > limit)
 
     def put_reference_items(self, decide: Callable[[ReferenceReader], Iterable[ReferenceWrite]]) -> int:
         with self._connection() as conn, conn.transaction():
@@ -490,8 +484,8 @@ def _read_batch(conn: psycopg.Connection, operations: Sequence[tuple[str, str, D
         )
         entry_rows, visit_rows = entries.fetchall(), visits.fetchall()
     return PushReads(
-        {row["op_id"]: _entry_from_row(row) for row in entry_rows},
-        {row["id"]: _visit_from_row(row) for row in visit_rows},
+        {row["op_id"]: ledger_entry_from_row(row) for row in entry_rows},
+        {row["id"]: _visit(row) for row in visit_rows},
         lambda op_id: _read_entry(conn, op_id),
         lambda visit_id: _read_visit(conn, visit_id),
     )
@@ -499,17 +493,12 @@ def _read_batch(conn: psycopg.Connection, operations: Sequence[tuple[str, str, D
 
 def _read_entry(conn: psycopg.Connection, op_id: str) -> LedgerEntry | None:
     row = conn.execute(LEDGER_SELECT + " WHERE op_id = %s", (op_id,)).fetchone()
-    return _entry_from_row(row) if row else None
+    return ledger_entry_from_row(row) if row else None
 
 
 def _read_visit(conn: psycopg.Connection, visit_id: str) -> CentralVisit | None:
     row = conn.execute(VISIT_SELECT + " WHERE v.id = %s FOR UPDATE OF v", (visit_id,)).fetchone()
-    return _visit_from_row(row) if row else None
-
-
-def _entry_from_row(row: dict[str, Any]) -> LedgerEntry:
-    return LedgerEntry(row["op_id"], row["user_name"], row["visit_id"], row["fingerprint"], row["status"],
-                       json.loads(row["result"]))
+    return _visit(row) if row else None
 
 
 XID = "(pg_current_xact_id()::text::bigint << 20)"
@@ -748,29 +737,10 @@ def _write_opportunity(
         )
 
 
-def _visit_from_row(row: dict[str, Any]) -> CentralVisit:
-    opportunity = None
-    if row["opportunity_fields"] is not None:
-        journal = json.loads(f"[{row['journal']}]") if row["journal"] is not None else []
-        opportunity = CentralOpportunity(
-            fields=json.loads(row["opportunity_fields"]),
-            journal=tuple(journal),
-            updated_at=row["opportunity_updated_at"],
-        )
-    return CentralVisit(
-        id=row["id"],
-        rev=row["rev"],
-        owner=row["owner"],
-        content=json.loads(row["content"]),
-        followup=json.loads(row["followup"]),
-        updated_at=row["updated_at"],
-        seq=row["seq"],
-        opportunity=opportunity,
-    )
-
-
-def _reference_item(row: dict[str, Any]) -> ReferenceItem:
-    return ReferenceItem(row["dataset"], row["key"], json.loads(row["content"]), bool(row["deleted"]), row["seq"])
+def _visit(row: dict[str, Any]) -> CentralVisit:
+    """A visit row whose `journal` column is its entries joined by commas (one JSON array once bracketed)."""
+    journal = json.loads(f"[{row['journal']}]") if row["journal"] is not None else None
+    return visit_from_row(row, journal)
 
 
 def _current_reference_items(conn: psycopg.Connection, dataset: str, chunk: int = 5000) -> Iterator[ReferenceItem]:
@@ -784,7 +754,7 @@ def _current_reference_items(conn: psycopg.Connection, dataset: str, chunk: int 
         ).fetchall()
         compare = ">"
         for row in rows:
-            yield _reference_item(row)
+            yield reference_item_from_row(row)
         if len(rows) < chunk:
             return
         after = rows[-1]["key"]

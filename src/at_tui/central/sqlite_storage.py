@@ -22,12 +22,9 @@ from at_tui.central.push_reads import PushReads
 from at_tui.central.sqlite_schema import APPLICATION_ID, now, upgrade, version
 from at_tui.central.storage import (
     DATASETS,
-    ROLES,
     SCHEMA_VERSION,
     STREAM_REFERENCE,
     STREAM_VISITS,
-    USER_NAME_PATTERN,
-    CentralOpportunity,
     CentralVisit,
     Decide,
     LedgerEntry,
@@ -41,7 +38,11 @@ from at_tui.central.storage import (
     TokenInfo,
     User,
     VisitWrite,
+    ledger_entry_from_row,
+    new_user,
+    reference_item_from_row,
     to_json,
+    visit_from_row,
 )
 from at_tui.store.db import connect, immediate
 
@@ -136,14 +137,7 @@ class SQLiteStorage:
     # Users and tokens ----------------------------------------------------------------------
 
     def add_user(self, name: str, role: Role) -> User:
-        if not USER_NAME_PATTERN.fullmatch(name):
-            raise StorageError(
-                f"Nom d'utilisateur « {name[:64]} » invalide : minuscules, chiffres, « . », « _ » ou « - », "
-                "64 caractères au plus, commençant par une lettre ou un chiffre."
-            )
-        if role not in ROLES:
-            raise StorageError(f"Rôle « {role} » inconnu (at ou cm).")
-        user = User(name=name, role=role, created_at=now())
+        user = new_user(name, role, now())
         conn = self._conn()
         with immediate(conn):
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
@@ -218,7 +212,7 @@ class SQLiteStorage:
         rows = found[:limit]
         # The journals of the whole page in one query (index opportunity_journal_visit: in order).
         journals = _journals(conn, [row["id"] for row in rows if row["opportunity_fields"] is not None])
-        return Page([_visit_from_row(row, journals) for row in rows], more=len(found) > limit)
+        return Page([visit_from_row(row, journals.get(row["id"])) for row in rows], more=len(found) > limit)
 
     def journal_owners(self, entry_ids: Sequence[str]) -> dict[str, str]:
         if not entry_ids:
@@ -281,7 +275,7 @@ class SQLiteStorage:
             (dataset, after_seq, limit + 1),
         ).fetchall()
         items = [
-            ReferenceItem(row["dataset"], row["key"], json.loads(row["content"]), bool(row["deleted"]), row["seq"])
+            reference_item_from_row(row)
             for row in rows[:limit]
         ]
         return Page(items, more=len(rows) > limit)
@@ -333,7 +327,7 @@ def _current_reference_items(conn: sqlite3.Connection, dataset: str, chunk: int 
         ).fetchall()
         compare = ">"
         for row in rows:
-            yield ReferenceItem(row["dataset"], row["key"], json.loads(row["content"]), bool(row["deleted"]), row["seq"])
+            yield reference_item_from_row(row)
         if len(rows) < chunk:
             return
         after = rows[-1]["key"]
@@ -400,7 +394,8 @@ def _visit(conn: sqlite3.Connection, visit_id: str) -> CentralVisit | None:
     row = conn.execute(VISIT_SELECT + " WHERE visits.id = ?", (visit_id,)).fetchone()
     if row is None:
         return None
-    return _visit_from_row(row, _journals(conn, [visit_id]) if row["opportunity_fields"] is not None else {})
+    journals = _journals(conn, [visit_id]) if row["opportunity_fields"] is not None else {}
+    return visit_from_row(row, journals.get(visit_id))
 
 
 def _read_batch(conn: sqlite3.Connection, operations: Sequence[tuple[str, str, Decide]]) -> PushReads:
@@ -414,8 +409,8 @@ def _read_batch(conn: sqlite3.Connection, operations: Sequence[tuple[str, str, D
     rows = conn.execute(VISIT_SELECT + " WHERE visits.id IN (SELECT value FROM json_each(?))", (visit_ids,)).fetchall()
     journals = _journals(conn, [row["id"] for row in rows if row["opportunity_fields"] is not None])
     return PushReads(
-        {row["op_id"]: _entry_from_row(row) for row in entries},
-        {row["id"]: _visit_from_row(row, journals) for row in rows},
+        {row["op_id"]: ledger_entry_from_row(row) for row in entries},
+        {row["id"]: visit_from_row(row, journals.get(row["id"])) for row in rows},
         lambda op_id: _read_entry(conn, op_id),
         lambda visit_id: _visit(conn, visit_id),
     )
@@ -423,18 +418,7 @@ def _read_batch(conn: sqlite3.Connection, operations: Sequence[tuple[str, str, D
 
 def _read_entry(conn: sqlite3.Connection, op_id: str) -> LedgerEntry | None:
     row = conn.execute("SELECT * FROM operations WHERE op_id = ?", (op_id,)).fetchone()
-    return _entry_from_row(row) if row else None
-
-
-def _entry_from_row(row: sqlite3.Row) -> LedgerEntry:
-    return LedgerEntry(
-        op_id=row["op_id"],
-        user_name=row["user_name"],
-        visit_id=row["visit_id"],
-        fingerprint=row["fingerprint"],
-        status=row["status"],
-        result=json.loads(row["result"]),
-    )
+    return ledger_entry_from_row(row) if row else None
 
 
 def _journals(conn: sqlite3.Connection, visit_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -450,26 +434,6 @@ def _journals(conn: sqlite3.Connection, visit_ids: list[str]) -> dict[str, list[
     for visit_id, entry in rows:
         journals.setdefault(visit_id, []).append(json.loads(entry))
     return journals
-
-
-def _visit_from_row(row: sqlite3.Row, journals: dict[str, list[dict[str, Any]]]) -> CentralVisit:
-    opportunity = None
-    if row["opportunity_fields"] is not None:
-        opportunity = CentralOpportunity(
-            fields=json.loads(row["opportunity_fields"]),
-            journal=tuple(journals.get(row["id"], ())),
-            updated_at=row["opportunity_updated_at"],
-        )
-    return CentralVisit(
-        id=row["id"],
-        rev=row["rev"],
-        owner=row["owner"],
-        content=json.loads(row["content"]),
-        followup=json.loads(row["followup"]),
-        updated_at=row["updated_at"],
-        seq=row["seq"],
-        opportunity=opportunity,
-    )
 
 
 def _write_opportunity(conn: sqlite3.Connection, write: OpportunityWrite, counter: _Counter | None) -> None:

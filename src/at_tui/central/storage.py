@@ -299,6 +299,51 @@ class Storage(Protocol):
         how many were written. If `decide` raises, nothing is written."""
 
 
+# Rows as both backends read them (sqlite3.Row or psycopg's dict rows: looked up by column name).
+
+
+def visit_from_row(row: Any, journal: Iterable[dict[str, Any]] | None) -> CentralVisit:
+    """A visit read with its opportunity's columns (`opportunity_fields` NULL: none) and its journal."""
+    opportunity = None
+    if row["opportunity_fields"] is not None:
+        opportunity = CentralOpportunity(
+            fields=json.loads(row["opportunity_fields"]),
+            journal=tuple(journal or ()),
+            updated_at=row["opportunity_updated_at"],
+        )
+    return CentralVisit(
+        id=row["id"],
+        rev=row["rev"],
+        owner=row["owner"],
+        content=json.loads(row["content"]),
+        followup=json.loads(row["followup"]),
+        updated_at=row["updated_at"],
+        seq=row["seq"],
+        opportunity=opportunity,
+    )
+
+
+def ledger_entry_from_row(row: Any) -> LedgerEntry:
+    return LedgerEntry(row["op_id"], row["user_name"], row["visit_id"], row["fingerprint"], row["status"],
+                       json.loads(row["result"]))
+
+
+def reference_item_from_row(row: Any) -> ReferenceItem:
+    return ReferenceItem(row["dataset"], row["key"], json.loads(row["content"]), bool(row["deleted"]), row["seq"])
+
+
+def new_user(name: str, role: str, created_at: str) -> User:
+    """A user to create, its name and role checked (the same words on every backend)."""
+    if not USER_NAME_PATTERN.fullmatch(name):
+        raise StorageError(
+            f"Nom d'utilisateur « {name[:64]} » invalide : minuscules, chiffres, « . », « _ » ou « - », "
+            "64 caractères au plus, commençant par une lettre ou un chiffre."
+        )
+    if role not in ROLES:
+        raise StorageError(f"Rôle « {role} » inconnu (at ou cm).")
+    return User(name=name, role=role, created_at=created_at)
+
+
 def to_json(value: Any) -> str:
     """JSON text as the service stores it: compact, accents as they are."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

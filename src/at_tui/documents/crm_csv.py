@@ -30,7 +30,7 @@ from typing import IO
 from at_tui.documents.cells import cell_text
 from at_tui.domain.opportunity import JournalEntry
 from at_tui.domain.tracking import TrackingRow
-from at_tui.files import TargetRefused, _sync_folder, check_target
+from at_tui.files import TargetRefused, check_target, sync_folder
 
 OPPORTUNITIES_FILE = "opportunites.csv"
 ACTIVITIES_FILE = "activites.csv"
@@ -189,7 +189,7 @@ class CrmFiles:
             if self._staging is not None:
                 for tmp, target in zip(self._temporary, self.paths, strict=True):
                     os.rename(tmp, self._staging / target.name)
-                _sync_folder(self._staging)
+                sync_folder(self._staging)
                 os.rename(self._staging, self.folder)  # both files appear at once
                 self._staging = None
             else:
@@ -198,7 +198,7 @@ class CrmFiles:
         except BaseException:
             self._discard()
             raise
-        _sync_folder(self.folder.parent if self._created else self.folder)
+        sync_folder(self.folder.parent if self._created else self.folder)
 
     def _prepare(self) -> Path:
         """Where the temporary files go: the existing folder, or a new staging folder beside it."""
