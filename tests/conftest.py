@@ -28,22 +28,32 @@ def reference() -> ReferenceData:
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     """The admin URL of a throwaway PostgreSQL for the whole session (issue 13): the one `.ci/run`
-    started (AT_TUI_TEST_POSTGRES), else one started here and stopped at the end; the tests that
-    need it are skipped, saying what to install, where neither can be had."""
+    started (AT_TUI_TEST_POSTGRES), else one started here and stopped at the end (the tests that
+    need it carry a skipif saying what to install where neither can be had: see below)."""
     import postgres_server
 
-    pytest.importorskip("psycopg", reason="psycopg absent : pip install -e '.[test]'")
     given = os.environ.get(postgres_server.ENV_URL)
     if given:
         yield given
         return
-    if not postgres_server.available():
-        pytest.skip(postgres_server.MISSING)
-    server = postgres_server.start()
+    server = postgres_server.start()  # the tests that need it are marked skipif where it cannot be
     try:
         yield server.url
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every PostgreSQL-backed test — it uses `postgres_admin_url`, or runs with a
+    "postgresql" parameter (`central_db` and the like fetch the server only for that one) —
+    skipif no PostgreSQL server can be had here, the reason saying what to install."""
+    import postgres_server
+
+    needs_postgres = pytest.mark.skipif(not postgres_server.available(), reason=postgres_server.MISSING)
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgres_admin_url" in getattr(item, "fixturenames", ()) or "postgresql" in params.values():
+            item.add_marker(needs_postgres)
 
 
 @pytest.fixture(autouse=True)

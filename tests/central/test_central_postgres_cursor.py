@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-pytest.importorskip("psycopg", reason="psycopg absent : pip install -e '.[test]'")
-
 from at_tui.central.postgres_storage import SERVABLE, PostgresStorage  # noqa: E402
 from at_tui.central.storage import (  # noqa: E402
     STREAM_VISITS,

@@ -12,9 +12,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
-
-psycopg = pytest.importorskip("psycopg", reason="psycopg absent : pip install -e '.[test]'")
 
 from at_tui.central.postgres_storage import ATTEMPTS, PostgresStorage  # noqa: E402
 from at_tui.central.storage import Decision, LedgerEntry, StorageError, VisitWrite, to_json  # noqa: E402
