@@ -26,7 +26,6 @@ journal »). Its `base_rev` is ignored; it never changes the visit's `rev`.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
@@ -55,6 +54,7 @@ from at_tui.central.storage import (
     Storage,
     User,
     VisitWrite,
+    now,
     to_json,
 )
 from at_tui.central.validation import Known, Rules, joined, visit_problems
@@ -88,7 +88,7 @@ def apply(
     """The results of a push's operations, in order. Payloads are checked before the write
     transaction (it stays short); the storage then decides and writes each operation
     atomically and commits them together. `rules`: the laptop's rules (None: structure only)."""
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    stamp = now()
     checked = [(op, _checked_payload(op, max_text)) for op in ops]
     known = rules.known() if rules is not None and any(op.kind != "followup" for op in ops) else None
     # The visit each journal entry id sent already belongs to: an id is used once in the whole

@@ -17,14 +17,13 @@ per step applied (when, by which at-tui).
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Any
 
 import psycopg
 
 from at_tui import __version__
-from at_tui.central.storage import SCHEMA_VERSION, StorageError
+from at_tui.central.storage import SCHEMA_VERSION, StorageError, now
 
 APPLICATION = "at-tui central"
 # pg_advisory_xact_lock key of the migrations (one 64-bit key: never meets the two-key locks
@@ -115,10 +114,6 @@ STEPS: dict[int, tuple[str, ...]] = {
     ),
 }
 assert max(STEPS) == SCHEMA_VERSION
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def version(conn: Any) -> int:

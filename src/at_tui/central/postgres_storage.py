@@ -74,7 +74,6 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from at_tui.central import postgres_schema
 from at_tui.central.backends import display_name
 from at_tui.central.postgres_errors import french_cause
-from at_tui.central.postgres_schema import now
 from at_tui.central.push_reads import PushReads
 from at_tui.central.storage import (
     DATASETS,
@@ -97,6 +96,7 @@ from at_tui.central.storage import (
     VisitWrite,
     ledger_entry_from_row,
     new_user,
+    now,
     reference_item_from_row,
     to_json,
     visit_from_row,

@@ -11,12 +11,11 @@ so the agency's IT can see the history; a new database records every step.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import sqlite3
 
 from at_tui import __version__
-from at_tui.central.storage import SCHEMA_VERSION, STREAM_REFERENCE, STREAM_VISITS, StorageError
+from at_tui.central.storage import SCHEMA_VERSION, STREAM_REFERENCE, STREAM_VISITS, StorageError, now
 
 # PRAGMA application_id: "ATC1". Tells a central database from the AT's own database (or any other).
 APPLICATION_ID = 0x41544331
@@ -109,10 +108,6 @@ STEPS: dict[int, tuple[str, ...]] = {
     ),
 }
 assert max(STEPS) == SCHEMA_VERSION
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def version(conn: sqlite3.Connection) -> int:

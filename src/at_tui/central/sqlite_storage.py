@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from at_tui.central.push_reads import PushReads
-from at_tui.central.sqlite_schema import APPLICATION_ID, now, upgrade, version
+from at_tui.central.sqlite_schema import APPLICATION_ID, upgrade, version
 from at_tui.central.storage import (
     DATASETS,
     SCHEMA_VERSION,
@@ -40,6 +40,7 @@ from at_tui.central.storage import (
     VisitWrite,
     ledger_entry_from_row,
     new_user,
+    now,
     reference_item_from_row,
     to_json,
     visit_from_row,

@@ -54,6 +54,7 @@ recreated) database is refused (410) instead of silently skipping rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -342,6 +343,11 @@ def new_user(name: str, role: str, created_at: str) -> User:
     if role not in ROLES:
         raise StorageError(f"Rôle « {role} » inconnu (at ou cm).")
     return User(name=name, role=role, created_at=created_at)
+
+
+def now() -> str:
+    """A timestamp as the central stores them (UTC, microseconds)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def to_json(value: Any) -> str:
