@@ -32,14 +32,29 @@ def settings_environment(db: str, rate_limit: int | None) -> dict[str, str]:
     return values
 
 
-def worker_app() -> Any:
-    """The central service of this worker: its own storage on `ENV_DB`, the limits of the parent."""
-    from at_tui.central.app import create_app
+def open_checked(db: str) -> tuple[Any, Any]:
+    """The storage (migrated at open) and the rules pushed visits are checked with, both usable;
+    StorageError in French otherwise (a broken install stops the service at start)."""
     from at_tui.central.backends import open_storage
-    from at_tui.central.models import Limits
     from at_tui.central.storage import StorageError
     from at_tui.central.validation import Rules
     from at_tui.reference.loader import ReferenceDataError
+
+    storage = open_storage(db)
+    rules = Rules(storage)
+    try:
+        rules.known()
+    except (ReferenceDataError, StorageError) as error:
+        storage.close()
+        raise StorageError(f"{error}\nLe service ne peut pas vérifier les visites reçues : il ne démarre pas.") from None
+    return storage, rules
+
+
+def worker_app() -> Any:
+    """The central service of this worker: its own storage on `ENV_DB`, the limits of the parent."""
+    from at_tui.central.app import create_app
+    from at_tui.central.models import Limits
+    from at_tui.central.storage import StorageError
 
     log = logging.getLogger("uvicorn.error")
     db = os.environ.get(ENV_DB)
@@ -49,16 +64,9 @@ def worker_app() -> Any:
     raw = os.environ.get(ENV_RATE_LIMIT)
     limits = Limits() if raw is None else Limits(rate_limit=int(raw))
     try:
-        storage = open_storage(db)
+        storage, rules = open_checked(db)
     except StorageError as error:
         log.error("%s", error)
-        sys.exit(STARTUP_FAILURE)
-    try:
-        rules = Rules(storage)
-        rules.known()
-    except (ReferenceDataError, StorageError) as error:
-        storage.close()
-        log.error("%s\nLe service ne peut pas vérifier les visites reçues : il ne démarre pas.", error)
         sys.exit(STARTUP_FAILURE)
     app = create_app(storage, limits, rules)
     app.router.add_event_handler("shutdown", storage.close)

@@ -73,23 +73,14 @@ def _tls_problem(args) -> str | None:
 
 
 def _open_checked(args):
-    """The storage (migrated at open) with its rules checked; (storage, rules) or (None, error message)."""
-    from at_tui.central.backends import open_storage
+    """(storage, rules), or (None, the French reason the service cannot start)."""
+    from at_tui.central.serve_factory import open_checked
     from at_tui.central.storage import StorageError
-    from at_tui.central.validation import Rules
-    from at_tui.reference.loader import ReferenceDataError
 
     try:
-        storage = open_storage(args.db)
+        return open_checked(args.db)
     except StorageError as error:
         return None, str(error)
-    rules = Rules(storage)
-    try:
-        rules.known()  # the reference data pushed visits are checked with: a broken install stops here
-    except (ReferenceDataError, StorageError) as error:
-        storage.close()
-        return None, f"{error}\nLe service ne peut pas vérifier les visites reçues : il ne démarre pas."
-    return storage, rules
 
 
 def _announce(args, workers: int) -> None:
